@@ -1,0 +1,20 @@
+import { pgTable, uuid, text, timestamp, jsonb, unique } from "drizzle-orm/pg-core";
+import { tenants } from "./tenants";
+
+/** The plugin installed for a tenant from one marketplace (brand). */
+export const installations = pgTable(
+  "installations",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    tenantId: uuid("tenant_id").notNull().references(() => tenants.id),
+    marketplaceId: text("marketplace_id").notNull(),
+    brandId: text("brand_id").notNull(),
+    /** The marketplace's shared secret for this installation (launch tokens, webhooks), envelope-encrypted. */
+    marketplaceSecretEncrypted: text("marketplace_secret_encrypted").notNull(),
+    allowedEmbedOrigins: jsonb("allowed_embed_origins").$type<string[]>().notNull().default([]),
+    installedAt: timestamp("installed_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [unique("installations_tenant_marketplace_uq").on(t.tenantId, t.marketplaceId)],
+);
+
+export type Installation = typeof installations.$inferSelect;

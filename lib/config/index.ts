@@ -1,0 +1,99 @@
+import { z } from "zod";
+
+/**
+ * Run-time configuration, read from the environment. Every value has an embedded default that
+ * points at the local sandbox, so `npm run demo` needs no configuration.
+ */
+const marketplaceSchema = z.object({
+  id: z.string().min(1),
+  name: z.string().min(1),
+  /** origins allowed to frame our pages (CSP frame-ancestors) */
+  origins: z.array(z.string().url()).min(1),
+  /** shared secret: launch tokens (HS256) */
+  secret: z.string().min(16),
+  /** brand this marketplace's resellers use (OAuth redirect routing) */
+  brandId: z.string().min(1),
+});
+export type MarketplaceConfig = z.infer<typeof marketplaceSchema>;
+
+const envSchema = z.object({
+  APP_URL: z.string().url().default("http://localhost:3000"),
+  SANDBOX_URL: z.string().url().default("http://localhost:4010"),
+  /** central OAuth 2.0 redirect URL registered verbatim at Sage */
+  OAUTH_REDIRECT_URL: z.string().url().optional(),
+  /** brand id → base URL of that brand's deployment, JSON; the redirector forwards only here */
+  OAUTH_BRANDS: z.string().optional(),
+  OAUTH_STATE_SECRET: z.string().min(32).optional(),
+  SAGE_CLIENT_ID: z.string().default("sage-connector-demo"),
+  SAGE_CLIENT_SECRET: z.string().default("sandbox-client-secret"),
+  SAGE_AUTHORIZE_URL: z.string().url().optional(),
+  SAGE_TOKEN_URL: z.string().url().optional(),
+  SAGE_API_URL: z.string().url().optional(),
+  /** JSON array of marketplaces (see marketplaceSchema) */
+  MARKETPLACES: z.string().optional(),
+  MARKETPLACE_SECRET: z.string().min(16).default("demo-marketplace-shared-secret-change-me"),
+  MARKETPLACE_ORIGIN: z.string().url().default("http://127.0.0.1:4010"),
+});
+
+export type AppConfig = {
+  appUrl: string;
+  oauthRedirectUrl: string;
+  brands: Record<string, string>;
+  defaultBrandId: string;
+  oauthStateSecret: string;
+  sage: { clientId: string; clientSecret: string; authorizeUrl: string; tokenUrl: string; apiUrl: string };
+  marketplaces: MarketplaceConfig[];
+};
+
+let cached: AppConfig | undefined;
+
+export function getConfig(): AppConfig {
+  if (cached) return cached;
+  const env = envSchema.parse(process.env);
+  const appUrl = env.APP_URL.replace(/\/$/, "");
+  const sandbox = env.SANDBOX_URL.replace(/\/$/, "");
+  const brands: Record<string, string> = env.OAUTH_BRANDS
+    ? z.record(z.string(), z.string().url()).parse(JSON.parse(env.OAUTH_BRANDS))
+    : { demo: appUrl };
+  const marketplaces = env.MARKETPLACES
+    ? z.array(marketplaceSchema).parse(JSON.parse(env.MARKETPLACES))
+    : [
+        {
+          id: "demo-marketplace",
+          name: "Demo Reseller Marketplace",
+          origins: [env.MARKETPLACE_ORIGIN],
+          secret: env.MARKETPLACE_SECRET,
+          brandId: Object.keys(brands)[0] ?? "demo",
+        },
+      ];
+  cached = {
+    appUrl,
+    oauthRedirectUrl: env.OAUTH_REDIRECT_URL ?? `${appUrl}/oauth2redirect`,
+    brands,
+    defaultBrandId: Object.keys(brands)[0] ?? "demo",
+    oauthStateSecret: env.OAUTH_STATE_SECRET ?? process.env.AUTH_SECRET ?? "dev-only-oauth-state-secret-0123456789abcdef",
+    sage: {
+      clientId: env.SAGE_CLIENT_ID,
+      clientSecret: env.SAGE_CLIENT_SECRET,
+      authorizeUrl: env.SAGE_AUTHORIZE_URL ?? `${sandbox}/sage/oauth2/auth/central?filter=apiv3.1`,
+      tokenUrl: env.SAGE_TOKEN_URL ?? `${sandbox}/sage/oauth/token`,
+      apiUrl: (env.SAGE_API_URL ?? `${sandbox}/sage/v3.1`).replace(/\/$/, ""),
+    },
+    marketplaces,
+  };
+  return cached;
+}
+
+export function findMarketplace(id: string): MarketplaceConfig | undefined {
+  return getConfig().marketplaces.find((m) => m.id === id);
+}
+
+/** Every origin allowed to frame the app (CSP frame-ancestors). */
+export function frameAncestorOrigins(): string[] {
+  return [...new Set(getConfig().marketplaces.flatMap((m) => m.origins))];
+}
+
+/** Tests only. */
+export function resetConfigForTests() {
+  cached = undefined;
+}
