@@ -1,0 +1,135 @@
+import { eq, sql } from "drizzle-orm";
+import type { Database } from "@/db/client";
+import { connections, type Connection } from "@/db/schema";
+import { writeActionLog, SYSTEM_ACTOR } from "@/lib/log/action-log";
+import { SageError } from "@/lib/sage/errors";
+import { getSageTarget } from "@/lib/sage/targets";
+import { openCredentials, sealCredentials } from "./credentials";
+
+/** Refresh this long before the access token expires. */
+export const REFRESH_MARGIN_MS = 60_000;
+
+export type UsableAccessToken = { accessToken: string; businessId: string | null; connectionId: string };
+
+/** In-process single flight: concurrent callers on one connection share one refresh. */
+const inflight = new Map<string, Promise<UsableAccessToken>>();
+
+function usable(row: Connection, now: number): UsableAccessToken | null {
+  const creds = openCredentials(row.credentialsEncrypted);
+  if (!creds || !row.accessTokenExpiresAt) return null;
+  if (row.accessTokenExpiresAt.getTime() - REFRESH_MARGIN_MS <= now) return null;
+  return { accessToken: creds.accessToken, businessId: row.businessId, connectionId: row.id };
+}
+
+function assertActive(row: Connection | undefined, connectionId: string): asserts row is Connection {
+  if (!row) throw new SageError("not_found", `Connection ${connectionId} does not exist`);
+  if (row.status === "reconnect_required" || row.status === "disconnected") {
+    throw new SageError("auth", "The Sage connection needs to be reconnected by the reseller", { reconnectRequired: true });
+  }
+}
+
+/**
+ * A valid access token for the connection, refreshing it when it is about to expire.
+ * `rejectedToken`: the token Sage just answered 401 to — refresh unless someone already has.
+ */
+export async function getAccessToken(
+  db: Database,
+  connectionId: string,
+  opts: { rejectedToken?: string; forceRefresh?: boolean } = {},
+): Promise<UsableAccessToken> {
+  if (!opts.rejectedToken && !opts.forceRefresh) {
+    const [row] = await db.select().from(connections).where(eq(connections.id, connectionId));
+    assertActive(row, connectionId);
+    const token = usable(row, Date.now());
+    if (token) return token;
+  }
+  const running = inflight.get(connectionId);
+  if (running) {
+    const token = await running;
+    if (!opts.rejectedToken || token.accessToken !== opts.rejectedToken) return token;
+  }
+  const refresh = refreshUnderRowLock(db, connectionId, opts).finally(() => inflight.delete(connectionId));
+  inflight.set(connectionId, refresh);
+  return refresh;
+}
+
+type LockedOutcome = { kind: "token"; token: UsableAccessToken } | { kind: "reconnect"; error: SageError };
+
+/**
+ * One refresh at a time per connection across processes: the row is locked (SELECT … FOR UPDATE)
+ * for the whole exchange, and the rotated refresh token is saved in the same transaction before
+ * anyone uses the new access token. A rejected grant turns the connection `reconnect_required`.
+ */
+async function refreshUnderRowLock(
+  db: Database,
+  connectionId: string,
+  opts: { rejectedToken?: string; forceRefresh?: boolean },
+): Promise<UsableAccessToken> {
+  const outcome = await db.transaction(async (tx): Promise<LockedOutcome> => {
+    const [row] = await tx.select().from(connections).where(eq(connections.id, connectionId)).for("update");
+    assertActive(row, connectionId);
+    const creds = openCredentials(row.credentialsEncrypted);
+    if (!creds) throw new SageError("auth", "The Sage connection holds no credentials", { reconnectRequired: true });
+
+    // Someone refreshed while we waited for the lock?
+    const current = usable(row, Date.now());
+    if (current && !opts.forceRefresh && (!opts.rejectedToken || current.accessToken !== opts.rejectedToken)) {
+      return { kind: "token", token: current };
+    }
+
+    const target = getSageTarget(row.target);
+    try {
+      const tokens = await target.refreshTokens(creds.refreshToken);
+      const now = new Date();
+      await tx
+        .update(connections)
+        .set({
+          credentialsEncrypted: sealCredentials({ accessToken: tokens.accessToken, refreshToken: tokens.refreshToken }),
+          tokensIssuedAt: now,
+          accessTokenExpiresAt: new Date(now.getTime() + tokens.expiresIn * 1000),
+          refreshTokenIssuedAt: now,
+          refreshTokenExpiresAt: new Date(now.getTime() + tokens.refreshTokenExpiresIn * 1000),
+          status: "connected",
+          lastError: null,
+          updatedAt: now,
+        })
+        .where(eq(connections.id, connectionId));
+      await writeActionLog(tx, {
+        tenantId: row.tenantId,
+        actor: SYSTEM_ACTOR,
+        level: "info",
+        category: "auth",
+        message: `Sage access token refreshed for “${row.name}”`,
+        details: { connectionId, expiresInSeconds: tokens.expiresIn, reason: opts.rejectedToken ? "rejected by Sage (401)" : opts.forceRefresh ? "keep-alive" : "about to expire" },
+      });
+      return { kind: "token", token: { accessToken: tokens.accessToken, businessId: row.businessId, connectionId } };
+    } catch (e) {
+      if (e instanceof SageError && e.reconnectRequired) {
+        await tx
+          .update(connections)
+          .set({ status: "reconnect_required", lastError: e.message, updatedAt: new Date() })
+          .where(eq(connections.id, connectionId));
+        await writeActionLog(tx, {
+          tenantId: row.tenantId,
+          actor: SYSTEM_ACTOR,
+          level: "error",
+          category: "auth",
+          message: `Sage refused to refresh the connection “${row.name}”. Reconnect required: open the dashboard and click Reconnect.`,
+          details: { connectionId, sageError: e.message },
+        });
+        return { kind: "reconnect", error: e };
+      }
+      throw e;
+    }
+  });
+  if (outcome.kind === "reconnect") throw outcome.error;
+  return outcome.token;
+}
+
+/** Connections with a refresh token issued before `olderThan` (keep-alive candidates). */
+export async function connectionsWithRefreshTokenOlderThan(db: Database, olderThan: Date) {
+  return db
+    .select({ id: connections.id, tenantId: connections.tenantId })
+    .from(connections)
+    .where(sql`${connections.status} = 'connected' and ${connections.refreshTokenIssuedAt} < ${olderThan.toISOString()}`);
+}
