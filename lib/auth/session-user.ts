@@ -1,0 +1,16 @@
+import type { UserRole } from "@/db/schema";
+
+/** What a signed-in session carries (JWT session strategy). */
+export type SessionUser = {
+  id: string;
+  email: string;
+  name: string;
+  role: UserRole;
+  tenantId: string | null;
+  /** how the session began */
+  via: "password" | "marketplace";
+};
+
+export function actorFor(user: SessionUser) {
+  return { type: user.role === "support" ? ("support" as const) : ("user" as const), id: user.id, label: `${user.name} <${user.email}>` };
+}

@@ -1,0 +1,19 @@
+import { randomBytes } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+
+/**
+ * A secret generated once into `.data/<name>` for development and the demo. In production the
+ * matching environment variable is required instead.
+ */
+export function devSecret(name: string): string {
+  if (process.env.NODE_ENV === "production" && !process.env.SAGE_CONNECTOR_DEMO) {
+    throw new Error(`Missing secret ${name}: set it in the environment for production.`);
+  }
+  const file = path.join(process.cwd(), ".data", name);
+  if (!fs.existsSync(file)) {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, randomBytes(32).toString("base64url"), { mode: 0o600 });
+  }
+  return fs.readFileSync(file, "utf8").trim();
+}
