@@ -1,0 +1,187 @@
+import { and, eq, ne } from "drizzle-orm";
+import type { Database } from "@/db/client";
+import { connections, type SageBusinessSummary } from "@/db/schema";
+import { getConfig } from "@/lib/config";
+import { findInstallation, getMainBranch } from "@/lib/install/install";
+import { writeActionLog, type Actor } from "@/lib/log/action-log";
+import { consumeOAuthState, issueOAuthState, OAuthStateError } from "@/lib/oauth/state";
+import { SageError } from "@/lib/sage/errors";
+import { SAGE_TARGETS, getSageTarget } from "@/lib/sage/targets";
+import { sealCredentials } from "./credentials";
+
+export class AuthorizeError extends Error {
+  constructor(readonly reason: "not_installed" | "unknown_product" | "unknown_country" | "support_cannot_authorize", message: string) {
+    super(message);
+  }
+}
+
+/** Step 1: the reseller picked a Sage product and country → Sage's consent URL with a fresh state. */
+export async function startSageAuthorization(
+  db: Database,
+  input: { tenantId: string; userId: string; product: string; country: string; isSupport?: boolean },
+): Promise<string> {
+  if (input.isSupport) throw new AuthorizeError("support_cannot_authorize", "Support staff cannot authorize Sage for a reseller; the reseller must do it.");
+  const target = SAGE_TARGETS[input.product as keyof typeof SAGE_TARGETS];
+  if (!target) throw new AuthorizeError("unknown_product", "Choose a Sage product.");
+  if (!target.countries.some((c) => c.code === input.country)) throw new AuthorizeError("unknown_country", "Choose the country of your Sage business.");
+  const installation = await findInstallation(db, input.tenantId);
+  if (!installation) throw new AuthorizeError("not_installed", "Install Sage Integration from the marketplace first.");
+  const state = await db.transaction((tx) =>
+    issueOAuthState(tx, {
+      purpose: "connect",
+      tenantId: input.tenantId,
+      installationId: installation.id,
+      userId: input.userId,
+      product: target.id,
+      country: input.country,
+      brandId: installation.brandId,
+    }),
+  );
+  return target.authorizationUrl({ state, country: input.country, redirectUri: getConfig().oauthRedirectUrl });
+}
+
+export type CallbackOutcome =
+  | { kind: "connected"; connectionId: string; needsBusiness: boolean }
+  | { kind: "denied"; message: string }
+  | { kind: "validated" }
+  | { kind: "state_error"; reason: OAuthStateError["reason"]; message: string }
+  | { kind: "sage_error"; message: string };
+
+/**
+ * Step 2 (tenant side of the central redirect): burn the state, exchange the code with the exact
+ * same redirect_uri, store the tokens encrypted, list the user's businesses.
+ */
+export async function completeSageAuthorization(
+  db: Database,
+  input: { tenantId: string; actor: Actor; params: URLSearchParams },
+): Promise<CallbackOutcome> {
+  let consumed: Awaited<ReturnType<typeof consumeOAuthState>>;
+  try {
+    consumed = await consumeOAuthState(db, input.params.get("state"));
+    if (consumed.row.tenantId !== input.tenantId) throw new OAuthStateError("wrong_tenant");
+  } catch (e) {
+    if (e instanceof OAuthStateError) return { kind: "state_error", reason: e.reason, message: e.message };
+    throw e;
+  }
+  const { row: state } = consumed;
+  if (state.purpose === "validate_redirect") return { kind: "validated" };
+
+  const error = input.params.get("error");
+  if (error) {
+    const message =
+      error === "access_denied"
+        ? "You chose Deny on Sage's consent page, so Sage Connector has no access to your Sage business. Nothing was stored."
+        : `Sage did not authorize the connection: ${input.params.get("error_description") ?? error}. Nothing was stored.`;
+    await writeActionLog(db, { tenantId: state.tenantId, actor: input.actor, level: "warning", category: "auth", message: "Sage authorization was not granted", details: { error } });
+    return { kind: "denied", message };
+  }
+  const code = input.params.get("code");
+  if (!code) return { kind: "state_error", reason: "tampered", message: "Sage's answer carried no authorization code." };
+
+  const target = getSageTarget(state.product ?? "sage-accounting");
+  let businesses: SageBusinessSummary[];
+  let tokens: Awaited<ReturnType<typeof target.exchangeCode>>;
+  try {
+    tokens = await target.exchangeCode({ code, redirectUri: getConfig().oauthRedirectUrl });
+    businesses = await target.listBusinesses(tokens.accessToken);
+  } catch (e) {
+    if (e instanceof SageError) return { kind: "sage_error", message: `Sage refused the authorization (${e.message}). Start again; the code from Sage is valid for 60 seconds only.` };
+    throw e;
+  }
+
+  return db.transaction(async (tx) => {
+    const branch = await getMainBranch(tx, state.tenantId);
+    if (!branch) throw new Error("The tenant has no branch; install first");
+    const now = new Date();
+    const only = businesses.length === 1 ? businesses[0]! : null;
+    const values = {
+      status: "connected" as const,
+      country: state.country ?? "gb",
+      installationId: state.installationId,
+      availableBusinesses: businesses,
+      businessId: only?.id ?? null,
+      businessName: only?.name ?? null,
+      sageUserId: tokens.sageUserId ?? null,
+      scope: tokens.scope ?? null,
+      credentialsEncrypted: sealCredentials({ accessToken: tokens.accessToken, refreshToken: tokens.refreshToken }),
+      tokensIssuedAt: now,
+      accessTokenExpiresAt: new Date(now.getTime() + tokens.expiresIn * 1000),
+      refreshTokenIssuedAt: now,
+      refreshTokenExpiresAt: new Date(now.getTime() + tokens.refreshTokenExpiresIn * 1000),
+      lastError: null,
+      updatedAt: now,
+    };
+    const [existing] = await tx
+      .select()
+      .from(connections)
+      .where(and(eq(connections.branchId, branch.id), eq(connections.target, target.id), ne(connections.status, "disconnected")));
+    let connectionId: string;
+    if (existing) {
+      // Reconnect: keep the business the reseller chose if Sage still offers it.
+      const keep = businesses.find((b) => b.id === existing.businessId);
+      await tx
+        .update(connections)
+        .set({ ...values, businessId: keep?.id ?? values.businessId, businessName: keep?.name ?? values.businessName })
+        .where(eq(connections.id, existing.id));
+      connectionId = existing.id;
+    } else {
+      const [created] = await tx
+        .insert(connections)
+        .values({ ...values, tenantId: state.tenantId, branchId: branch.id, name: target.label, target: target.id })
+        .returning({ id: connections.id });
+      connectionId = created!.id;
+    }
+    await writeActionLog(tx, {
+      tenantId: state.tenantId,
+      actor: input.actor,
+      level: "success",
+      category: "auth",
+      message: existing ? `${target.label} reconnected` : `${target.label} authorized`,
+      details: { connectionId, country: values.country, businesses: businesses.length },
+    });
+    if (only) {
+      await writeActionLog(tx, {
+        tenantId: state.tenantId,
+        actor: input.actor,
+        level: "info",
+        category: "auth",
+        message: `Sage business selected: ${only.name}`,
+        details: { connectionId, businessId: only.id, automatic: true },
+      });
+    }
+    return { kind: "connected" as const, connectionId, needsBusiness: !(existing && businesses.some((b) => b.id === existing.businessId)) && !only };
+  });
+}
+
+export class BusinessSelectionError extends Error {}
+
+/** Step 3 (when the Sage user has several businesses): the reseller picks one. */
+export async function selectSageBusiness(db: Database, input: { tenantId: string; connectionId: string; businessId: string; actor: Actor }) {
+  return db.transaction(async (tx) => {
+    const [row] = await tx.select().from(connections).where(and(eq(connections.id, input.connectionId), eq(connections.tenantId, input.tenantId)));
+    if (!row) throw new BusinessSelectionError("That Sage connection does not exist.");
+    const business = row.availableBusinesses.find((b) => b.id === input.businessId);
+    if (!business) throw new BusinessSelectionError("Choose one of the businesses Sage listed for your user.");
+    await tx.update(connections).set({ businessId: business.id, businessName: business.name, updatedAt: new Date() }).where(eq(connections.id, row.id));
+    await writeActionLog(tx, {
+      tenantId: input.tenantId,
+      actor: input.actor,
+      level: "info",
+      category: "auth",
+      message: `Sage business selected: ${business.name}`,
+      details: { connectionId: row.id, businessId: business.id, previous: row.businessName },
+    });
+    return business;
+  });
+}
+
+/** The tenant's current (not disconnected) Sage connection, if any. */
+export async function findActiveConnection(db: Database, tenantId: string) {
+  const [row] = await db
+    .select()
+    .from(connections)
+    .where(and(eq(connections.tenantId, tenantId), ne(connections.status, "disconnected")))
+    .orderBy(connections.createdAt)
+    .limit(1);
+  return row ?? null;
+}
