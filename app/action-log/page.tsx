@@ -1,0 +1,15 @@
+import { Card, PageTitle } from "@/components/ui/card";
+import { ActionLogTable } from "@/components/action-log-table";
+import { requireResellerAdmin } from "@/lib/auth/session";
+
+export default async function ActionLogPage() {
+  await requireResellerAdmin("/action-log");
+  return (
+    <>
+      <PageTitle subtitle="Every step, newest first, with who did it.">Action Log</PageTitle>
+      <Card>
+        <ActionLogTable />
+      </Card>
+    </>
+  );
+}

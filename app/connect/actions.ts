@@ -1,0 +1,57 @@
+"use server";
+
+import { redirect } from "next/navigation";
+import { z } from "zod";
+import { getDb } from "@/db/client";
+import { getSessionUser } from "@/lib/auth/session";
+import { actorFor } from "@/lib/auth/session-user";
+import { AuthorizeError, BusinessSelectionError, selectSageBusiness, startSageAuthorization } from "@/lib/connections/authorize";
+import { getSettings } from "@/lib/settings/settings";
+
+const connectSchema = z.object({
+  product: z.string({ message: "Choose a Sage product." }).min(1, "Choose a Sage product."),
+  country: z.string({ message: "Choose the country of your Sage business." }).min(2, "Choose the country of your Sage business."),
+});
+
+export type ConnectState = { error?: string; fieldErrors?: Partial<Record<"product" | "country", string>> };
+
+export async function startAuthorizationAction(_prev: ConnectState, form: FormData): Promise<ConnectState> {
+  const parsed = connectSchema.safeParse(Object.fromEntries(form));
+  if (!parsed.success) {
+    const fieldErrors: ConnectState["fieldErrors"] = {};
+    for (const issue of parsed.error.issues) fieldErrors[issue.path[0] as "product" | "country"] = issue.message;
+    return { fieldErrors };
+  }
+  const user = await getSessionUser();
+  if (!user) redirect("/login?callbackUrl=/connect");
+  if (!user.tenantId) return { error: "Support staff cannot authorize Sage for a reseller; the reseller must do it." };
+  let url: string;
+  try {
+    url = await startSageAuthorization(await getDb(), { tenantId: user.tenantId, userId: user.id, product: parsed.data.product, country: parsed.data.country, isSupport: user.role === "support" });
+  } catch (e) {
+    if (e instanceof AuthorizeError) return { error: e.message };
+    throw e;
+  }
+  redirect(url);
+}
+
+const businessSchema = z.object({ connectionId: z.string().uuid(), businessId: z.string({ message: "Choose a business." }).min(1, "Choose a business.") });
+
+export type BusinessState = { error?: string };
+
+export async function selectBusinessAction(_prev: BusinessState, form: FormData): Promise<BusinessState> {
+  const parsed = businessSchema.safeParse(Object.fromEntries(form));
+  if (!parsed.success) return { error: "Choose one of your Sage businesses." };
+  const user = await getSessionUser();
+  if (!user) redirect("/login?callbackUrl=/connect/business");
+  if (user.role !== "reseller_admin" || !user.tenantId) return { error: "Only a reseller administrator can choose the Sage business." };
+  const db = await getDb();
+  try {
+    await selectSageBusiness(db, { tenantId: user.tenantId, connectionId: parsed.data.connectionId, businessId: parsed.data.businessId, actor: actorFor(user) });
+  } catch (e) {
+    if (e instanceof BusinessSelectionError) return { error: e.message };
+    throw e;
+  }
+  const settings = await getSettings(db, user.tenantId);
+  redirect(settings.confirmed ? "/dashboard" : "/settings?setup=1");
+}

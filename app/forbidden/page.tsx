@@ -1,0 +1,12 @@
+import { Card, PageTitle } from "@/components/ui/card";
+
+export default function Forbidden() {
+  return (
+    <>
+      <PageTitle>Not available for this account</PageTitle>
+      <Card>
+        <p>This page is for reseller administrators. Support staff use the support console, which cannot authorize Sage or start a sync on a reseller&apos;s behalf.</p>
+      </Card>
+    </>
+  );
+}

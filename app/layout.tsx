@@ -1,0 +1,38 @@
+import type { Metadata } from "next";
+import Link from "next/link";
+import "./globals.css";
+import { Providers } from "@/components/providers";
+import { getSessionUser } from "@/lib/auth/session";
+import { signOutAction } from "./session-actions";
+
+export const metadata: Metadata = { title: "Sage Connector", description: "Marketplace → Sage accounting, exactly once." };
+
+export default async function RootLayout({ children }: { children: React.ReactNode }) {
+  const user = await getSessionUser();
+  return (
+    <html lang="en">
+      <body>
+        <Providers>
+          <header className="border-b border-slate-200 bg-white">
+            <div className="mx-auto flex max-w-5xl items-center justify-between gap-4 px-6 py-3">
+              <Link href="/dashboard" className="flex items-center gap-2 font-semibold text-brand">
+                <span aria-hidden className="inline-block h-6 w-6 rounded bg-brand" /> Sage Connector
+              </Link>
+              {user && (
+                <nav aria-label="Main" className="flex items-center gap-4 text-sm">
+                  <Link href="/dashboard" className="hover:underline">Dashboard</Link>
+                  <Link href="/action-log" className="hover:underline">Action Log</Link>
+                  <span className="text-slate-500" title={user.email}>{user.name}</span>
+                  <form action={signOutAction}>
+                    <button className="text-slate-600 hover:underline" type="submit">Sign out</button>
+                  </form>
+                </nav>
+              )}
+            </div>
+          </header>
+          <main className="mx-auto max-w-5xl px-6 py-8">{children}</main>
+        </Providers>
+      </body>
+    </html>
+  );
+}

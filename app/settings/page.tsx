@@ -1,0 +1,44 @@
+import { getDb } from "@/db/client";
+import { Card, PageTitle } from "@/components/ui/card";
+import { requireResellerAdmin } from "@/lib/auth/session";
+import { getConfig } from "@/lib/config";
+import { getSettings, SETTING_LABELS, type SettingsInput } from "@/lib/settings/settings";
+import { RedirectValidation } from "./redirect-validation";
+import { SettingsForm } from "./settings-form";
+
+const HELP: Record<keyof SettingsInput, string> = {
+  priceSource: "Where invoice line prices and descriptions come from.",
+  trimDescription: "Yes puts only the product name in the invoice line description.",
+  allowManyProductsToOneItem: "Whether several marketplace products may be mapped to the same Sage item.",
+  autoSync: "How often new marketplace orders are checked and synced. Customers are auto-synced only when their own auto-sync is on.",
+  downgrades: "A downgrade can be refunded with a Sage credit note, or only change the quantity.",
+  notifications: "Which tasks show pop-up messages and Action Log entries.",
+  invoiceMode: "Each order gets a new invoice, or is added to the customer's latest open invoice (same currency and billing cycle).",
+};
+
+export default async function SettingsPage({ searchParams }: { searchParams: Promise<{ setup?: string }> }) {
+  const { setup } = await searchParams;
+  const user = await requireResellerAdmin("/settings");
+  const settings = await getSettings(await getDb(), user.tenantId);
+  const fields = (Object.keys(SETTING_LABELS) as (keyof SettingsInput)[]).map((name) => ({
+    name,
+    label: SETTING_LABELS[name].label,
+    help: HELP[name],
+    options: Object.entries(SETTING_LABELS[name].options).map(([value, label]) => ({ value, label })),
+  }));
+  const values = Object.fromEntries(fields.map((f) => [f.name, String(settings[f.name as keyof SettingsInput])]));
+  const isSetup = setup === "1" || !settings.confirmed;
+  return (
+    <div role="dialog" aria-labelledby="settings-title" className="mx-auto max-w-3xl space-y-6">
+      <PageTitle subtitle={isSetup ? "Choose how Sage Integration works for you. You can change this later from the gear icon on the dashboard." : undefined}>
+        <span id="settings-title">Settings</span>
+      </PageTitle>
+      <Card>
+        <SettingsForm fields={fields} values={values} setup={isSetup} />
+      </Card>
+      <Card title="OAuth 2.0 redirect URL">
+        <RedirectValidation redirectUrl={getConfig().oauthRedirectUrl} />
+      </Card>
+    </div>
+  );
+}

@@ -1,0 +1,73 @@
+"use client";
+
+import Link from "next/link";
+import { useQuery } from "@tanstack/react-query";
+import { Alert } from "@/components/ui/card";
+import { linkButtonClass } from "@/components/ui/button";
+import type { ConnectionOverview } from "@/lib/connections/overview";
+
+const STATUS_LABEL: Record<ConnectionOverview["status"], string> = {
+  connected: "Connected",
+  refreshing: "Refreshing",
+  reconnect_required: "Reconnect required",
+  disconnected: "Disconnected",
+};
+
+function age(seconds: number | null) {
+  if (seconds === null) return "—";
+  if (seconds < 120) return `${seconds} s`;
+  if (seconds < 7200) return `${Math.round(seconds / 60)} min`;
+  if (seconds < 172800) return `${Math.round(seconds / 3600)} h`;
+  return `${Math.round(seconds / 86400)} days`;
+}
+
+export function ConnectionStatus({ initial }: { initial: ConnectionOverview | null }) {
+  const { data } = useQuery({
+    queryKey: ["connection"],
+    queryFn: async (): Promise<ConnectionOverview | null> => {
+      const res = await fetch("/api/connection");
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      return (await res.json()).connection;
+    },
+    initialData: initial,
+    refetchInterval: 15_000,
+  });
+  if (!data) {
+    return (
+      <div className="space-y-3">
+        <p>No Sage account is connected yet.</p>
+        <Link href="/connect" className={linkButtonClass}>Connect Sage</Link>
+      </div>
+    );
+  }
+  return (
+    <div className="space-y-4">
+      {data.status === "reconnect_required" && (
+        <Alert tone="error" role="alert">
+          <div className="flex items-center justify-between gap-4">
+            <span>
+              Sage no longer accepts this connection&apos;s credentials, so nothing can be synced. Reconnect to authorize Sage again — your mappings and
+              history are kept.
+            </span>
+            <Link href="/connect" className={linkButtonClass}>Reconnect</Link>
+          </div>
+        </Alert>
+      )}
+      {data.needsBusiness && (
+        <Alert tone="warning">
+          Choose which Sage business to use. <Link href="/connect/business" className="underline">Choose business</Link>
+        </Alert>
+      )}
+      <dl className="grid grid-cols-[12rem_1fr] gap-y-2 text-sm">
+        <dt className="text-slate-500">Sage product</dt>
+        <dd>{data.name}</dd>
+        <dt className="text-slate-500">Status</dt>
+        <dd data-testid="connection-status">{STATUS_LABEL[data.status]}</dd>
+        <dt className="text-slate-500">Business</dt>
+        <dd data-testid="connection-business">{data.businessName ?? "—"} <span className="uppercase text-slate-400">{data.country}</span></dd>
+        <dt className="text-slate-500">Token age</dt>
+        <dd title={data.tokensIssuedAt ?? undefined}>{age(data.tokenAgeSeconds)}</dd>
+      </dl>
+    </div>
+  );
+}

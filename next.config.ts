@@ -1,0 +1,10 @@
+import type { NextConfig } from "next";
+
+const nextConfig: NextConfig = {
+  // PGlite ships WASM + data files; node-postgres has optional native bits: load both from node_modules.
+  serverExternalPackages: ["@electric-sql/pglite", "pg"],
+  poweredByHeader: false,
+  // Security headers are set at run time in proxy.ts (CSP frame-ancestors depends on configuration).
+};
+
+export default nextConfig;
