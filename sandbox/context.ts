@@ -1,0 +1,104 @@
+// One running sandbox instance: options, mutable config, clock, request log, faults and the
+// simulated worlds. Every startSandbox() call gets its own instance (tests run several).
+import { FaultStore } from "./faults";
+import { RequestLog } from "./log";
+import { SageWorld } from "./sage/world";
+
+export interface SandboxOptions {
+  port?: number;
+  host?: string;
+  appUrl?: string;
+  marketplaceSecret?: string;
+  sageClientId?: string;
+  sageClientSecret?: string;
+  redirectUris?: string[];
+}
+
+export interface ResolvedOptions {
+  appUrl: string;
+  marketplaceSecret: string;
+  sageClientId: string;
+  sageClientSecret: string;
+  sageAppName: string;
+}
+
+export interface RateLimitConfig {
+  /** Calls allowed per business per window. */
+  limit: number;
+  windowSeconds: number;
+  /** Send a Retry-After header on 429 (not confirmed for real Sage; switchable). */
+  retryAfter: boolean;
+}
+
+export interface SandboxConfig {
+  accessTokenTtlSeconds: number;
+  refreshTokenTtlSeconds: number;
+  codeTtlSeconds: number;
+  redirectUris: string[];
+  rateLimit: RateLimitConfig;
+  /** Status a readonly-scope token gets on POST/PUT/DELETE (not documented publicly). */
+  readonlyWriteStatus: 401 | 403;
+  /** Validate /sage/v3.1 requests against the published spec. */
+  specValidation: boolean;
+}
+
+export function defaultConfig(redirectUris: string[]): SandboxConfig {
+  return {
+    accessTokenTtlSeconds: 300,
+    refreshTokenTtlSeconds: 31 * 24 * 3600,
+    codeTtlSeconds: 60,
+    redirectUris: redirectUris.slice(),
+    rateLimit: { limit: 200, windowSeconds: 60, retryAfter: true },
+    readonlyWriteStatus: 403,
+    specValidation: true,
+  };
+}
+
+export class Sandbox {
+  readonly opts: ResolvedOptions;
+  readonly initialRedirectUris: string[];
+  config: SandboxConfig;
+  readonly log = new RequestLog();
+  readonly faults = new FaultStore();
+  clockOffsetMs = 0;
+  sage: SageWorld;
+
+  constructor(opts: ResolvedOptions, redirectUris: string[]) {
+    this.opts = opts;
+    this.initialRedirectUris = redirectUris.slice();
+    this.config = defaultConfig(redirectUris);
+    this.sage = new SageWorld(() => this.now());
+  }
+
+  /** Sandbox clock (real time plus an offset the control API can advance). */
+  now(): number {
+    return Date.now() + this.clockOffsetMs;
+  }
+
+  reset(): void {
+    this.config = defaultConfig(this.initialRedirectUris);
+    this.log.clear();
+    this.faults.clear();
+    this.clockOffsetMs = 0;
+    this.sage = new SageWorld(() => this.now());
+  }
+}
+
+export function resolveOptions(opts: SandboxOptions = {}): { resolved: ResolvedOptions; redirectUris: string[] } {
+  const env = process.env;
+  const appUrl = (opts.appUrl ?? env.APP_URL ?? "http://localhost:3000").replace(/\/+$/, "");
+  const fromEnv = env.SANDBOX_SAGE_REDIRECT_URIS?.split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const redirectUris = opts.redirectUris ?? (fromEnv && fromEnv.length ? fromEnv : [`${appUrl}/oauth2redirect`]);
+  return {
+    resolved: {
+      appUrl,
+      marketplaceSecret: opts.marketplaceSecret ?? env.MARKETPLACE_SECRET ?? "demo-marketplace-shared-secret-change-me",
+      sageClientId: opts.sageClientId ?? env.SAGE_CLIENT_ID ?? "sage-connector-demo",
+      sageClientSecret: opts.sageClientSecret ?? env.SAGE_CLIENT_SECRET ?? "sandbox-client-secret",
+      sageAppName: env.SANDBOX_SAGE_APP_NAME ?? "Sage Connector",
+    },
+    redirectUris,
+  };
+}

@@ -1,0 +1,55 @@
+// Shared HTML chrome for the simulated CloudBlue-style reseller marketplace.
+import { escapeHtml } from "../http";
+
+const STYLE = `
+  * { box-sizing: border-box; }
+  body { margin: 0; font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; background: #eef2f7; color: #1b2533; }
+  .topbar { background: #0b2e5f; color: #fff; display: flex; align-items: center; gap: 16px; padding: 10px 24px; }
+  .topbar .brand { font-weight: 700; font-size: 17px; }
+  .topbar .who { margin-left: auto; font-size: 14px; opacity: .9; }
+  nav.side { background: #fff; border-bottom: 1px solid #d8e0ea; padding: 0 24px; }
+  nav.side ul { list-style: none; display: flex; gap: 4px; margin: 0; padding: 0; }
+  nav.side a { display: block; padding: 12px 14px; color: #1b2533; text-decoration: none; border-bottom: 3px solid transparent; }
+  nav.side a[aria-current="page"] { border-bottom-color: #1a73e8; font-weight: 600; }
+  main { padding: 20px 24px; }
+  h1 { font-size: 22px; margin: 6px 0 16px; }
+  .cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(260px, 1fr)); gap: 16px; }
+  .card { background: #fff; border-radius: 10px; padding: 18px; box-shadow: 0 1px 4px rgba(0,0,0,.08); display: flex; flex-direction: column; gap: 8px; }
+  .card h2 { font-size: 18px; margin: 0; }
+  .card p { margin: 0; color: #4a5868; font-size: 14px; }
+  .card .cta { margin-top: auto; }
+  a.button { display: inline-block; background: #1a73e8; color: #fff; text-decoration: none; padding: 9px 18px; border-radius: 6px; font-weight: 600; }
+  .muted { color: #7a8796; font-size: 13px; }
+  iframe.app { width: 100%; height: 900px; border: 1px solid #d8e0ea; border-radius: 8px; background: #fff; display: block; }
+`;
+
+export function marketplacePage(opts: { title: string; current: string; who?: string; body: string }): string {
+  const links: Array<[string, string]> = [
+    ["Dashboard", "/marketplace/portal?view=dashboard"],
+    ["Customers", "/marketplace/portal?view=customers"],
+    ["Subscriptions", "/marketplace/portal?view=subscriptions"],
+    ["Integrations", "/marketplace/portal"],
+    ["Store", "/marketplace/store"],
+  ];
+  const nav = links
+    .map(([label, href]) => `<li><a href="${escapeHtml(href)}"${label === opts.current ? ' aria-current="page"' : ""}>${escapeHtml(label)}</a></li>`)
+    .join("");
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(opts.title)}</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<header class="topbar"><span class="brand">Northwind Cloud Reseller · CloudBlue Commerce</span>${
+    opts.who ? `<span class="who">Signed in as ${escapeHtml(opts.who)}</span>` : ""
+  }</header>
+<nav class="side" aria-label="Reseller portal"><ul>${nav}</ul></nav>
+<main>
+${opts.body}
+</main>
+</body>
+</html>`;
+}

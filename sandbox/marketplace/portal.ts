@@ -1,0 +1,53 @@
+// GET /marketplace/portal — reseller portal embedding the app in an iframe with a fresh launch JWT.
+import { randomUUID } from "node:crypto";
+import { SignJWT } from "jose";
+import type { Sandbox } from "../context";
+import { escapeHtml, html, type Reply } from "../http";
+import type { RequestContext } from "../router";
+import { LAUNCH_AUDIENCE, MARKETPLACE_ACCOUNT, MARKETPLACE_ID, portalUser, type PortalUser } from "./identity";
+import { marketplacePage } from "./layout";
+
+export const LAUNCH_TOKEN_TTL_SECONDS = 300;
+
+/** HS256 launch token: iss demo-marketplace, aud sage-connector, exp = iat + 300. */
+export async function mintLaunchToken(sb: Sandbox, user: PortalUser): Promise<string> {
+  const iat = Math.floor(sb.now() / 1000);
+  return new SignJWT({
+    email: user.email,
+    name: user.name,
+    account_id: MARKETPLACE_ACCOUNT.id,
+    account_name: MARKETPLACE_ACCOUNT.name,
+    role: user.role,
+  })
+    .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+    .setIssuer(MARKETPLACE_ID)
+    .setAudience(LAUNCH_AUDIENCE)
+    .setSubject(user.email)
+    .setJti(randomUUID())
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + LAUNCH_TOKEN_TTL_SECONDS)
+    .sign(new TextEncoder().encode(sb.opts.marketplaceSecret));
+}
+
+export async function portalPage(ctx: RequestContext): Promise<Reply> {
+  const user = portalUser(ctx.query.user);
+  const view = ctx.query.view;
+  if (view && view !== "integrations") {
+    const label = view.charAt(0).toUpperCase() + view.slice(1);
+    return html(
+      200,
+      marketplacePage({
+        title: `${label} – Reseller Portal`,
+        current: label,
+        who: user.name,
+        body: `<h1>${escapeHtml(label)}</h1><p class="muted">This part of the reseller portal is not simulated.</p>`,
+      }),
+    );
+  }
+  const token = await mintLaunchToken(ctx.sb, user);
+  const src = `${ctx.sb.opts.appUrl}/launch?token=${encodeURIComponent(token)}`;
+  const body = `<h1>Integrations › Sage Integration</h1>
+<p class="muted">${escapeHtml(MARKETPLACE_ACCOUNT.name)} (${escapeHtml(MARKETPLACE_ACCOUNT.id)}) · the integration runs on its own site and is shown here in a frame.</p>
+<iframe class="app" title="Sage Integration" src="${escapeHtml(src)}" width="100%" height="900"></iframe>`;
+  return html(200, marketplacePage({ title: "Reseller Portal – Northwind Cloud Reseller", current: "Integrations", who: user.name, body }));
+}

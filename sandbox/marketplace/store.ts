@@ -1,0 +1,30 @@
+// GET /marketplace/store — "CloudBlue Store for Resellers" with the Sage Integration card.
+import { escapeHtml, html, type Reply } from "../http";
+import type { RequestContext } from "../router";
+import { MARKETPLACE_ACCOUNT, MARKETPLACE_ID } from "./identity";
+import { marketplacePage } from "./layout";
+
+export function storePage(ctx: RequestContext): Reply {
+  const installUrl = `${ctx.sb.opts.appUrl}/install?marketplace=${encodeURIComponent(MARKETPLACE_ID)}&account=${encodeURIComponent(MARKETPLACE_ACCOUNT.id)}`;
+  const body = `<h1>CloudBlue Store for Resellers</h1>
+<p class="muted">Native integrations available to ${escapeHtml(MARKETPLACE_ACCOUNT.name)} (${escapeHtml(MARKETPLACE_ACCOUNT.id)}).</p>
+<section class="cards" aria-label="Integrations">
+  <article class="card" aria-labelledby="card-sage">
+    <h2 id="card-sage">Sage Integration</h2>
+    <p>Sync marketplace customers, orders, upgrades, downgrades and cancellations to Sage Business Cloud Accounting as contacts, sales invoices and credit notes.</p>
+    <p class="muted">Publisher: Sage Connector (open source) · Free</p>
+    <div class="cta"><a class="button" href="${escapeHtml(installUrl)}">Install now</a></div>
+  </article>
+  <article class="card" aria-labelledby="card-xero">
+    <h2 id="card-xero">Xero Integration</h2>
+    <p>Sync invoices to Xero.</p>
+    <p class="muted">Not available in this demo marketplace.</p>
+  </article>
+  <article class="card" aria-labelledby="card-qb">
+    <h2 id="card-qb">QuickBooks Integration</h2>
+    <p>Sync invoices to QuickBooks Online.</p>
+    <p class="muted">Not available in this demo marketplace.</p>
+  </article>
+</section>`;
+  return html(200, marketplacePage({ title: "CloudBlue Store for Resellers", current: "Store", body }));
+}

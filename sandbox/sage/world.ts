@@ -1,0 +1,152 @@
+// In-memory state of the simulated Sage Business Cloud Accounting: users, businesses,
+// OAuth grants, and (per business) the accounting data.
+import {
+  BUSINESS_SEEDS,
+  COUNTRY_CURRENCY,
+  USER_SEEDS,
+  businessId,
+  userId,
+  type CountryCode,
+} from "./seed-users";
+import { BusinessData } from "./data";
+
+export interface SageUser {
+  id: string;
+  key: string;
+  first_name: string;
+  last_name: string;
+  email: string;
+  locale: string;
+  businessIds: string[];
+  leadBusinessId: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface SageBusiness {
+  id: string;
+  key: string;
+  name: string;
+  country: CountryCode;
+  currency: string;
+  address_line_1: string;
+  city: string;
+  postal_code: string;
+  telephone: string;
+  website: string;
+  subscriptionActive: boolean;
+  created_at: string;
+  updated_at: string;
+}
+
+export type Scope = "full_access" | "readonly";
+
+export interface AuthCode {
+  code: string;
+  clientId: string;
+  redirectUri: string;
+  userId: string;
+  scope: Scope;
+  country: string;
+  expiresAt: number;
+  used: boolean;
+}
+
+/** A consent screen that has been shown but not yet answered. */
+export interface PendingAuthorization {
+  id: string;
+  clientId: string;
+  redirectUri: string;
+  scope: Scope;
+  state: string | undefined;
+  country: string | undefined;
+  createdAt: number;
+}
+
+export interface AccessToken {
+  token: string;
+  clientId: string;
+  userId: string;
+  scope: Scope;
+  issuedAt: number;
+  expiresAt: number;
+}
+
+export interface RefreshToken {
+  token: string;
+  clientId: string;
+  userId: string;
+  scope: Scope;
+  issuedAt: number;
+  expiresAt: number;
+  used: boolean;
+  revoked: boolean;
+}
+
+/** Sage timestamps: ISO 8601 with second precision, UTC ("2026-01-31T10:00:00Z"). */
+export function sageTimestamp(ms: number): string {
+  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(/\.000Z$/, "Z");
+}
+
+// Seed records pretend to have been created well before "now".
+const SEED_CREATED_AT = "2024-04-01T09:00:00Z";
+
+export class SageWorld {
+  readonly users = new Map<string, SageUser>();
+  readonly businesses = new Map<string, SageBusiness>();
+  readonly pendingAuthorizations = new Map<string, PendingAuthorization>();
+  readonly codes = new Map<string, AuthCode>();
+  readonly accessTokens = new Map<string, AccessToken>();
+  readonly refreshTokens = new Map<string, RefreshToken>();
+  readonly data = new Map<string, BusinessData>();
+
+  constructor(private readonly now: () => number) {
+    for (const b of BUSINESS_SEEDS) {
+      const id = businessId(b.key);
+      this.businesses.set(id, {
+        id,
+        key: b.key,
+        name: b.name,
+        country: b.country,
+        currency: COUNTRY_CURRENCY[b.country],
+        address_line_1: b.address_line_1,
+        city: b.city,
+        postal_code: b.postal_code,
+        telephone: b.telephone,
+        website: b.website,
+        subscriptionActive: true,
+        created_at: SEED_CREATED_AT,
+        updated_at: SEED_CREATED_AT,
+      });
+      this.data.set(id, new BusinessData(id, b.country, this.now));
+    }
+    for (const u of USER_SEEDS) {
+      const ids = u.businesses.map(businessId);
+      const lead = ids[0];
+      if (!lead) throw new Error(`seed user ${u.key} has no business`);
+      this.users.set(userId(u.key), {
+        id: userId(u.key),
+        key: u.key,
+        first_name: u.first_name,
+        last_name: u.last_name,
+        email: u.email,
+        locale: u.locale,
+        businessIds: ids,
+        leadBusinessId: lead,
+        created_at: SEED_CREATED_AT,
+        updated_at: SEED_CREATED_AT,
+      });
+    }
+  }
+
+  userName(u: SageUser): string {
+    return `${u.first_name} ${u.last_name}`;
+  }
+
+  findBusiness(idOrKey: string): SageBusiness | undefined {
+    const byId = this.businesses.get(idOrKey);
+    if (byId) return byId;
+    for (const b of this.businesses.values()) if (b.key === idOrKey) return b;
+    return undefined;
+  }
+}
