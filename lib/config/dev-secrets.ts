@@ -7,6 +7,8 @@ import path from "node:path";
  * matching environment variable is required instead.
  */
 export function devSecret(name: string): string {
+  // `next build` evaluates modules to collect page data; no secret is used then.
+  if (process.env.NEXT_PHASE === "phase-production-build") return "build-time-placeholder-never-used";
   if (process.env.NODE_ENV === "production" && !process.env.SAGE_CONNECTOR_DEMO) {
     throw new Error(`Missing secret ${name}: set it in the environment for production.`);
   }
