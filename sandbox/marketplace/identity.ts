@@ -4,6 +4,22 @@ export const LAUNCH_AUDIENCE = "sage-connector";
 
 export const MARKETPLACE_ACCOUNT = { id: "RES-1001", name: "Northwind Cloud Reseller" } as const;
 
+export interface ResellerAccount {
+  id: string;
+  name: string;
+}
+
+/**
+ * The reseller account a portal or store page acts for: RES-1001 by default; `?account=RES-…`
+ * (letters, digits, dashes) simulates another reseller of the same marketplace.
+ */
+export function resellerAccount(id: string | undefined, name: string | undefined): ResellerAccount {
+  const wanted = (id ?? "").trim();
+  if (!wanted || wanted === MARKETPLACE_ACCOUNT.id || !/^[A-Za-z0-9-]{1,40}$/.test(wanted)) return { ...MARKETPLACE_ACCOUNT };
+  const cleanName = (name ?? "").trim().slice(0, 80);
+  return { id: wanted, name: cleanName || `Reseller ${wanted}` };
+}
+
 export interface PortalUser {
   email: string;
   name: string;

@@ -4,19 +4,19 @@ import { SignJWT } from "jose";
 import type { Sandbox } from "../context";
 import { escapeHtml, html, type Reply } from "../http";
 import type { RequestContext } from "../router";
-import { LAUNCH_AUDIENCE, MARKETPLACE_ACCOUNT, MARKETPLACE_ID, portalUser, type PortalUser } from "./identity";
+import { LAUNCH_AUDIENCE, MARKETPLACE_ID, portalUser, resellerAccount, type PortalUser, type ResellerAccount } from "./identity";
 import { marketplacePage } from "./layout";
 
 export const LAUNCH_TOKEN_TTL_SECONDS = 300;
 
 /** HS256 launch token: iss demo-marketplace, aud sage-connector, exp = iat + 300. */
-export async function mintLaunchToken(sb: Sandbox, user: PortalUser): Promise<string> {
+export async function mintLaunchToken(sb: Sandbox, user: PortalUser, account: ResellerAccount = resellerAccount(undefined, undefined)): Promise<string> {
   const iat = Math.floor(sb.now() / 1000);
   return new SignJWT({
     email: user.email,
     name: user.name,
-    account_id: MARKETPLACE_ACCOUNT.id,
-    account_name: MARKETPLACE_ACCOUNT.name,
+    account_id: account.id,
+    account_name: account.name,
     role: user.role,
   })
     .setProtectedHeader({ alg: "HS256", typ: "JWT" })
@@ -31,6 +31,7 @@ export async function mintLaunchToken(sb: Sandbox, user: PortalUser): Promise<st
 
 export async function portalPage(ctx: RequestContext): Promise<Reply> {
   const user = portalUser(ctx.query.user);
+  const account = resellerAccount(ctx.query.account, ctx.query.account_name);
   const view = ctx.query.view;
   if (view && view !== "integrations") {
     const label = view.charAt(0).toUpperCase() + view.slice(1);
@@ -44,10 +45,10 @@ export async function portalPage(ctx: RequestContext): Promise<Reply> {
       }),
     );
   }
-  const token = await mintLaunchToken(ctx.sb, user);
+  const token = await mintLaunchToken(ctx.sb, user, account);
   const src = `${ctx.sb.opts.appUrl}/launch?token=${encodeURIComponent(token)}`;
   const body = `<h1>Integrations › Sage Integration</h1>
-<p class="muted">${escapeHtml(MARKETPLACE_ACCOUNT.name)} (${escapeHtml(MARKETPLACE_ACCOUNT.id)}) · the integration runs on its own site and is shown here in a frame.</p>
+<p class="muted">${escapeHtml(account.name)} (${escapeHtml(account.id)}) · the integration runs on its own site and is shown here in a frame.</p>
 <iframe class="app" title="Sage Integration" src="${escapeHtml(src)}" width="100%" height="900"></iframe>`;
-  return html(200, marketplacePage({ title: "Reseller Portal – Northwind Cloud Reseller", current: "Integrations", who: user.name, body }));
+  return html(200, marketplacePage({ title: `Reseller Portal – ${account.name}`, current: "Integrations", who: user.name, body }));
 }

@@ -99,7 +99,7 @@ describe("settings", () => {
 describe("start-up", () => {
   const run = (env: Record<string, string | undefined>) =>
     spawnSync(process.execPath, ["--import", "tsx", "-e", "import('./lib/boot.ts').then(m => (m.bootApp ?? m.default.bootApp)()).then(() => console.log('BOOTED'))"], {
-      env: { PATH: process.env.PATH, ...env } as NodeJS.ProcessEnv,
+      env: { PATH: process.env.PATH, ...env } as unknown as NodeJS.ProcessEnv,
       encoding: "utf8",
       timeout: 30_000,
     });

@@ -1,0 +1,132 @@
+#!/usr/bin/env node
+// `npm run demo`: the product on its embedded defaults — sandbox (Sage + marketplace) on :4010,
+// the app on :3000 over embedded PGlite in .data/, demo users seeded. No configuration needed.
+//
+// Options (env): APP_PORT (3000), SANDBOX_PORT (4010), DATA_DIR (.data), DEMO_FRESH=1 (wipe DATA_DIR/pglite first),
+// DEMO_SKIP_BUILD=1 (use the existing .next build).
+import { spawn, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..");
+const appPort = Number(process.env.APP_PORT ?? 3000);
+const sandboxPort = Number(process.env.SANDBOX_PORT ?? 4010);
+const dataDir = path.resolve(root, process.env.DATA_DIR ?? ".data");
+const appUrl = `http://localhost:${appPort}`;
+const sandboxUrl = `http://localhost:${sandboxPort}`;
+const portalOrigin = `http://127.0.0.1:${sandboxPort}`;
+
+fs.mkdirSync(dataDir, { recursive: true });
+if (process.env.DEMO_FRESH === "1") fs.rmSync(path.join(dataDir, "pglite"), { recursive: true, force: true });
+
+/** A secret generated once into the data dir (development/demo only). */
+function demoSecret(name, bytes = 32) {
+  const file = path.join(dataDir, name);
+  if (!fs.existsSync(file)) {
+    fs.writeFileSync(file, randomBytes(bytes).toString("base64"), { mode: 0o600 });
+    console.log(`[demo] generated ${path.relative(root, file)} (development only — set real secrets in production)`);
+  }
+  return fs.readFileSync(file, "utf8").trim();
+}
+
+const env = {
+  ...process.env,
+  NEXT_TELEMETRY_DISABLED: "1",
+  APP_URL: appUrl,
+  SANDBOX_URL: sandboxUrl,
+  MARKETPLACE_ORIGIN: portalOrigin,
+  APP_ENCRYPTION_KEY: process.env.APP_ENCRYPTION_KEY ?? demoSecret("encryption.key"),
+  AUTH_SECRET: process.env.AUTH_SECRET ?? demoSecret("auth.secret"),
+  OAUTH_STATE_SECRET: process.env.OAUTH_STATE_SECRET ?? demoSecret("oauth-state.secret"),
+  MARKETPLACE_SECRET: process.env.MARKETPLACE_SECRET ?? demoSecret("marketplace.secret"),
+  PGLITE_DIR: path.join(dataDir, "pglite"),
+  SAGE_CONNECTOR_SEED_DEMO: "1",
+  SAGE_CONNECTOR_DEMO: "1",
+};
+// The demo runs on embedded PGlite unless DATABASE_URL is given explicitly for it.
+if (!process.env.DEMO_DATABASE_URL) delete env.DATABASE_URL;
+else env.DATABASE_URL = process.env.DEMO_DATABASE_URL;
+
+function newestMtime(dir) {
+  let newest = 0;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    if (["node_modules", ".next", ".data", ".git", "tests", "e2e", "bench", "sandbox", "test-results"].includes(entry.name)) continue;
+    const full = path.join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(full) : fs.statSync(full).mtimeMs);
+  }
+  return newest;
+}
+
+const buildId = path.join(root, ".next", "BUILD_ID");
+const stale = !fs.existsSync(buildId) || newestMtime(root) > fs.statSync(buildId).mtimeMs;
+if (process.env.DEMO_SKIP_BUILD !== "1" && stale) {
+  console.log("[demo] building the app (next build)…");
+  const build = spawnSync("npx", ["next", "build"], { cwd: root, env: { ...env, NODE_ENV: "production" }, stdio: "inherit" });
+  if (build.status !== 0) process.exit(build.status ?? 1);
+}
+
+const children = [];
+function run(name, cmd, args, extraEnv = {}) {
+  const child = spawn(cmd, args, { cwd: root, env: { ...env, ...extraEnv }, stdio: ["ignore", "pipe", "pipe"] });
+  const prefix = (line) => `[${name}] ${line}`;
+  for (const stream of [child.stdout, child.stderr]) {
+    let buf = "";
+    stream.on("data", (d) => {
+      buf += d;
+      const lines = buf.split("\n");
+      buf = lines.pop() ?? "";
+      for (const l of lines) (stream === child.stderr ? process.stderr : process.stdout).write(prefix(l) + "\n");
+    });
+  }
+  child.on("exit", (code, signal) => {
+    if (!shuttingDown) {
+      console.error(`[demo] ${name} stopped (${signal ?? code}); stopping the demo.`);
+      shutdown(code ?? 1);
+    }
+  });
+  children.push(child);
+  return child;
+}
+
+let shuttingDown = false;
+function shutdown(code = 0) {
+  shuttingDown = true;
+  for (const c of children) c.kill("SIGTERM");
+  setTimeout(() => process.exit(code), 1500).unref();
+}
+process.on("SIGINT", () => shutdown(0));
+process.on("SIGTERM", () => shutdown(0));
+
+async function waitFor(url, name) {
+  for (let i = 0; i < 240; i++) {
+    try {
+      const res = await fetch(url, { redirect: "manual" });
+      if (res.status < 500) return;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${name} did not start at ${url}`);
+}
+
+run("sandbox", process.execPath, ["--import", "tsx", "sandbox/server.ts"], { PORT: String(sandboxPort) });
+run("app", "npx", ["next", "start", "-p", String(appPort)], { NODE_ENV: "production" });
+
+await waitFor(`${sandboxUrl}/__sandbox/health`, "sandbox");
+await waitFor(`${appUrl}/login`, "app");
+
+console.log(`
+┌──────────────────────────────────────────────────────────────────────────────
+│ Sage Connector demo is running
+│
+│   App                     ${appUrl}
+│   Marketplace store       ${portalOrigin}/marketplace/store     (click “Install now”)
+│   Marketplace portal      ${portalOrigin}/marketplace/portal    (the app inside a cross-site iframe)
+│   Sage sandbox            ${sandboxUrl}/
+│
+│   Reseller admin          admin@northwind.test / northwind-demo
+│   Support user            support@sage-connector.test / support-demo
+│   Sage consent page       pick “Alex Morgan (1 business)” or “Sam Taylor (2 businesses)”
+│
+│   Data: ${path.relative(root, dataDir)}/ (embedded PGlite; delete it to start over). Ctrl+C stops.
+└──────────────────────────────────────────────────────────────────────────────`);
