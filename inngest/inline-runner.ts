@@ -113,7 +113,8 @@ type Outcome =
   | { kind: "completed"; output: unknown }
   | { kind: "sleep"; until: Date }
   | { kind: "error"; error: unknown; final?: boolean }
-  | { kind: "lease-lost" };
+  | { kind: "lease-lost" }
+  | { kind: "aborted"; reason: string };
 
 const DEFAULT_RETRIES = 3;
 const CLAIM_LOCK = sql`select pg_advisory_xact_lock(7240110173)`;
@@ -235,8 +236,8 @@ export class InlineRunner {
     if (!this.isRunning) throw new Error("InlineRunner.drain(): the runner is not started");
     const deadline = Date.now() + (options.timeoutMs ?? 10_000);
     for (;;) {
-      this.kick();
       await this.ticking;
+      await this.tick();
       while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
       const pending = await this.countPending(options.includeScheduled ?? false);
       if (pending === 0 && this.inFlight.size === 0 && !this.ticking) return;
@@ -394,10 +395,15 @@ export class InlineRunner {
     this.timer.unref?.();
   }
 
-  private async tick(): Promise<void> {
-    if (this.ticking || !this.isRunning) return;
-    let done!: () => void;
-    this.ticking = new Promise<void>((resolve) => (done = resolve));
+  /** One poll: cron ticks, then claim due runs and start executing them (not awaited). */
+  private tick(): Promise<void> {
+    if (this.ticking) return this.ticking;
+    if (!this.isRunning) return Promise.resolve();
+    this.ticking = this.poll();
+    return this.ticking;
+  }
+
+  private async poll(): Promise<void> {
     try {
       if (this.cronEnabled) await this.cronTick();
       await this.claimAndExecute();
@@ -409,7 +415,6 @@ export class InlineRunner {
       this.lastTickError = message;
     } finally {
       this.ticking = undefined;
-      done();
       const again = this.tickAgain;
       this.tickAgain = false;
       this.schedule(again ? 0 : this.pollIntervalMs);
@@ -637,6 +642,14 @@ export class InlineRunner {
       case "lease-lost":
         this.log("warn", `${label}: lease lost; another runner owns it now`);
         return;
+      case "aborted":
+        // Could not record a step: hand the run back (it resumes from what was recorded).
+        this.log("error", `${label}: execution aborted: ${outcome.reason}`);
+        await this.db
+          .update(inlineRuns)
+          .set({ ...release, status: "queued", runAt: new Date(now.getTime() + this.backoff(0)) })
+          .where(mine);
+        return;
       case "completed":
         await this.db
           .update(inlineRuns)
@@ -743,6 +756,10 @@ export class InlineRunner {
 // ---------------------------------------------------------------------------------------------------
 // One execution of one run: the step tools and the memo state.
 
+/** Returned by step work that ended the execution (sleep, retry, lease lost). */
+const INTERRUPTED: unique symbol = Symbol("interrupted");
+type Interrupted = typeof INTERRUPTED;
+
 class Execution {
   /** set when the execution must end early (sleep, retry, lease lost) */
   interruption: Outcome | undefined;
@@ -764,19 +781,20 @@ class Execution {
     this.interrupted = new Promise<Outcome>((resolve) => (this.resolveInterrupted = resolve));
   }
 
-  /** End this execution with `outcome`; whatever the handler does next is ignored. */
-  interrupt(outcome: Outcome): Promise<never> {
+  /** End this execution with `outcome` (the first one wins); whatever the handler does next is ignored. */
+  interrupt(outcome: Outcome): Interrupted {
     if (!this.interruption) {
       this.interruption = outcome;
       this.resolveInterrupted(outcome);
     }
-    return never();
+    return INTERRUPTED;
   }
 
   isStepFailure(error: unknown): boolean {
     return typeof error === "object" && error !== null && this.stepFailures.has(error);
   }
 
+  /** Wait for step work in progress (e.g. parallel steps) to finish and be recorded. */
   async settle(): Promise<void> {
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
   }
@@ -798,7 +816,7 @@ class Execution {
         const id = this.stepId(idOrOptions);
         if (this.interruption) return never();
         const memo = this.memo(id, "sleep");
-        if (memo) return this.sleepUntil(new Date(memo.until));
+        if (memo) return this.resolveOrStop(this.sleepUntil(new Date(memo.until)));
         // Inngest rounds sub-second sleeps up to one second.
         const ms = Math.max(1_000, durationToMs(duration, { name: `step.sleep("${id}")` }));
         return this.track(this.startSleep(id, new Date(this.runner.currentTime().getTime() + ms)));
@@ -808,7 +826,7 @@ class Execution {
         const id = this.stepId(idOrOptions);
         if (this.interruption) return never();
         const memo = this.memo(id, "sleep");
-        if (memo) return this.sleepUntil(new Date(memo.until));
+        if (memo) return this.resolveOrStop(this.sleepUntil(new Date(memo.until)));
         return this.track(this.startSleep(id, toDate(time, `step.sleepUntil("${id}")`)));
       },
 
@@ -820,7 +838,7 @@ class Execution {
         return this.track(
           (async () => {
             const result = await this.guard(() => this.runner.sendFromStep(this, id, payload));
-            this.steps[id] = { op: "sendEvent", data: result };
+            if (result !== INTERRUPTED) this.steps[id] = { op: "sendEvent", data: result };
             return result;
           })(),
         );
@@ -859,34 +877,41 @@ class Execution {
     try {
       output = await fn(...args);
     } catch (error) {
-      if (this.interruption) return never();
-      if (error instanceof LeaseLostError) return this.interrupt({ kind: "lease-lost" });
+      if (this.interruption) return INTERRUPTED;
       if (!isNonRetriable(error) && this.attempt < this.runner.retriesOf(this.run.functionId)) {
         // The step is retried in a later execution; this one ends here, as with Inngest.
         return this.interrupt({ kind: "error", error });
       }
       // Out of retries: the failure is memoized and surfaces in the handler as a StepError.
       const serialized = serializeError(error);
-      await this.guard(() => this.runner.persistStep(this, id, { op: "run", error: serialized }));
+      const written = await this.guard(() => this.runner.persistStep(this, id, { op: "run", error: serialized }));
+      if (written === INTERRUPTED) return INTERRUPTED;
       this.steps[id] = { op: "run", error: serialized };
       throw this.stepError(id, serialized);
     }
     const data = toJson(output);
-    await this.guard(() => this.runner.persistStep(this, id, data === undefined ? { op: "run" } : { op: "run", data }, { resetAttempt: this.attempt > 0 }));
-    this.steps[id] = data === undefined ? { op: "run" } : { op: "run", data };
+    const record: StepRecord = data === undefined ? { op: "run" } : { op: "run", data };
+    const written = await this.guard(() => this.runner.persistStep(this, id, record, { resetAttempt: this.attempt > 0 }));
+    if (written === INTERRUPTED) return INTERRUPTED;
+    this.steps[id] = record;
     this.attempt = 0;
     return data;
   }
 
-  private async startSleep(id: string, until: Date): Promise<void> {
-    await this.guard(() => this.runner.persistStep(this, id, { op: "sleep", until: until.toISOString() }));
+  private async startSleep(id: string, until: Date): Promise<void | Interrupted> {
+    const written = await this.guard(() => this.runner.persistStep(this, id, { op: "sleep", until: until.toISOString() }));
+    if (written === INTERRUPTED) return INTERRUPTED;
     this.steps[id] = { op: "sleep", until: until.toISOString() };
     return this.sleepUntil(until);
   }
 
-  private sleepUntil(until: Date): Promise<void> {
-    if (this.runner.currentTime().getTime() >= until.getTime()) return Promise.resolve();
+  private sleepUntil(until: Date): void | Interrupted {
+    if (this.runner.currentTime().getTime() >= until.getTime()) return;
     return this.interrupt({ kind: "sleep", until });
+  }
+
+  private resolveOrStop<T>(value: T | Interrupted): Promise<T> {
+    return value === INTERRUPTED ? never() : Promise.resolve(value);
   }
 
   private stepError(id: string, serialized: SerializedError): StepError {
@@ -895,22 +920,27 @@ class Execution {
     return error;
   }
 
-  /** Run a database write; a lost lease or a failed write ends the execution (the run is resumed later). */
-  private async guard<T>(write: () => Promise<T>): Promise<T> {
+  /**
+   * Run a database write. A lost lease, or a database error (not the step's fault), ends the
+   * execution; the run is resumed later from what was recorded.
+   */
+  private async guard<T>(write: () => Promise<T>): Promise<T | Interrupted> {
     try {
       return await write();
     } catch (error) {
-      if (error instanceof LeaseLostError) return this.interrupt({ kind: "lease-lost" });
-      // A database error is not the step's fault: end the execution and let the lease expire.
-      return this.interrupt({ kind: "lease-lost" });
+      return this.interrupt(error instanceof LeaseLostError ? { kind: "lease-lost" } : { kind: "aborted", reason: errorMessage(error) });
     }
   }
 
-  private track<T>(promise: Promise<T>): Promise<T> {
-    const settled = promise.then(noop, noop);
+  /**
+   * Step work is tracked until it settles (so the execution ends only after it is recorded); the
+   * handler gets a promise that never settles if the work ended the execution, as in Inngest.
+   */
+  private track<T>(work: Promise<T | Interrupted>): Promise<T> {
+    const settled = work.then(noop, noop);
     this.inFlight.add(settled);
     void settled.then(() => this.inFlight.delete(settled));
-    return promise;
+    return work.then((value) => (value === INTERRUPTED ? never() : (value as T)));
   }
 }
 

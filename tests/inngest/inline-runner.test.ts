@@ -174,9 +174,9 @@ describe("inline runner", () => {
     const { runner } = track(testRunner(db, [sleepFn]));
     runner.start();
     const { runIds } = await runner.send({ name: "test/sleep" });
-    await until(async () => (await runner.getRun(runIds[0]!))?.steps.nap !== undefined, 3_000, "the sleep to be recorded");
+    await until(async () => (await runner.getRun(runIds[0]!))?.status === "queued" && calls.before === 1, 3_000, "the run to sleep");
     const sleeping = await runner.getRun(runIds[0]!);
-    expect(sleeping?.status).toBe("queued");
+    expect(sleeping?.steps.nap).toMatchObject({ op: "sleep" });
     expect(sleeping!.runAt.getTime()).toBeGreaterThan(Date.now() + 500);
     const run = await runner.waitForRun(runIds[0]!, { timeoutMs: 5_000 });
     expect(run.status).toBe("completed");
@@ -368,7 +368,7 @@ describe("inline runner: cron", () => {
   });
 
   const parisNight = defineFunction({ id: "t-cron-tz", triggers: [{ cron: "TZ=Europe/Paris 0 3 * * *" }] }, async ({ event }) => {
-    record("tz", event.data.cron);
+    record("tz", (event.data as { cron?: string }).cron);
   });
 
   it("fires on its own schedule with Inngest's scheduled.timer event, not at start", async () => {
