@@ -1,0 +1,44 @@
+import { defineConfig } from "@playwright/test";
+import fs from "node:fs";
+
+/**
+ * Browser tests drive Debian's Chromium (Playwright's own browser download cannot run offline).
+ * The app and the sandbox are started by scripts/demo.mjs on their own ports with a fresh PGlite.
+ */
+const chromiumPath = process.env.CHROMIUM_PATH ?? ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"].find((p) => fs.existsSync(p));
+if (!chromiumPath) {
+  throw new Error(
+    "No Chromium found for the browser tests. Install one with `sudo apt-get install -y chromium` (Debian/Ubuntu), or set CHROMIUM_PATH to a Chromium/Chrome binary.",
+  );
+}
+
+export const E2E_APP_PORT = 3100;
+export const E2E_SANDBOX_PORT = 4110;
+
+export default defineConfig({
+  testDir: "e2e",
+  timeout: 90_000,
+  expect: { timeout: 15_000 },
+  workers: 1,
+  fullyParallel: false,
+  retries: 0,
+  forbidOnly: true,
+  reporter: [["list"], ["json", { outputFile: ".data/e2e-results.json" }]],
+  use: {
+    baseURL: `http://localhost:${E2E_APP_PORT}`,
+    trace: "retain-on-failure",
+    launchOptions: {
+      executablePath: chromiumPath,
+      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+    },
+  },
+  webServer: {
+    command: "node scripts/demo.mjs",
+    url: `http://localhost:${E2E_APP_PORT}/login`,
+    timeout: 300_000,
+    reuseExistingServer: false,
+    stdout: "ignore",
+    stderr: "pipe",
+    env: { APP_PORT: String(E2E_APP_PORT), SANDBOX_PORT: String(E2E_SANDBOX_PORT), DATA_DIR: ".data/e2e", DEMO_FRESH: "1" },
+  },
+});
