@@ -6,6 +6,7 @@ import type { LogEntry } from "./log";
 import { portalUser } from "./marketplace/identity";
 import { mintLaunchToken } from "./marketplace/portal";
 import { controlBody, route, type RequestContext, type Route } from "./router";
+import { stateReply } from "./sage/state";
 
 function bad(message: string, issues?: unknown): Reply {
   return json(400, { error: "bad_request", message, issues });
@@ -167,6 +168,7 @@ export const controlRoutes: Route[] = [
     ctx.sb.faults.clear();
     return json(200, { cleared: true });
   }, c),
+  route("GET", "/__sandbox/state", "control.state", stateReply, c),
   route("GET", "/__sandbox/marketplace/launch-token", "control.marketplace.token", launchToken, c),
   route("POST", "/__sandbox/reset", "control.reset", (ctx) => {
     ctx.sb.reset();

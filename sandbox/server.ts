@@ -11,7 +11,8 @@ import { maskForm, maskHeaders, maskJson, type LogEntry } from "./log";
 import { portalPage } from "./marketplace/portal";
 import { storePage } from "./marketplace/store";
 import { route, type RequestContext, type Route, type RouteMatch } from "./router";
-import { sageApiRoute } from "./sage/api";
+import { sageApiRoute, warmSpec } from "./sage/api";
+import { inspectPage } from "./sage/inspect";
 import { oauthRoutes } from "./sage/oauth";
 
 export type { SandboxOptions } from "./context";
@@ -29,6 +30,7 @@ function indexPage(ctx: RequestContext): Reply {
     ["Marketplace store", "/marketplace/store"],
     ["Reseller portal (embeds the app)", "/marketplace/portal"],
     ["Sage consent page (example)", `/sage/oauth2/auth/central?filter=apiv3.1&client_id=${encodeURIComponent(ctx.sb.opts.sageClientId)}&response_type=code&redirect_uri=${encodeURIComponent(ctx.sb.config.redirectUris[0] ?? "")}&scope=full_access&state=demo`],
+    ["What is in Sage (invoices, credit notes)", "/sage/inspect"],
     ["Request log (JSON lines)", "/__sandbox/requests"],
     ["Sage users and businesses", "/__sandbox/sage"],
     ["Config", "/__sandbox/config"],
@@ -48,6 +50,7 @@ const pageRoutes: Route[] = [
   route("GET", "/", "sandbox.index", indexPage),
   route("GET", "/marketplace/store", "marketplace.store", storePage),
   route("GET", "/marketplace/portal", "marketplace.portal", portalPage),
+  route("GET", "/sage/inspect", "sage.inspect", inspectPage),
 ];
 
 const ROUTES: Route[] = [...controlRoutes, ...oauthRoutes, ...pageRoutes, sageApiRoute];
@@ -288,6 +291,11 @@ if (isMain()) {
       console.log(`  Sage client_id     ${running.sandbox.opts.sageClientId}`);
       console.log(`  redirect URIs      ${cfg.redirectUris.join(", ")}`);
       console.log(`  control API        ${local}/__sandbox/requests · /__sandbox/config · /__sandbox/faults · /__sandbox/reset`);
+      console.log(`  inspect Sage data  ${local}/sage/inspect`);
+      // Convert the published spec now, in the background, so the first API call is not slow.
+      setTimeout(() => {
+        warmSpec().catch((e: unknown) => console.error("spec conversion failed:", e));
+      }, 50);
       const stop = (): void => {
         running.close().then(
           () => process.exit(0),
