@@ -208,3 +208,99 @@ export async function businessIdByKey(base: string, key: string): Promise<string
   if (!b) throw new Error(`no business ${key}`);
   return b.id;
 }
+
+export interface Envelope<T = Record<string, unknown>> {
+  $total: number;
+  $page: number;
+  $next: string | null;
+  $back: string | null;
+  $itemsPerPage: number;
+  $items: T[];
+}
+
+// Loose JSON for assertions on response bodies.
+export type Json = Record<string, any>;
+
+/** JSON body of a response (throws on non-JSON). */
+export async function body<T = Json>(res: Response): Promise<T> {
+  return (await res.json()) as T;
+}
+
+/** A signed-in Sam Taylor (GB lead business + IE business) with helpers for the accounting API. */
+export async function sageSession(base: string, userLabel = "Sam Taylor (2 businesses)", scope = "full_access") {
+  const tokens = await login(base, userLabel, { scope });
+  const w = await world(base);
+  const me = w.users.find((u) => u.id === tokens.requested_by_id);
+  if (!me) throw new Error("user not found");
+  const gb = me.business_ids.find((id) => w.businesses.find((b) => b.id === id)?.country === "GB") ?? "";
+  const ie = me.business_ids.find((id) => w.businesses.find((b) => b.id === id)?.country === "IE") ?? "";
+  const call = (method: string, path: string, opts: { business?: string; body?: unknown; headers?: Record<string, string> } = {}) =>
+    api(base, tokens.access_token, method, path, { business: gb, ...opts });
+  const ledgerId = async (nominal: number, business = gb): Promise<string> => {
+    const env = await body<Envelope>(await call("GET", "/ledger_accounts?attributes=nominal_code&items_per_page=200", { business }));
+    const l = env.$items.find((x) => x.nominal_code === nominal);
+    if (!l) throw new Error(`no ledger ${nominal}`);
+    return String(l.id);
+  };
+  return { tokens, gb, ie, call, ledgerId };
+}
+
+export type SageSession = Awaited<ReturnType<typeof sageSession>>;
+
+export async function createCustomer(s: SageSession, name: string, extra: Json = {}, business?: string): Promise<Json> {
+  const res = await s.call("POST", "/contacts", {
+    business: business ?? s.gb,
+    body: { contact: { name, contact_type_ids: ["CUSTOMER"], ...extra } },
+  });
+  if (res.status !== 201) throw new Error(`create contact failed: ${res.status} ${await res.text()}`);
+  return body(res);
+}
+
+/** A valid one-line GB invoice body (20 % VAT). */
+export function invoiceBody(contactId: string, ledgerId: string, extra: Json = {}, line: Json = {}): Json {
+  return {
+    sales_invoice: {
+      contact_id: contactId,
+      date: "2026-01-15",
+      reference: "ORD-1001",
+      invoice_lines: [
+        {
+          description: "Microsoft 365 Business Basic",
+          ledger_account_id: ledgerId,
+          quantity: 3,
+          unit_price: 10,
+          tax_rate_id: "GB_STANDARD",
+          tax_amount: 6,
+          ...line,
+        },
+      ],
+      ...extra,
+    },
+  };
+}
+
+export function creditNoteBody(contactId: string, ledgerId: string, extra: Json = {}, line: Json = {}): Json {
+  return {
+    sales_credit_note: {
+      contact_id: contactId,
+      date: "2026-01-20",
+      reference: "REFUND-1001",
+      credit_note_lines: [
+        {
+          description: "Microsoft 365 Business Basic (downgrade)",
+          ledger_account_id: ledgerId,
+          quantity: 1,
+          unit_price: 10,
+          tax_rate_id: "GB_STANDARD",
+          tax_amount: 2,
+          ...line,
+        },
+      ],
+      ...extra,
+    },
+  };
+}
+
+export async function sageState(base: string, business: string): Promise<Json> {
+  return body(await control(base, "GET", `/state?business=${business}`));
+}
