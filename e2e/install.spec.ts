@@ -41,7 +41,7 @@ test("top level: store → Install now → sign in → authorize Sage → settin
   await page.reload();
   await expect(page.getByRole("group", { name: "Auto-sync" }).getByLabel("Every 5 minutes")).toBeChecked();
 
-  await page.getByRole("link", { name: "Action Log" }).click();
+  await page.getByRole("link", { name: "Action Log", exact: true }).click();
   const rows = page.getByTestId("action-log-row");
   await expect(rows.first()).toContainText("Settings changed: Auto-sync: Once a day → Every 5 minutes");
   await expect(rows.first()).toContainText("Nora Admin");
@@ -55,7 +55,7 @@ test("top level: store → Install now → sign in → authorize Sage → settin
 });
 
 test("inside the marketplace portal's cross-site iframe: launch → install → authorize → settings → dashboard", async ({ page }) => {
-  const response = await page.goto(`${PORTAL}/marketplace/portal?account=RES-2001&account_name=Iframe%20Reseller`);
+  const response = await page.goto(`${PORTAL}/marketplace/portal?account=RES-2001&account_name=Iframe%20Reseller&user=admin%40res-2001.test`);
   expect(response!.ok()).toBe(true);
   const app = page.frameLocator('iframe[title="Sage Integration"]');
 
@@ -86,7 +86,7 @@ test("Deny on the consent page: a clear message, nothing stored, and retry works
   await installAndStartConnect(page);
   await answerConsent(page, "Alex Morgan (1 business)", "Deny");
   await expect(page.getByRole("heading", { name: "Sage access was not granted" })).toBeVisible();
-  await expect(page.getByRole("alert")).toContainText("Nothing was stored");
+  await expect(page.getByRole("alert").filter({ hasText: "Deny" })).toContainText("Nothing was stored");
 
   await page.goto(`${APP}/dashboard`);
   await expect(page.getByText("No Sage account is connected yet.")).toBeVisible();
@@ -102,7 +102,9 @@ test("Deny on the consent page: a clear message, nothing stored, and retry works
 test("a tampered state gets 400 at /oauth2redirect and a replayed one an error page with a retry link", async ({ page }) => {
   await launchTopLevel(page, "RES-2003");
   await installAndStartConnect(page);
-  const state = new URL(page.url()).searchParams.get("state")!;
+  await page.waitForURL(/\/sage\/oauth2\/auth\/central/);
+  const consentUrl = page.url();
+  const state = new URL(consentUrl).searchParams.get("state")!;
   const [h, p, s] = state.split(".");
   const claims = JSON.parse(Buffer.from(p!, "base64url").toString());
   const tampered = [h, Buffer.from(JSON.stringify({ ...claims, tenant: "00000000-0000-0000-0000-000000000000" })).toString("base64url"), s].join(".");
@@ -112,8 +114,7 @@ test("a tampered state gets 400 at /oauth2redirect and a replayed one an error p
   await expect(page.getByRole("link", { name: "Start the connection again" })).toBeVisible();
 
   // complete one real authorization, then replay Sage's answer
-  await page.goBack();
-  await page.goBack();
+  await page.goto(consentUrl);
   let callbackUrl = "";
   page.on("request", (r) => {
     if (r.url().includes("/connect/sage/callback")) callbackUrl = r.url();
@@ -140,13 +141,13 @@ test("a Sage user with two businesses picks one", async ({ page }) => {
   await page.getByRole("button", { name: "Save and open dashboard" }).click();
   const businessName = second.replace(/(GB|IE|US|CA|DE|ES|FR)$/i, "").trim();
   await expect(page.getByTestId("connection-business")).toContainText(businessName);
-  await page.getByRole("link", { name: "Action Log" }).click();
+  await page.getByRole("link", { name: "Action Log", exact: true }).click();
   await expect(page.getByTestId("action-log-row").first()).toContainText("Settings confirmed");
   await expect(page.getByTestId("action-log-row").nth(1)).toContainText(`Sage business selected: ${businessName}`);
 });
 
 test("launch tokens: reused, expired or badly signed → 401 page inside the iframe", async ({ page, request }) => {
-  await page.goto(`${PORTAL}/marketplace/portal?account=RES-2005`);
+  await page.goto(`${PORTAL}/marketplace/portal?account=RES-2005&user=admin%40res-2005.test`);
   const src = await page.locator('iframe[title="Sage Integration"]').getAttribute("src");
   await expect(page.frameLocator('iframe[title="Sage Integration"]').getByRole("heading", { name: "Install Sage Integration" })).toBeVisible();
 
@@ -165,6 +166,6 @@ test("launch tokens: reused, expired or badly signed → 401 page inside the ifr
 
   // and inside the portal's iframe the reseller sees the 401 page
   await page.route(`${APP}/launch**`, (route) => route.continue({ url: src! }));
-  await page.goto(`${PORTAL}/marketplace/portal?account=RES-2005`);
+  await page.goto(`${PORTAL}/marketplace/portal?account=RES-2005&user=admin%40res-2005.test`);
   await expect(page.frameLocator('iframe[title="Sage Integration"]').getByText("already used")).toBeVisible();
 });

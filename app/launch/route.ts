@@ -21,6 +21,8 @@ export async function GET(request: Request) {
           ? "This launch link has expired (they are valid for 5 minutes). Reopen Sage Integration from the marketplace."
           : reason === "replayed"
             ? "This launch link was already used. Reopen Sage Integration from the marketplace."
+            : reason === "other_account"
+              ? "This user belongs to another reseller account, or is not a reseller administrator. Ask your marketplace administrator for access."
             : "This launch link is not valid (its signature does not match). Reopen Sage Integration from the marketplace.";
       return plainPage(401, "Could not sign you in", message);
     }

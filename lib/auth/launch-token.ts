@@ -15,7 +15,7 @@ import { and } from "drizzle-orm";
 export const LAUNCH_AUDIENCE = "sage-connector";
 export const LAUNCH_MAX_AGE_SECONDS = 300;
 
-export type LaunchFailure = "malformed" | "unknown_marketplace" | "bad_signature" | "expired" | "replayed" | "too_long_lived";
+export type LaunchFailure = "malformed" | "unknown_marketplace" | "bad_signature" | "expired" | "replayed" | "too_long_lived" | "other_account";
 
 export class LaunchTokenError extends Error {
   constructor(readonly reason: LaunchFailure) {
@@ -27,6 +27,7 @@ export class LaunchTokenError extends Error {
         expired: "The launch token has expired. Reopen Sage Integration from the marketplace.",
         replayed: "The launch token was already used. Reopen Sage Integration from the marketplace.",
         too_long_lived: "The launch token is valid for longer than 5 minutes, which is not allowed.",
+        other_account: "This user belongs to another reseller account or is not a reseller administrator.",
       }[reason],
     );
     this.name = "LaunchTokenError";
@@ -106,7 +107,7 @@ export async function signInWithLaunchToken(db: Database, token: string): Promis
         message: `User ${email} added by ${marketplace.name} launch`,
       });
     }
-    if (user!.role !== "reseller_admin" || user!.tenantId !== tenant!.id) throw new LaunchTokenError("bad_signature");
+    if (user!.role !== "reseller_admin" || user!.tenantId !== tenant!.id) throw new LaunchTokenError("other_account");
     return { id: user!.id, email: user!.email, name: user!.name, role: user!.role, tenantId: user!.tenantId, via: "marketplace" as const };
   });
 }

@@ -53,6 +53,7 @@ describe("marketplace launch token (HS256, ≤ 5 min, single use)", () => {
       [launchToken({ ttl: 3600 }), "too_long_lived"],
       [Promise.resolve("not-a-jwt"), "malformed"],
       [launchToken({ secret: "another-secret-that-is-long-enough", email: "intruder@evil.test" }), "bad_signature"],
+      [launchToken({ email: "support@sage-connector.test" }), "other_account"],
     ];
     for (const [token, reason] of cases) {
       await expect(signInWithLaunchToken(world.db.db, await token)).rejects.toSatisfy((e: unknown) => e instanceof LaunchTokenError && e.reason === reason);
