@@ -45,9 +45,10 @@ interface OpenApiDoc extends JsonObject {
 }
 
 const METHODS = ["get", "put", "post", "delete", "patch", "head", "options"];
-// Parameters whose documented formats ("YYYY-MM-DDT(+|-)hh:mm" or a date-time) are wider than the
-// `format: date-time` the spec declares; the handlers parse them.
-const WIDE_DATE_PARAMS = new Set(["updated_or_created_since", "deleted_since"]);
+// Parameters whose documented formats are wider than the `format: date-time` the spec declares
+// (since-filters: "YYYY-MM-DDT(+|-)hh:mm" or a date-time; from_date/to_date: "filter by … dates",
+// used with plain dates in Sage's guides). The handlers parse them and answer 400 when unparseable.
+const WIDE_DATE_PARAMS = new Set(["updated_or_created_since", "deleted_since", "from_date", "to_date"]);
 
 function isObj(v: unknown): v is JsonObject {
   return typeof v === "object" && v !== null && !Array.isArray(v);

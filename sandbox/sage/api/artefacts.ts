@@ -17,6 +17,7 @@ import {
   nonEmpty,
   notFound,
   num,
+  parseSince,
   parseSort,
   ref,
   str,
@@ -504,10 +505,16 @@ function operations(k: ArtefactKindInfo): Operation[] {
     const q = ctx.query;
     const sort = parseSort(q.sort, ["created_at", "updated_at", "date", "due_date"]);
     if (!sort.ok) return sort.reply;
+    // A date, or a date-time whose date part is used.
+    const dateOf = (v: string | undefined): string | undefined => (v === undefined ? undefined : v.slice(0, 10));
     for (const f of ["from_date", "to_date"] as const) {
       const v = q[f];
-      if (v !== undefined && !isValidDate(v)) return invalidParam(f, "is not a valid date");
+      if (v !== undefined && (!isValidDate(v.slice(0, 10)) || (v.length > 10 && parseSince(v) === null))) {
+        return invalidParam(f, "is not a valid date");
+      }
     }
+    const fromDate = dateOf(q.from_date);
+    const toDate = dateOf(q.to_date);
     if (q.status_id !== undefined && !ARTEFACT_STATUSES.some((s) => s.id === q.status_id)) {
       return invalidParam("status_id", "is not a valid artefact status");
     }
@@ -539,8 +546,8 @@ function operations(k: ArtefactKindInfo): Operation[] {
           a.contact_name.toLowerCase().includes(search)) &&
         (!q.contact_id || a.contact_id === q.contact_id) &&
         (!q.status_id || a.status === q.status_id) &&
-        (!q.from_date || a.date >= q.from_date) &&
-        (!q.to_date || a.date <= q.to_date),
+        (!fromDate || a.date >= fromDate) &&
+        (!toDate || a.date <= toDate),
       sort: sort.field
         ? (a, b) => {
             const ka = key(a);
