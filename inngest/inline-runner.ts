@@ -149,6 +149,8 @@ export class InlineRunner {
   private ticking: Promise<void> | undefined;
   private tickAgain = false;
   private readonly inFlight = new Set<Promise<void>>();
+  /** ids of the runs executing in this process (never claimed twice, even if a lease lapsed) */
+  private readonly executing = new Set<string>();
   private readonly heartbeats = new Set<ReturnType<typeof setInterval>>();
   /** cron functions: the earliest time a tick can be due (skip the database until then) */
   private readonly cronNextCheck = new Map<string, number>();
@@ -494,7 +496,9 @@ export class InlineRunner {
     if (capacity <= 0) return;
     const claimed = await this.claim(capacity);
     for (const run of claimed) {
+      this.executing.add(run.id);
       const execution = this.execute(run).finally(() => {
+        this.executing.delete(run.id);
         this.inFlight.delete(execution);
         this.kick();
       });
@@ -511,22 +515,26 @@ export class InlineRunner {
     const ids = this.functionIds;
     if (ids.length === 0) return [];
     const now = this.now();
+    const due = and(
+      inArray(inlineRuns.functionId, ids),
+      inArray(inlineRuns.status, ["queued", "running"]),
+      lte(inlineRuns.runAt, now),
+      or(isNull(inlineRuns.lockedUntil), lte(inlineRuns.lockedUntil, now)),
+    );
+    // Cheap look first (no transaction, no lock): most polls find nothing to do.
+    const [any] = await this.db.select({ id: inlineRuns.id }).from(inlineRuns).where(due).limit(1);
+    if (!any) return [];
     return this.db.transaction(async (tx) => {
       await tx.execute(CLAIM_LOCK);
-      const candidates = await tx
-        .select()
-        .from(inlineRuns)
-        .where(
-          and(
-            inArray(inlineRuns.functionId, ids),
-            inArray(inlineRuns.status, ["queued", "running"]),
-            lte(inlineRuns.runAt, now),
-            or(isNull(inlineRuns.lockedUntil), lte(inlineRuns.lockedUntil, now)),
-          ),
-        )
-        .orderBy(asc(inlineRuns.runAt), asc(inlineRuns.createdAt))
-        .limit(CANDIDATE_BATCH)
-        .for("update", { skipLocked: true });
+      const candidates = (
+        await tx
+          .select()
+          .from(inlineRuns)
+          .where(due)
+          .orderBy(asc(inlineRuns.runAt), asc(inlineRuns.createdAt))
+          .limit(CANDIDATE_BATCH)
+          .for("update", { skipLocked: true })
+      ).filter((run) => !this.executing.has(run.id));
       if (candidates.length === 0) return [];
 
       const active = await tx
