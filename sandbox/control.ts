@@ -3,7 +3,7 @@ import { z } from "zod";
 import { faultInputSchema } from "./faults";
 import { json, sageError, text, type Reply } from "./http";
 import type { LogEntry } from "./log";
-import { portalUser } from "./marketplace/identity";
+import { portalUser, resellerAccount } from "./marketplace/identity";
 import { mintLaunchToken } from "./marketplace/portal";
 import { controlBody, route, type RequestContext, type Route } from "./router";
 import { stateReply } from "./sage/state";
@@ -141,7 +141,8 @@ function postFault(ctx: RequestContext): Reply {
 
 async function launchToken(ctx: RequestContext): Promise<Reply> {
   const user = portalUser(ctx.query.user);
-  return json(200, { token: await mintLaunchToken(ctx.sb, user), user });
+  const account = resellerAccount(ctx.query.account, ctx.query.account_name);
+  return json(200, { token: await mintLaunchToken(ctx.sb, user, account), user, account });
 }
 
 const c = { control: true };

@@ -1,13 +1,14 @@
 // GET /marketplace/store — "CloudBlue Store for Resellers" with the Sage Integration card.
 import { escapeHtml, html, type Reply } from "../http";
 import type { RequestContext } from "../router";
-import { MARKETPLACE_ACCOUNT, MARKETPLACE_ID } from "./identity";
+import { MARKETPLACE_ID, resellerAccount } from "./identity";
 import { marketplacePage } from "./layout";
 
 export function storePage(ctx: RequestContext): Reply {
-  const installUrl = `${ctx.sb.opts.appUrl}/install?marketplace=${encodeURIComponent(MARKETPLACE_ID)}&account=${encodeURIComponent(MARKETPLACE_ACCOUNT.id)}`;
+  const account = resellerAccount(ctx.query.account, ctx.query.account_name);
+  const installUrl = `${ctx.sb.opts.appUrl}/install?marketplace=${encodeURIComponent(MARKETPLACE_ID)}&account=${encodeURIComponent(account.id)}`;
   const body = `<h1>CloudBlue Store for Resellers</h1>
-<p class="muted">Native integrations available to ${escapeHtml(MARKETPLACE_ACCOUNT.name)} (${escapeHtml(MARKETPLACE_ACCOUNT.id)}).</p>
+<p class="muted">Native integrations available to ${escapeHtml(account.name)} (${escapeHtml(account.id)}).</p>
 <section class="cards" aria-label="Integrations">
   <article class="card" aria-labelledby="card-sage">
     <h2 id="card-sage">Sage Integration</h2>

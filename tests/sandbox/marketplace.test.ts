@@ -82,3 +82,25 @@ describe("reseller portal", () => {
     await expect(jwtVerify(token, new TextEncoder().encode("other"))).rejects.toThrow();
   });
 });
+
+describe("other reseller accounts", () => {
+  it("?account= and ?account_name= simulate another reseller in the portal token and the store link", async () => {
+    const html = await (await fetch(`${base}/marketplace/portal?account=RES-2001&account_name=Iframe%20Reseller&user=admin%40res-2001.test`)).text();
+    const token = new URL(iframeSrc(html)).searchParams.get("token") ?? "";
+    const { payload } = await jwtVerify(token, secret, { issuer: "demo-marketplace", audience: "sage-connector" });
+    expect(payload).toMatchObject({ account_id: "RES-2001", account_name: "Iframe Reseller", sub: "admin@res-2001.test" });
+    const store = await (await fetch(`${base}/marketplace/store?account=RES-2002`)).text();
+    expect(store.replace(/&amp;/g, "&")).toContain(`${APP_URL}/install?marketplace=demo-marketplace&account=RES-2002`);
+    // anything odd falls back to the default reseller
+    const odd = await (await fetch(`${base}/marketplace/portal?account=%3Cscript%3E`)).text();
+    const p2 = (await jwtVerify(new URL(iframeSrc(odd)).searchParams.get("token") ?? "", secret)).payload;
+    expect(p2.account_id).toBe("RES-1001");
+  });
+
+  it("the control API mints the same kind of token", async () => {
+    const res = await fetch(`${base}/__sandbox/marketplace/launch-token?account=RES-3000&user=x%40y.test`);
+    const { token } = (await res.json()) as { token: string };
+    const { payload } = await jwtVerify(token, secret, { issuer: "demo-marketplace", audience: "sage-connector" });
+    expect(payload).toMatchObject({ account_id: "RES-3000", account_name: "Reseller RES-3000", email: "x@y.test" });
+  });
+});
