@@ -15,7 +15,7 @@ export const INNGEST_APP_ID = "sage-connector";
 
 const SERVER_ENV_VARS = ["INNGEST_EVENT_KEY", "INNGEST_SIGNING_KEY", "INNGEST_BASE_URL", "INNGEST_DEV"] as const;
 
-function isSet(name: string, env: NodeJS.ProcessEnv): boolean {
+function isSet(name: string, env: Readonly<Record<string, string | undefined>>): boolean {
   const value = env[name]?.trim();
   if (!value) return false;
   // `INNGEST_DEV=0` / `false` means "not the dev server" to the SDK, so it does not select a server.
@@ -24,7 +24,7 @@ function isSet(name: string, env: NodeJS.ProcessEnv): boolean {
 }
 
 /** True when no Inngest server is configured: events are run by the in-process inline runner. */
-export function isInlineMode(env: NodeJS.ProcessEnv = process.env): boolean {
+export function isInlineMode(env: Readonly<Record<string, string | undefined>> = process.env): boolean {
   return !SERVER_ENV_VARS.some((name) => isSet(name, env));
 }
 
