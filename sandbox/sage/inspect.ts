@@ -2,7 +2,7 @@
 import { escapeHtml, html, type Reply } from "../http";
 import type { RequestContext } from "../router";
 import { outstanding } from "./api/artefacts";
-import type { ArtefactRec, BusinessData } from "./data";
+import type { ArtefactRec } from "./data";
 import { sagePage } from "./pages";
 import { sageTimestamp } from "./world";
 
@@ -10,7 +10,7 @@ function money(n: number, currency: string): string {
   return `${n.toFixed(2)} ${currency}`;
 }
 
-function artefactTable(data: BusinessData, title: string, rows: ArtefactRec[]): string {
+function artefactTable(title: string, rows: ArtefactRec[]): string {
   if (rows.length === 0) return `<h3>${escapeHtml(title)}</h3><p>None.</p>`;
   const body = rows
     .map((a) => {
@@ -28,7 +28,6 @@ function artefactTable(data: BusinessData, title: string, rows: ArtefactRec[]): 
       )}</td><td>${escapeHtml(sageTimestamp(a.updatedMs))}</td></tr>`;
     })
     .join("\n");
-  void data;
   return `<h3>${escapeHtml(title)} (${rows.length})</h3>
 <table>
 <thead><tr><th>Number</th><th>Date</th><th>Contact</th><th>Reference</th><th>Lines</th><th>Status</th><th>Net</th><th>Tax</th><th>Total</th><th>Outstanding</th><th>Updated</th></tr></thead>
@@ -50,8 +49,8 @@ export function inspectPage(ctx: RequestContext): Reply {
 <details><summary>Contacts</summary><ul>${contacts
       .map((c) => `<li>${escapeHtml(c.name)} (${escapeHtml(c.reference)})${c.main_contact_person?.email ? ` – ${escapeHtml(c.main_contact_person.email)}` : ""}</li>`)
       .join("")}</ul></details>
-${artefactTable(data, "Sales invoices", data.salesInvoices.live())}
-${artefactTable(data, "Sales credit notes", data.salesCreditNotes.live())}
+${artefactTable("Sales invoices", data.salesInvoices.live())}
+${artefactTable("Sales credit notes", data.salesCreditNotes.live())}
 </section>`);
   }
   const refresh = Number(ctx.query.refresh ?? "");

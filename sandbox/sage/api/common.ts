@@ -115,12 +115,6 @@ export function listReply<T extends Rec>(o: ListOptions<T>): Reply {
   return json(200, paginate(items, o.resourcePath, q));
 }
 
-export function singleReply(full: Record<string, unknown>, ctx: RequestContext): Reply {
-  // Single GETs return the full resource; `attributes` can only add (it is ignored here).
-  void ctx;
-  return json(200, full);
-}
-
 export type BodyResult = { ok: true; body: Record<string, unknown> } | { ok: false; reply: Reply };
 
 /** The resource object inside its namespace, e.g. body.sales_invoice. */

@@ -10,6 +10,7 @@ import {
   type VisibleIn,
 } from "../reference-data";
 import { invalidParam, listReply, notFound, ref, ts, type Ref } from "./common";
+import type { RequestContext } from "../../router";
 import type { Operation } from "./types";
 import { paginate, selectAttributes } from "./paging";
 
@@ -43,12 +44,12 @@ function currencyResource(id: string): Record<string, unknown> | null {
 }
 
 function staticList(all: Array<Record<string, unknown>>, path: string) {
-  return (ctx: Parameters<NonNullable<Operation["handler"]>>[0]) =>
+  return (ctx: RequestContext) =>
     json(200, paginate(all.map((r) => selectAttributes(r, ctx.query.attributes)), path, ctx.query));
 }
 
 function staticGet(find: (id: string) => Record<string, unknown> | null) {
-  return (ctx: Parameters<NonNullable<Operation["handler"]>>[0]) => {
+  return (ctx: RequestContext) => {
     const r = find(ctx.params.key ?? "");
     return r ? json(200, r) : notFound();
   };
