@@ -265,25 +265,44 @@ describe("#12 void semantics", () => {
 });
 
 describe("updates (PUT)", () => {
-  it("replaces lines, recomputes totals and moves updated_at", async () => {
+  it("lines: id updates, _destroy removes, no id adds, unmentioned lines stay; totals and updated_at move", async () => {
     const inv = await body(await s.call("POST", "/sales_invoices", { body: invoiceBody(customer.id, sales) }));
+    const first = inv.invoice_lines[0].id as string;
     await control(base, "POST", "/clock", { advanceSeconds: 2 });
-    const lines = [
-      { description: "A", ledger_account_id: sales, quantity: 2, unit_price: 10, tax_rate_id: "GB_STANDARD", tax_amount: 4 },
-      { description: "B", ledger_account_id: sales, quantity: 1, unit_price: 5, tax_rate_id: "GB_ZERO" },
-    ];
-    const res = await s.call("PUT", `/sales_invoices/${inv.id}`, { body: { sales_invoice: { invoice_lines: lines, notes: "changed" } } });
-    expect(res.status).toBe(200);
-    const upd = await body(res);
-    expect(upd.invoice_lines).toHaveLength(2);
-    expect([upd.net_amount, upd.tax_amount, upd.total_amount]).toEqual([25, 4, 29]);
-    expect(upd.notes).toBe("changed");
-    expect(upd.invoice_number).toBe(inv.invoice_number);
-    expect(upd.updated_at > inv.updated_at).toBe(true);
-    const bad = await s.call("PUT", `/sales_invoices/${inv.id}`, {
-      body: { sales_invoice: { invoice_lines: [{ ...lines[0], tax_amount: 1 }] } },
+    // append a line: the existing one stays
+    const add = await s.call("PUT", `/sales_invoices/${inv.id}`, {
+      body: { sales_invoice: { notes: "changed", invoice_lines: [{ description: "B", ledger_account_id: sales, quantity: 1, unit_price: 5, tax_rate_id: "GB_ZERO" }] } },
     });
+    expect(add.status).toBe(200);
+    const a = await body(add);
+    expect(a.invoice_lines.map((l: Json) => l.description)).toEqual(["Microsoft 365 Business Basic", "B"]);
+    expect([a.net_amount, a.tax_amount, a.total_amount]).toEqual([35, 6, 41]);
+    expect(a.notes).toBe("changed");
+    expect(a.invoice_number).toBe(inv.invoice_number);
+    expect(a.updated_at > inv.updated_at).toBe(true);
+    // update the first line by id (tax must follow), remove the second
+    const second = a.invoice_lines[1].id as string;
+    const upd = await body(
+      await s.call("PUT", `/sales_invoices/${inv.id}`, {
+        body: { sales_invoice: { invoice_lines: [{ id: first, quantity: 5, tax_amount: 10 }, { id: second, _destroy: true }] } },
+      }),
+    );
+    expect(upd.invoice_lines).toHaveLength(1);
+    expect(upd.invoice_lines[0].id).toBe(first);
+    expect([upd.net_amount, upd.tax_amount, upd.total_amount]).toEqual([50, 10, 60]);
+    // changing the quantity without the matching tax_amount is refused
+    const bad = await s.call("PUT", `/sales_invoices/${inv.id}`, { body: { sales_invoice: { invoice_lines: [{ id: first, quantity: 1 }] } } });
     expect(bad.status).toBe(422);
+    // a line id from elsewhere is refused
+    const foreign = await s.call("PUT", `/sales_invoices/${inv.id}`, { body: { sales_invoice: { invoice_lines: [{ id: "9".repeat(32), quantity: 1 }] } } });
+    expect(foreign.status).toBe(422);
+    // sending the full list again without ids duplicates it (lines are not replaced)
+    const dup = await body(
+      await s.call("PUT", `/sales_invoices/${inv.id}`, {
+        body: { sales_invoice: { invoice_lines: [{ description: "Microsoft 365 Business Basic", ledger_account_id: sales, quantity: 5, unit_price: 10, tax_rate_id: "GB_STANDARD", tax_amount: 10 }] } },
+      }),
+    );
+    expect(dup.invoice_lines).toHaveLength(2);
   });
 });
 

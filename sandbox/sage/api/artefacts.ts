@@ -337,6 +337,60 @@ function validateLines(
   return out;
 }
 
+function lineToRaw(l: LineRec): Record<string, unknown> {
+  return {
+    id: l.id,
+    description: l.description,
+    ledger_account_id: l.ledger_account_id,
+    product_id: l.product_id,
+    service_id: l.service_id,
+    quantity: l.quantity,
+    unit_price: l.unit_price,
+    unit_price_includes_tax: l.unit_price_includes_tax,
+    discount_amount: l.discount_amount,
+    tax_rate_id: l.tax_rate_id,
+    tax_amount: l.tax_amount,
+  };
+}
+
+/**
+ * PUT line semantics (Rails nested attributes, as Sage's API behaves; not in the spec): a line with
+ * the `id` of an existing line updates that line (given fields over the stored ones), `_destroy: true`
+ * with an `id` removes it, a line without `id` is added; lines not mentioned stay.
+ */
+function mergeNestedLines(k: ArtefactKindInfo, existing: LineRec[], raw: unknown, e: FieldErrors): unknown[] | null {
+  if (!Array.isArray(raw)) {
+    e.add(k.linesField, "must be an array");
+    return null;
+  }
+  const merged: Array<Record<string, unknown> | null> = existing.map(lineToRaw);
+  const added: unknown[] = [];
+  raw.forEach((item, i) => {
+    if (!isRecord(item)) {
+      added.push(item);
+      return;
+    }
+    const id = str(item.id);
+    if (!id) {
+      added.push(item);
+      return;
+    }
+    const at = existing.findIndex((l) => l.id === id);
+    if (at < 0) {
+      e.add(`${k.linesField}.id`, `Couldn't find line ${id} on this ${k.noun} (line ${i + 1})`);
+      return;
+    }
+    if (item._destroy === true || item._destroy === "true" || item._destroy === 1) {
+      merged[at] = null;
+      return;
+    }
+    const { _destroy: _ignored, ...fields } = item;
+    void _ignored;
+    merged[at] = { ...(merged[at] ?? {}), ...fields };
+  });
+  return [...merged.filter((m): m is Record<string, unknown> => m !== null), ...added];
+}
+
 function checkHeaderTotals(body: Record<string, unknown>, lines: LineRec[], e: FieldErrors): void {
   const net = round2(lines.reduce((s, l) => s + l.net_amount, 0));
   const tax = round2(lines.reduce((s, l) => s + l.tax_amount, 0));
@@ -435,8 +489,11 @@ function applyArtefact(
   if (linesGiven) {
     if (existing && existing.allocated_amount > 0) {
       e.add(k.linesField, `cannot be changed on a ${k.noun} with payments or allocations`);
+    } else if (existing) {
+      const merged = mergeNestedLines(k, existing.lines, body[k.linesField], e);
+      if (merged) lines = validateLines(data, k, merged, e, existing.lines);
     } else {
-      lines = validateLines(data, k, body[k.linesField], e, existing?.lines ?? []);
+      lines = validateLines(data, k, body[k.linesField], e, []);
     }
   }
   if (!e.any) checkHeaderTotals(body, lines, e);
