@@ -1,0 +1,115 @@
+import createClient, { type Client } from "openapi-fetch";
+import type { Database } from "@/db/client";
+import { getConfig } from "@/lib/config";
+import { getAccessToken } from "@/lib/connections/tokens";
+import { SageError } from "../errors";
+import type { paths as AccountingPaths } from "./generated/accounting";
+import type { paths as UserBusinessPaths } from "./generated/user-businesses";
+import { sageErrorFromResponse } from "./http";
+import { DEFAULT_RETRY_POLICY, delayBeforeRetryMs, shouldRetry, sleep, type RetryPolicy } from "./retry";
+
+export type SageAccountingPaths = AccountingPaths & UserBusinessPaths;
+export type SageAccountingClient = Client<SageAccountingPaths>;
+
+/** The paging envelope Sage wraps list answers in (the published description models bare arrays). */
+export type SagePage<T> = {
+  $total: number;
+  $page: number;
+  $next: string | null;
+  $back: string | null;
+  $itemsPerPage?: number;
+  $items: T[];
+};
+
+export type SageClientOptions = {
+  db: Database;
+  connectionId: string;
+  policy?: Partial<RetryPolicy>;
+  /** called before each attempt (the sync engine throttles here) */
+  beforeAttempt?: () => Promise<void>;
+};
+
+function bodyHasIdempotencyId(text: string | null): boolean {
+  return !!text && /"idempotency_id"\s*:\s*"[0-9a-fA-F]{32}"/.test(text);
+}
+
+/**
+ * The transport under the typed client: bearer token (refreshed before expiry, and once on 401
+ * through the single-flight refresh), `X-Business` on every call, retries by error kind, and every
+ * failure turned into a `SageError`.
+ */
+export function sageTransport(opts: SageClientOptions): (request: Request) => Promise<Response> {
+  const policy = { ...DEFAULT_RETRY_POLICY, ...opts.policy };
+  return async (request: Request) => {
+    const method = request.method.toUpperCase();
+    const bodyText = method === "GET" || method === "HEAD" ? null : await request.clone().text();
+    const idempotent = bodyHasIdempotencyId(bodyText);
+    let token = await getAccessToken(opts.db, opts.connectionId);
+    let refreshedOn401 = false;
+    for (let attempt = 1; ; attempt++) {
+      await opts.beforeAttempt?.();
+      const headers = new Headers(request.headers);
+      headers.set("Authorization", `Bearer ${token.accessToken}`);
+      headers.set("Accept", "application/json");
+      if (token.businessId) headers.set("X-Business", token.businessId);
+      if (bodyText !== null) headers.set("Content-Type", "application/json");
+      let error: SageError;
+      try {
+        const res = await fetch(request.url, { method, headers, body: bodyText, signal: AbortSignal.timeout(policy.attemptTimeoutMs) });
+        if (res.ok) return res;
+        if (res.status === 401 && !refreshedOn401) {
+          await res.body?.cancel();
+          refreshedOn401 = true;
+          token = await getAccessToken(opts.db, opts.connectionId, { rejectedToken: token.accessToken });
+          attempt--; // a refresh is not a retry
+          continue;
+        }
+        error = await sageErrorFromResponse(res);
+      } catch (cause) {
+        if (cause instanceof SageError) throw cause;
+        const timedOut = (cause as Error)?.name === "TimeoutError";
+        // a write that got no answer may have been applied
+        error = new SageError(method === "GET" ? "retryable" : "unknown_outcome", `${timedOut ? "No answer within" : "Connection lost during"} ${method} ${new URL(request.url).pathname}`, { cause });
+      }
+      if (attempt >= policy.maxAttempts || !shouldRetry(error, { method, idempotent })) throw error;
+      await sleep(delayBeforeRetryMs(error, attempt, policy));
+    }
+  };
+}
+
+/** A typed client for one connection, generated from Sage's published description. */
+export function createSageAccountingClient(opts: SageClientOptions): SageAccountingClient {
+  return createClient<SageAccountingPaths>({ baseUrl: getConfig().sage.apiUrl, fetch: sageTransport(opts) });
+}
+
+/** openapi-fetch answers `{ data, error }`; the transport already threw on errors, so unwrap. */
+export function unwrap<T>(result: { data?: T; error?: unknown; response: Response }): T {
+  if (result.error !== undefined || result.data === undefined) {
+    throw new SageError("retryable", `Unexpected answer from Sage (HTTP ${result.response.status})`, { status: result.response.status });
+  }
+  return result.data;
+}
+
+/**
+ * Every item of a list, following `$next` page by page (Sage returns `$next` relative to the API
+ * root, `null` on the last page).
+ */
+export async function* iterateSagePages<T>(client: SageAccountingClient, firstPath: string): AsyncGenerator<T, void, undefined> {
+  let next: string | null = firstPath;
+  const seen = new Set<string>();
+  while (next) {
+    if (seen.has(next)) throw new SageError("retryable", `Sage paging loops at ${next}`);
+    seen.add(next);
+    const path: string = next.replace(/^\/v3\.1(?=\/)/, "");
+    const result = await (client.GET as unknown as (p: string) => Promise<{ data?: SagePage<T>; error?: unknown; response: Response }>)(path);
+    const page = unwrap(result);
+    for (const item of page.$items ?? []) yield item;
+    next = page.$next;
+  }
+}
+
+export async function collectSagePages<T>(client: SageAccountingClient, firstPath: string): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of iterateSagePages<T>(client, firstPath)) out.push(item);
+  return out;
+}
