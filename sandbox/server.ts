@@ -50,7 +50,7 @@ const pageRoutes: Route[] = [
   route("GET", "/", "sandbox.index", indexPage),
   route("GET", "/marketplace/store", "marketplace.store", storePage),
   route("GET", "/marketplace/portal", "marketplace.portal", portalPage),
-  route("GET", "/sage/inspect", "sage.inspect", inspectPage),
+  route("GET", "/sage/inspect", "sandbox.inspect", inspectPage),
 ];
 
 const ROUTES: Route[] = [...controlRoutes, ...oauthRoutes, ...pageRoutes, sageApiRoute];
