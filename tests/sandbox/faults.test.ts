@@ -87,6 +87,15 @@ describe("faults", () => {
     expect(await (await control(base, "GET", "/faults")).json()).toEqual([]);
   });
 
+  it("probability makes a fault fire on roughly that share of calls", async () => {
+    await control(base, "POST", "/faults", { route: "sage.not_found", kind: "status", status: 503, probability: 0.5 });
+    const statuses = await Promise.all(Array.from({ length: 100 }, () => fetch(`${base}/sage/v3.1/nowhere`).then((r) => r.status)));
+    const faulted = statuses.filter((st) => st === 503).length;
+    expect(faulted).toBeGreaterThan(20);
+    expect(faulted).toBeLessThan(80);
+    expect(statuses.filter((st) => st === 404).length).toBe(100 - faulted);
+  });
+
   it("rejects an invalid fault", async () => {
     const res = await control(base, "POST", "/faults", { route: "sage.token", kind: "explode" });
     expect(res.status).toBe(400);
