@@ -23,6 +23,7 @@ export async function startWorld(opts: { persistentDb?: boolean } = {}) {
   const [admin] = await db.db.select().from(users).where(eq(users.email, DEMO_ADMIN.email));
   const actor = { type: "user" as const, id: admin!.id, label: admin!.email };
 
+  const violationsSeen: RequestLogLine[] = [];
   const world = {
     sandbox,
     get db() {
@@ -60,9 +61,23 @@ export async function startWorld(opts: { persistentDb?: boolean } = {}) {
       const [row] = await db.db.select().from(connections).where(eq(connections.tenantId, tenant!.id));
       return row;
     },
+    /** Requests our code sent that do not conform to Sage's published description (also those already cleared). */
+    async specViolations() {
+      return [...violationsSeen, ...(await world.requestLog()).filter((l) => l.spec_violation === true)];
+    },
+    /** Clears the sandbox request log, keeping any spec violation for the check in close(). */
+    async clearRequestLog() {
+      violationsSeen.push(...(await world.requestLog()).filter((l) => l.spec_violation === true));
+      await fetch(`${sandbox.url}/__sandbox/requests`, { method: "DELETE" });
+    },
+    /** Closes everything; fails the test file if our code sent Sage a request the spec does not allow. */
     async close() {
+      const violations = await world.specViolations().catch(() => []);
       await db.drop();
       await sandbox.close();
+      if (violations.length > 0) {
+        throw new Error(`Sage sandbox flagged ${violations.length} spec violation(s): ${JSON.stringify(violations.slice(0, 3))}`);
+      }
     },
   };
   return world;

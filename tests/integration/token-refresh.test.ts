@@ -20,7 +20,7 @@ describe("Sage tokens: single-flight refresh, rotation, persistence, encryption 
 
   it("20 concurrent API calls on an expired access token make exactly one token request", async () => {
     await world.control("sage/expire-access-tokens");
-    await fetch(`${world.sandbox.url}/__sandbox/requests`, { method: "DELETE" });
+    await world.clearRequestLog();
 
     const results = await Promise.all(Array.from({ length: 20 }, () => sageGetJson<{ id: string }>(world.db.db, connectionId, "/user")));
     expect(results.every((u) => typeof u.id === "string")).toBe(true);
@@ -37,7 +37,7 @@ describe("Sage tokens: single-flight refresh, rotation, persistence, encryption 
   it("the rotated refresh token was persisted: after a restart the connection still refreshes", async () => {
     await world.restartDb();
     await world.control("sage/expire-access-tokens");
-    await fetch(`${world.sandbox.url}/__sandbox/requests`, { method: "DELETE" });
+    await world.clearRequestLog();
 
     const user = await sageGetJson<{ id: string }>(world.db.db, connectionId, "/user");
     expect(user.id).toBeTruthy();
@@ -72,7 +72,7 @@ describe("Sage tokens: single-flight refresh, rotation, persistence, encryption 
     const errors = await world.db.db.select().from(actionLog).where(sql`${actionLog.level} = 'error' and ${actionLog.category} = 'auth'`);
     expect(errors.map((e) => e.message).join("\n")).toMatch(/Reconnect required/);
     // and nothing else is sent to Sage while it is broken
-    await fetch(`${world.sandbox.url}/__sandbox/requests`, { method: "DELETE" });
+    await world.clearRequestLog();
     await expect(sageGetJson(world.db.db, connectionId, "/user")).rejects.toBeInstanceOf(SageError);
     expect(await world.requestLog()).toHaveLength(0);
   });

@@ -29,6 +29,14 @@ export type SageClientOptions = {
   beforeAttempt?: () => Promise<void>;
 };
 
+/** A lapsed subscription is answered 401 too, but a new token will not help (consumes the body only then). */
+async function isSubscriptionLapse(res: Response): Promise<boolean> {
+  const text = await res.clone().text().catch(() => "");
+  const lapsed = text.includes("No active subscription");
+  if (!lapsed) await res.body?.cancel();
+  return lapsed;
+}
+
 function bodyHasIdempotencyId(text: string | null): boolean {
   return !!text && /"idempotency_id"\s*:\s*"[0-9a-fA-F]{32}"/.test(text);
 }
@@ -57,8 +65,7 @@ export function sageTransport(opts: SageClientOptions): (request: Request) => Pr
       try {
         const res = await fetch(request.url, { method, headers, body: bodyText, signal: AbortSignal.timeout(policy.attemptTimeoutMs) });
         if (res.ok) return res;
-        if (res.status === 401 && !refreshedOn401) {
-          await res.body?.cancel();
+        if (res.status === 401 && !refreshedOn401 && !(await isSubscriptionLapse(res))) {
           refreshedOn401 = true;
           token = await getAccessToken(opts.db, opts.connectionId, { rejectedToken: token.accessToken });
           attempt--; // a refresh is not a retry
