@@ -982,8 +982,14 @@ function toJson(value: unknown): unknown {
   return text === undefined ? undefined : JSON.parse(text);
 }
 
+/** `Name: message`, short, without the query parameters drizzle puts in its messages (they can hold event data). */
 function errorMessage(error: unknown): string {
-  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  let text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  const params = text.indexOf("\nparams:");
+  if (params >= 0) {
+    const cause = error instanceof Error && error.cause instanceof Error ? ` (${error.cause.message})` : "";
+    text = `${text.slice(0, params)}${cause}`;
+  }
   return text.length > 500 ? `${text.slice(0, 500)}…` : text;
 }
 
