@@ -6,3 +6,8 @@ export * from "./connections";
 export * from "./settings";
 export * from "./action-log";
 export * from "./inline-runs";
+export * from "./marketplace";
+export * from "./mappings";
+export * from "./sage-cache";
+export * from "./inbox";
+export * from "./sync-tasks";

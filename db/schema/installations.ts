@@ -11,6 +11,10 @@ export const installations = pgTable(
     brandId: text("brand_id").notNull(),
     /** The marketplace's shared secret for this installation (launch tokens, webhooks), envelope-encrypted. */
     marketplaceSecretEncrypted: text("marketplace_secret_encrypted").notNull(),
+    /** Standard Webhooks secret (`whsec_…`) the marketplace signs this installation's events with, envelope-encrypted */
+    webhookSecretEncrypted: text("webhook_secret_encrypted"),
+    /** the marketplace's id for this installation (its API and webhooks use it) */
+    marketplaceInstallationId: text("marketplace_installation_id"),
     allowedEmbedOrigins: jsonb("allowed_embed_origins").$type<string[]>().notNull().default([]),
     installedAt: timestamp("installed_at", { withTimezone: true }).notNull().defaultNow(),
   },
