@@ -1,7 +1,9 @@
 "use client";
 
 import Link from "next/link";
-import { useQuery } from "@tanstack/react-query";
+import { useState } from "react";
+import { useMutation, useQuery } from "@tanstack/react-query";
+import { Button } from "@/components/ui/button";
 import { Alert } from "@/components/ui/card";
 import { linkButtonClass } from "@/components/ui/button";
 import type { ConnectionOverview } from "@/lib/connections/overview";
@@ -22,6 +24,16 @@ function age(seconds: number | null) {
 }
 
 export function ConnectionStatus({ initial }: { initial: ConnectionOverview | null }) {
+  const [watchUntil, setWatchUntil] = useState(0);
+  const test = useMutation({
+    mutationFn: async () => {
+      const res = await fetch("/api/connection/test", { method: "POST" });
+      const body = await res.json().catch(() => ({}));
+      if (!res.ok) throw new Error(body.error ?? `HTTP ${res.status}`);
+      return body;
+    },
+    onSuccess: () => setWatchUntil(Date.now() + 15_000),
+  });
   const { data } = useQuery({
     queryKey: ["connection"],
     queryFn: async (): Promise<ConnectionOverview | null> => {
@@ -30,7 +42,8 @@ export function ConnectionStatus({ initial }: { initial: ConnectionOverview | nu
       return (await res.json()).connection;
     },
     initialData: initial,
-    refetchInterval: 15_000,
+    // poll quickly while a requested test is running, slowly otherwise
+    refetchInterval: () => (Date.now() < watchUntil ? 1_000 : 15_000),
   });
   if (!data) {
     return (
@@ -67,7 +80,16 @@ export function ConnectionStatus({ initial }: { initial: ConnectionOverview | nu
         <dd data-testid="connection-business">{data.businessName ?? "—"} <span className="uppercase text-slate-400">{data.country}</span></dd>
         <dt className="text-slate-500">Token age</dt>
         <dd title={data.tokensIssuedAt ?? undefined}>{age(data.tokenAgeSeconds)}</dd>
+        <dt className="text-slate-500">Last check</dt>
+        <dd data-testid="connection-last-event">{data.lastAuthEvent ? `${data.lastAuthEvent.message} (${new Date(data.lastAuthEvent.at).toLocaleTimeString()})` : "—"}</dd>
       </dl>
+      <div className="flex items-center gap-3">
+        <Button type="button" variant="secondary" onClick={() => test.mutate()} disabled={test.isPending || data.status === "reconnect_required"}>
+          {test.isPending ? "Queuing…" : "Test connection"}
+        </Button>
+        {test.isError && <span role="alert" className="text-sm text-red-700">{test.error.message}</span>}
+        {test.isSuccess && <span role="status" className="text-sm text-slate-600">Test queued — the result appears above and in the Action Log.</span>}
+      </div>
     </div>
   );
 }

@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { APP, PORTAL, answerConsent, chooseSetting, installAndStartConnect, launchTopLevel, mintLaunchToken } from "./helpers";
+import { APP, PORTAL, SANDBOX, answerConsent, chooseSetting, installAndStartConnect, launchTopLevel, mintLaunchToken } from "./helpers";
 
 test("top level: store → Install now → sign in → authorize Sage → settings → dashboard → Action Log", async ({ page }) => {
   await page.goto(`${PORTAL}/marketplace/store`);
@@ -168,4 +168,41 @@ test("launch tokens: reused, expired or badly signed → 401 page inside the ifr
   await page.route(`${APP}/launch**`, (route) => route.continue({ url: src! }));
   await page.goto(`${PORTAL}/marketplace/portal?account=RES-2005&user=admin%40res-2005.test`);
   await expect(page.frameLocator('iframe[title="Sage Integration"]').getByText("already used")).toBeVisible();
+});
+
+test("Test connection refreshes an expired token; a refused refresh shows the Reconnect banner; Reconnect restores it", async ({ page }) => {
+  const control = (path: string) => fetch(`${SANDBOX}/__sandbox/${path}`, { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" });
+  await launchTopLevel(page, "RES-2006");
+  await installAndStartConnect(page);
+  await answerConsent(page, "Alex Morgan (1 business)", "Allow");
+  await page.getByRole("button", { name: "Save and open dashboard" }).click();
+  await expect(page.getByTestId("connection-status")).toHaveText("Connected");
+
+  // Sage's access token expired: the test refreshes it (rotating the refresh token) and passes
+  await control("sage/expire-access-tokens");
+  await page.getByRole("button", { name: "Test connection" }).click();
+  await expect(page.getByTestId("connection-last-event")).toContainText("Connection test passed: signed in to Sage as Alex Morgan, business Morgan Digital Ltd");
+
+  // Sage refuses the refresh token: reconnect required, banner, nothing else possible until Reconnect
+  await control("sage/revoke-refresh-tokens");
+  await control("sage/expire-access-tokens");
+  await page.getByRole("button", { name: "Test connection" }).click();
+  const banner = page.getByRole("alert").filter({ hasText: "Reconnect to authorize Sage again" });
+  await expect(banner).toBeVisible();
+  await expect(page.getByTestId("connection-status")).toHaveText("Reconnect required");
+
+  await page.getByRole("link", { name: "Action Log", exact: true }).click();
+  await expect(page.getByTestId("action-log-row").first()).toContainText("Reconnect required");
+  const log = (await page.getByTestId("action-log-row").allTextContents()).join("\n");
+  expect(log).toContain("Reconnect required");
+  expect(log).toContain("Sage access token refreshed");
+
+  await page.goto(`${APP}/dashboard`);
+  await banner.getByRole("link", { name: "Reconnect" }).click();
+  await page.getByLabel("Country of your Sage business").selectOption({ label: "United Kingdom" });
+  await page.getByRole("button", { name: "Connect to Sage" }).click();
+  await answerConsent(page, "Alex Morgan (1 business)", "Allow");
+  await expect(page.getByRole("heading", { name: "Dashboard" })).toBeVisible();
+  await expect(page.getByTestId("connection-status")).toHaveText("Connected");
+  await expect(banner).toHaveCount(0);
 });

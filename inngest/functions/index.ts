@@ -1,4 +1,5 @@
 import { connectionKeepAlive } from "./connection-keep-alive";
+import { connectionTest } from "./connection-test";
 
 /** Every Inngest function of the app: served by app/api/inngest, run inline by the inline runner. */
-export const functions = [connectionKeepAlive];
+export const functions = [connectionKeepAlive, connectionTest];

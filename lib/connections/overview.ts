@@ -1,4 +1,6 @@
+import { and, desc, eq } from "drizzle-orm";
 import type { Database } from "@/db/client";
+import { actionLog } from "@/db/schema";
 import { findActiveConnection } from "./authorize";
 
 export type ConnectionOverview = {
@@ -14,12 +16,20 @@ export type ConnectionOverview = {
   accessTokenExpiresAt: string | null;
   refreshTokenExpiresAt: string | null;
   lastError: string | null;
+  /** the newest Action Log entry about authorization (refresh, test, reconnect required) */
+  lastAuthEvent: { at: string; level: string; message: string } | null;
 };
 
 /** What the dashboard (and support) may see about a connection: never the credentials. */
 export async function getConnectionOverview(db: Database, tenantId: string): Promise<ConnectionOverview | null> {
   const c = await findActiveConnection(db, tenantId);
   if (!c) return null;
+  const [last] = await db
+    .select({ at: actionLog.at, level: actionLog.level, message: actionLog.message })
+    .from(actionLog)
+    .where(and(eq(actionLog.tenantId, tenantId), eq(actionLog.category, "auth")))
+    .orderBy(desc(actionLog.at), desc(actionLog.id))
+    .limit(1);
   return {
     id: c.id,
     name: c.name,
@@ -33,5 +43,6 @@ export async function getConnectionOverview(db: Database, tenantId: string): Pro
     accessTokenExpiresAt: c.accessTokenExpiresAt?.toISOString() ?? null,
     refreshTokenExpiresAt: c.refreshTokenExpiresAt?.toISOString() ?? null,
     lastError: c.lastError,
+    lastAuthEvent: last ? { at: last.at.toISOString(), level: last.level, message: last.message } : null,
   };
 }

@@ -1,0 +1,47 @@
+import { and, eq } from "drizzle-orm";
+import type { Database } from "@/db/client";
+import { connections } from "@/db/schema";
+import { writeActionLog, type Actor } from "@/lib/log/action-log";
+import { createSageAccountingClient, unwrap } from "@/lib/sage/accounting/api";
+import { SageError } from "@/lib/sage/errors";
+
+export type ConnectionTestResult = { ok: true; sageUser: string; business: string | null } | { ok: false; kind: string; message: string; reconnectRequired: boolean };
+
+/**
+ * "Test connection": ask Sage who we are and which business we write to. Refreshes the token on
+ * the way if needed (through the single-flight refresh); records the outcome in the Action Log.
+ */
+export async function testSageConnection(db: Database, input: { tenantId: string; connectionId: string; actor: Actor }): Promise<ConnectionTestResult> {
+  const [row] = await db.select().from(connections).where(and(eq(connections.id, input.connectionId), eq(connections.tenantId, input.tenantId)));
+  if (!row) return { ok: false, kind: "not_found", message: "That Sage connection does not exist.", reconnectRequired: false };
+  const sage = createSageAccountingClient({ db, connectionId: row.id, policy: { maxAttempts: 2 } });
+  try {
+    const user = unwrap(await sage.GET("/user", {}));
+    const business = row.businessId ? unwrap(await sage.GET("/businesses/{key}", { params: { path: { key: row.businessId } } })) : null;
+    const sageUser = [user.first_name, user.last_name].filter(Boolean).join(" ") || user.email || user.id || "Sage user";
+    const businessName = business?.name ?? business?.displayed_as ?? null;
+    await writeActionLog(db, {
+      tenantId: input.tenantId,
+      actor: input.actor,
+      level: "success",
+      category: "auth",
+      message: `Connection test passed: signed in to Sage as ${sageUser}${businessName ? `, business ${businessName}` : ""}`,
+      details: { connectionId: row.id },
+    });
+    return { ok: true, sageUser, business: businessName };
+  } catch (e) {
+    if (!(e instanceof SageError)) throw e;
+    if (!e.reconnectRequired) {
+      // a refusal that needs a reconnect was logged by the refresh itself
+      await writeActionLog(db, {
+        tenantId: input.tenantId,
+        actor: input.actor,
+        level: "error",
+        category: "auth",
+        message: `Connection test failed: ${e.message}`,
+        details: { connectionId: row.id, kind: e.kind, status: e.status },
+      });
+    }
+    return { ok: false, kind: e.kind, message: e.message, reconnectRequired: e.reconnectRequired };
+  }
+}
