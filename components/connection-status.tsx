@@ -80,7 +80,7 @@ export function ConnectionStatus({ initial }: { initial: ConnectionOverview | nu
         <dd data-testid="connection-business">{data.businessName ?? "—"} <span className="uppercase text-slate-400">{data.country}</span></dd>
         <dt className="text-slate-500">Token age</dt>
         <dd title={data.tokensIssuedAt ?? undefined}>{age(data.tokenAgeSeconds)}</dd>
-        <dt className="text-slate-500">Last check</dt>
+        <dt className="text-slate-500">Latest activity</dt>
         <dd data-testid="connection-last-event">{data.lastAuthEvent ? `${data.lastAuthEvent.message} (${new Date(data.lastAuthEvent.at).toLocaleTimeString()})` : "—"}</dd>
       </dl>
       <div className="flex items-center gap-3">
