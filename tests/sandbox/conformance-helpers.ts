@@ -120,7 +120,7 @@ export interface SpecFacts {
  * OpenAPI 3 `nullable` / Swagger `x-nullable` → JSON Schema: `type: [t, "null"]` (and `null` added to an
  * `enum`); for a `$ref` (which cannot carry siblings) `anyOf: [{$ref}, {type: "null"}]`.
  */
-function mapNullability(node: unknown, facts: SpecFacts): unknown {
+export function mapNullability(node: unknown, facts: SpecFacts): unknown {
   if (Array.isArray(node)) return node.map((n) => mapNullability(n, facts));
   if (!isObj(node)) return node;
   const out: JsonObject = {};

@@ -14,6 +14,7 @@ import {
   formatMismatches,
   isObj,
   judge,
+  mapNullability,
   obtainAccessToken,
   undocumentedProperties,
   validatorAt,
@@ -35,6 +36,7 @@ let expensesLedger: string;
 const validated: string[] = [];
 const nullsSeen = new Map<string, Set<string>>();
 const undocumented = new Map<string, Set<string>>();
+const absent = new Map<string, Set<string>>();
 
 async function call(method: string, path: string, body?: unknown, opts: { auth?: boolean } = {}): Promise<Response> {
   const headers: Record<string, string> = { accept: "application/json" };
@@ -83,9 +85,29 @@ async function expectConforms(res: Response, method: string, specPath: string, s
   expect(verdict.mismatches, formatMismatches(label, verdict.mismatches)).toEqual([]);
   note(nullsSeen, label, verdict.nullProperties);
   note(undocumented, label, undocumentedProperties(spec, declared.schema, raw));
-  validated.push(label);
   expect(isObj(raw), `${label}: body is not an object`).toBe(true);
-  return raw as Json;
+  const body = raw as Json;
+  // The spec lists no `required` response properties, so `{}` would validate: insist on the identity
+  // attributes every Sage record carries (best-practices/pagination examples) where the schema declares them.
+  const declaredProps = declaredProperties(declared.schema);
+  for (const p of ["id", "displayed_as", "$path"]) {
+    if (declaredProps.includes(p)) expect(typeof body[p], `${label}: ${p}`).toBe("string");
+  }
+  note(absent, label, declaredProps.filter((p) => !(p in body)));
+  validated.push(label);
+  return body;
+}
+
+/** Top-level property names of a (possibly `$ref`) object schema in the converted document. */
+function declaredProperties(schema: Json): string[] {
+  let s: unknown = schema;
+  for (let i = 0; i < 5 && isObj(s) && typeof s.$ref === "string"; i++) {
+    s = s.$ref
+      .slice(2)
+      .split("/")
+      .reduce<unknown>((o, k) => (isObj(o) ? o[k.replace(/~1/g, "/").replace(/~0/g, "~")] : undefined), spec.doc);
+  }
+  return isObj(s) && isObj(s.properties) ? Object.keys(s.properties) : [];
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -197,12 +219,22 @@ afterAll(async () => {
   const lines = [`validated ${validated.length}: ${validated.join(" | ")}`];
   for (const [label, set] of nullsSeen) lines.push(`null (spec declares no nullability) ${label}: ${[...set].join(" ")}`);
   for (const [label, set] of undocumented) lines.push(`undocumented properties ${label}: ${[...set].join(" ")}`);
+  for (const [label, set] of absent) lines.push(`declared but not sent ${label}: ${[...set].join(" ")}`);
   if (process.env.CONFORMANCE_REPORT) console.info(lines.join("\n"));
   await sb?.close();
 });
 
 // Records created along the way (tests run in file order; each falls back to creating what it needs).
 const made: { contact?: Json; product?: Json; service?: Json } & Record<string, Json | undefined> = {};
+
+let vendor: string | undefined;
+async function vendorId(): Promise<string> {
+  if (!vendor) {
+    const env = (await jsonOf(await call("GET", "/contacts?contact_type_id=VENDOR"))) as { $items: Json[] };
+    vendor = String(env.$items[0]?.id ?? "");
+  }
+  return vendor;
+}
 
 function uniq(): string {
   return Math.random().toString(36).slice(2, 8).toUpperCase();
@@ -226,24 +258,39 @@ const KINDS: DocKind[] = [
   { resource: "sales_credit_notes", wrapper: "sales_credit_note", lines: "credit_note_lines" },
 ];
 
+/** A product and a service for document lines (the ones created above, else seeded ones). */
+async function lineItems(): Promise<{ productId: string; serviceId: string }> {
+  const first = async (resource: string): Promise<string> => {
+    const env = (await jsonOf(await call("GET", `/${resource}`))) as { $items: Json[] };
+    return String(env.$items[0]?.id ?? "");
+  };
+  return {
+    productId: made.product ? String(made.product.id) : await first("products"),
+    serviceId: made.service ? String(made.service.id) : await first("services"),
+  };
+}
+
 async function documentBody(k: DocKind, extra: Json = {}): Promise<Json> {
   const c = await contact();
+  const { productId, serviceId } = await lineItems();
   return {
     [k.wrapper]: {
       contact_id: c.id,
       date: "2026-01-15",
+      ...(k.wrapper === "sales_invoice" ? { due_date: "2026-02-28" } : {}),
       reference: `CONF-${uniq()}`,
       notes: "conformance",
       [k.lines]: [
         {
-          description: "Microsoft 365 Business Basic",
+          description: "Support hours",
+          service_id: serviceId,
           ledger_account_id: salesLedger,
           quantity: 3,
           unit_price: 10,
           tax_rate_id: "GB_STANDARD",
           tax_amount: 6,
         },
-        { description: "Cloud Backup 50 GB", ledger_account_id: salesLedger, quantity: 1, unit_price: 6.5, tax_rate_id: "GB_STANDARD", tax_amount: 1.3 },
+        { description: "Widget", product_id: productId, ledger_account_id: salesLedger, quantity: 1, unit_price: 6.5, tax_rate_id: "GB_STANDARD", tax_amount: 1.3 },
       ],
       ...extra,
     },
@@ -297,6 +344,11 @@ describe("single-record responses validate against the spec's response schema", 
         item_code: `CW-${uniq()}`,
         sales_ledger_account_id: salesLedger,
         purchase_ledger_account_id: expensesLedger,
+        sales_tax_rate_id: "GB_STANDARD",
+        purchase_tax_rate_id: "GB_STANDARD",
+        usual_supplier_id: await vendorId(),
+        notes: "created by the conformance test",
+        purchase_description: "Widget (bought in)",
         sales_prices: [{ price_name: "Selling Price", price: 12.5, price_includes_tax: false }],
         cost_price: 5,
       },
@@ -305,12 +357,31 @@ describe("single-record responses validate against the spec's response schema", 
     await expectConforms(await call("GET", `/products/${String(made.product.id)}?attributes=all`), "get", "/products/{key}", 200);
   });
 
+  it("DELETE /products/{key} 204: the spec declares no content, and none comes", async () => {
+    const res = await call("POST", "/products", {
+      product: { description: `Conformance throwaway ${uniq()}`, sales_ledger_account_id: salesLedger, purchase_ledger_account_id: expensesLedger },
+    });
+    const p = (await jsonOf(res)) as Json;
+    expect(res.status).toBe(201);
+    expect(declaredResponse(spec, "delete", "/products/{key}", 204)).toBeNull();
+    const op = spec.doc.paths["/products/{key}"]?.delete as Json | undefined;
+    expect(Object.keys((op?.responses as Json | undefined) ?? {})).toEqual(["204"]);
+    const del = await call("DELETE", `/products/${String(p.id)}`);
+    expect(del.status).toBe(204);
+    expect(await del.text()).toBe("");
+    validated.push("DELETE /products/{key} 204 (deleteProductsKey) no content");
+  });
+
   it("POST /services 201 and GET /services/{key} 200", async () => {
     const res = await call("POST", "/services", {
       service: {
         description: `Conformance support hour ${uniq()}`,
         item_code: `CS-${uniq()}`,
         sales_ledger_account_id: salesLedger,
+        purchase_ledger_account_id: expensesLedger,
+        sales_tax_rate_id: "GB_STANDARD",
+        notes: "created by the conformance test",
+        cost_price: 40,
         sales_rates: [{ rate_name: "Hourly", rate: 80, rate_includes_tax: false }],
       },
     });
@@ -458,6 +529,31 @@ describe("error responses: the documented error array", () => {
 });
 
 describe("the checks can fail", () => {
+  it("the spec declares no nullability (so nulls are tolerated only as reported above), and every format is known", () => {
+    // If a future spec version starts marking x-nullable, mapNullability turns it into JSON Schema and
+    // the blanket null tolerance in judge() should be dropped in favour of it.
+    expect(spec.facts).toEqual({ xNullable: 0, nullable: 0, unknownFormats: [] });
+    const facts = { xNullable: 0, nullable: 0, unknownFormats: [] as string[] };
+    const mapped = mapNullability(
+      {
+        type: "object",
+        properties: {
+          a: { type: "string", "x-nullable": true },
+          b: { $ref: "#/definitions/B", "x-nullable": true },
+          c: { type: "string", enum: ["x"], nullable: true },
+          d: { type: "string" },
+        },
+        definitions: { B: { type: "object" } },
+      },
+      facts,
+    );
+    expect(facts).toMatchObject({ xNullable: 2, nullable: 1 });
+    const v = new Ajv({ strict: false }).compile(mapped as Json);
+    expect(v({ a: null, b: null, c: null })).toBe(true);
+    expect(v({ b: 1 })).toBe(false);
+    expect(v({ d: null })).toBe(false);
+  });
+
   it("a contact whose id is a number is reported at /id by the same compiled schema", async () => {
     const declared = declaredResponse(spec, "get", "/contacts/{key}", 200);
     if (!declared) throw new Error("no schema");
@@ -481,5 +577,18 @@ describe("the checks can fail", () => {
     expect(item.mismatches.map((m) => m.path).sort()).toEqual(["/invoice_lines/0/quantity", "/total_amount"]);
     expect(errorArrayValidator({ $severity: "error", $dataCode: "X", $message: "m", $source: "" })).toBe(false);
     expect(errorArrayValidator([{ $severity: "error", $dataCode: "X", $message: "m" }])).toBe(false);
+  });
+});
+
+describe("the requests behind these answers were themselves spec-valid", () => {
+  it("the sandbox's request log flags only the deliberately invalid requests", async () => {
+    const text = await (await control("GET", "/requests?route=sage.*")).text();
+    const entries = text
+      .split("\n")
+      .filter((l) => l.trim() !== "")
+      .map((l) => JSON.parse(l) as { method: string; path: string; status: number | null; spec_violation?: boolean });
+    expect(entries.length).toBeGreaterThan(40);
+    const flagged = entries.filter((e) => e.spec_violation).map((e) => `${e.method} ${e.path} ${String(e.status)}`);
+    expect(flagged).toEqual(["POST /sage/v3.1/contacts 422", "GET /sage/v3.1/contacts 400"]);
   });
 });
