@@ -454,15 +454,11 @@ describe("list responses: documented envelope + every $items entry against the s
     ["/sales_invoices", "/sales_invoices?attributes=all&items_per_page=200"],
     ["/sales_credit_notes", "/sales_credit_notes?attributes=all&items_per_page=200"],
   ])("GET %s", async (specPath, path) => {
+    // Exercise the item schema on real items, not an empty page (documents exist if the tests above ran).
+    const kind = KINDS.find((k) => `/${k.resource}` === specPath);
+    if (kind && !made[kind.resource]) await createDocument(kind);
     const env = await expectEnvelope(await call("GET", path), specPath, specPath.slice(1));
-    if (specPath === "/sales_invoices" || specPath === "/sales_credit_notes") {
-      // Exercise the document schema on real items, not an empty page.
-      if (!made[specPath.slice(1)]) await createDocument(KINDS.find((k) => `/${k.resource}` === specPath) ?? KINDS[0]!);
-      const again = specPath === path ? env : ((await jsonOf(await call("GET", path))) as { $items: unknown[] });
-      expect((again.$items as unknown[]).length).toBeGreaterThan(0);
-    } else {
-      expect((env.$items as unknown[]).length).toBeGreaterThan(0);
-    }
+    expect((env.$items as unknown[]).length).toBeGreaterThan(0);
   });
 
   it("default items (no attributes) validate too, and $next/$back are relative links with the query", async () => {
