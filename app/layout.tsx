@@ -21,6 +21,8 @@ export default async function RootLayout({ children }: { children: React.ReactNo
               {user && (
                 <nav aria-label="Main" className="flex items-center gap-4 text-sm">
                   <Link href="/dashboard" className="hover:underline">Dashboard</Link>
+                  <Link href="/tasks" className="hover:underline">Tasks</Link>
+                  <Link href="/mapping/products" className="hover:underline">Mapping</Link>
                   <Link href="/action-log" className="hover:underline">Action Log</Link>
                   <span className="text-slate-500" title={user.email}>{user.name}</span>
                   <form action={signOutAction}>

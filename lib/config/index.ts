@@ -13,6 +13,8 @@ const marketplaceSchema = z.object({
   secret: z.string().min(16),
   /** brand this marketplace's resellers use (OAuth redirect routing) */
   brandId: z.string().min(1),
+  /** the marketplace's public API (docs/marketplace-api.md) */
+  apiUrl: z.string().url(),
 });
 export type MarketplaceConfig = z.infer<typeof marketplaceSchema>;
 
@@ -64,6 +66,7 @@ export function getConfig(): AppConfig {
           origins: [env.MARKETPLACE_ORIGIN],
           secret: env.MARKETPLACE_SECRET,
           brandId: Object.keys(brands)[0] ?? "demo",
+          apiUrl: `${sandbox}/marketplace/public/v1`,
         },
       ];
   cached = {

@@ -4,6 +4,7 @@ import { branches, installations, tenants } from "@/db/schema";
 import { findMarketplace } from "@/lib/config";
 import { encryptSecret } from "@/lib/crypto/envelope";
 import { writeActionLog, type Actor } from "@/lib/log/action-log";
+import { registerMarketplaceWebhooks } from "@/lib/marketplace/registration";
 
 export class InstallError extends Error {
   constructor(readonly reason: "unknown_marketplace" | "wrong_account", message: string) {
@@ -36,7 +37,7 @@ export async function installFromMarketplace(
 ) {
   const marketplace = findMarketplace(input.marketplaceId);
   if (!marketplace) throw new InstallError("unknown_marketplace", `Unknown marketplace “${input.marketplaceId}”.`);
-  return db.transaction(async (tx) => {
+  const result = await db.transaction(async (tx) => {
     const [tenant] = await tx.select().from(tenants).where(eq(tenants.id, input.tenantId));
     if (!tenant || tenant.marketplaceAccountId !== input.accountId) {
       throw new InstallError("wrong_account", `You are signed in for another reseller account than ${input.accountId}. Sign in as that account's administrator.`);
@@ -64,4 +65,6 @@ export async function installFromMarketplace(
     });
     return { installation: installation!, created: true };
   });
+  await registerMarketplaceWebhooks(db, result.installation.id, input.actor);
+  return result;
 }
