@@ -74,11 +74,21 @@ test("inside the marketplace portal's cross-site iframe: launch → install → 
   expect(session).toMatchObject({ sameSite: "None", secure: true, httpOnly: true });
 });
 
-test("the app may be framed only by the marketplace origin, and sends no X-Frame-Options", async ({ request }) => {
+test("the app may be framed only by the marketplace origin, sends no X-Frame-Options, and its session cookie is partitioned", async ({ request }) => {
   const res = await request.get(`${APP}/login`);
   const csp = res.headers()["content-security-policy"] ?? "";
   expect(csp).toContain(`frame-ancestors 'self' ${PORTAL}`);
+  expect(csp).not.toContain("*");
   expect(res.headers()["x-frame-options"]).toBeUndefined();
+
+  const launch = await request.get(`${APP}/launch?token=${await mintLaunchToken("RES-2010")}`, { maxRedirects: 0 });
+  expect(launch.status()).toBe(307);
+  const setCookie = launch.headersArray().filter((h) => h.name.toLowerCase() === "set-cookie").map((h) => h.value).find((v) => v.startsWith("sc.session="));
+  expect(setCookie).toBeDefined();
+  expect(setCookie).toMatch(/; Secure/i);
+  expect(setCookie).toMatch(/; SameSite=None/i);
+  expect(setCookie).toMatch(/; Partitioned/i);
+  expect(setCookie).toMatch(/; HttpOnly/i);
 });
 
 test("Deny on the consent page: a clear message, nothing stored, and retry works", async ({ page }) => {

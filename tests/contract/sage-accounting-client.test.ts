@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { randomBytes } from "node:crypto";
-import { collectSagePages, createSageAccountingClient, iterateSagePages, unwrap, type SageAccountingClient } from "@/lib/sage/accounting/api";
+import { collectSagePages, createSageAccountingClient, deriveIdempotencyId, iterateSagePages, unwrap, withIdempotencyId, type SageAccountingClient } from "@/lib/sage/accounting/api";
 import { SageError } from "@/lib/sage/errors";
 import { startWorld, type World } from "../helpers/world";
 
@@ -198,7 +198,8 @@ describe("Sage Accounting client ↔ sandbox contract", () => {
       await clearFaults();
       await fault({ route: "sage.sales_invoices.create", kind: "commit-then-drop", count: 1 });
       const before = (await state()).sales_invoices.length;
-      const body = await invoiceBody("ORD-DROP-1", { idempotency_id: idem() });
+      const draft = await invoiceBody("ORD-DROP-1");
+      const body = withIdempotencyId("sales_invoice", draft.sales_invoice, await deriveIdempotencyId("tenant", "task-ORD-DROP-1", "sales_invoice"));
       const created = unwrap(await sage.POST("/sales_invoices", { body: body as never })) as Invoice;
       const after = (await state()).sales_invoices;
       expect(after.length).toBe(before + 1);
@@ -230,5 +231,16 @@ describe("Sage Accounting client ↔ sandbox contract", () => {
       await world.control("sage/subscription", { business: businessKey, active: true });
       expect((await world.connection())!.status).toBe("connected");
     });
+  });
+});
+
+describe("idempotency ids", () => {
+  it("are 32 hex characters, stable for the same parts, different for different parts; bad ids are refused", async () => {
+    const a = await deriveIdempotencyId("t1", "task-1", "sales_invoice");
+    expect(a).toMatch(/^[0-9a-f]{32}$/);
+    expect(await deriveIdempotencyId("t1", "task-1", "sales_invoice")).toBe(a);
+    expect(await deriveIdempotencyId("t1", "task-1", "sales_credit_note")).not.toBe(a);
+    expect(() => withIdempotencyId("contact", { name: "x" }, "not-hex")).toThrow(/32 hex/);
+    expect(withIdempotencyId("contact", { name: "x" }, a)).toEqual({ contact: { name: "x", idempotency_id: a } });
   });
 });

@@ -120,3 +120,15 @@ export async function collectSagePages<T>(client: SageAccountingClient, firstPat
   for await (const item of iterateSagePages<T>(client, firstPath)) out.push(item);
   return out;
 }
+
+/** Every create carries the caller's `idempotency_id` (32 hex chars) inside the resource namespace. */
+export function withIdempotencyId<K extends string, B extends Record<string, unknown>>(resource: K, body: B, idempotencyId: string): { [P in K]: B & { idempotency_id: string } } {
+  if (!/^[0-9a-f]{32}$/i.test(idempotencyId)) throw new Error(`idempotency_id must be 32 hex characters, got “${idempotencyId}”`);
+  return { [resource]: { ...body, idempotency_id: idempotencyId } } as { [P in K]: B & { idempotency_id: string } };
+}
+
+/** A stable idempotency id for one logical create: sha256(parts) → first 32 hex characters. */
+export async function deriveIdempotencyId(...parts: string[]): Promise<string> {
+  const { createHash } = await import("node:crypto");
+  return createHash("sha256").update(parts.join("\u001f")).digest("hex").slice(0, 32);
+}
