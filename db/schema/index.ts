@@ -11,3 +11,4 @@ export * from "./mappings";
 export * from "./sage-cache";
 export * from "./inbox";
 export * from "./sync-tasks";
+export * from "./sage-documents";

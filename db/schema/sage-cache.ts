@@ -17,6 +17,9 @@ export const sageItems = pgTable(
     itemCode: text("item_code"),
     description: text("description").notNull(),
     salesPrice: numeric("sales_price", { precision: 14, scale: 4 }),
+    /** filled by the sync engine the first time it invoices the item */
+    salesLedgerAccountId: text("sales_ledger_account_id"),
+    salesTaxRateId: text("sales_tax_rate_id"),
     active: boolean("active").notNull().default(true),
     refreshedAt: timestamp("refreshed_at", { withTimezone: true }).notNull().defaultNow(),
   },

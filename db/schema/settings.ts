@@ -2,7 +2,7 @@ import { pgTable, uuid, text, boolean, timestamp } from "drizzle-orm/pg-core";
 import { tenants } from "./tenants";
 
 export const PRICE_SOURCES = ["sage", "marketplace"] as const;
-export const AUTO_SYNC_MODES = ["off", "daily", "every_5_minutes"] as const;
+export const AUTO_SYNC_MODES = ["off", "daily", "every_5_minutes", "instant"] as const;
 export const DOWNGRADE_MODES = ["credit_note", "quantity_only"] as const;
 export const NOTIFICATION_MODES = ["errors_and_actions", "all_tasks"] as const;
 export const INVOICE_MODES = ["new_per_order", "latest_open"] as const;
