@@ -1,0 +1,29 @@
+import { getDb } from "@/db/client";
+import { processInboxEvent } from "@/lib/marketplace/webhook-intake";
+import { defineFunction } from "../define";
+
+export const MARKETPLACE_EVENT_RECEIVED = "marketplace/event.received";
+
+/** The Inngest event for a new inbox row; its id derives from the webhook-id, so re-sending is a no-op. */
+export function marketplaceEventReceived(webhookId: string, installationId: string) {
+  return { id: `marketplace-inbox-${webhookId}`, name: MARKETPLACE_EVENT_RECEIVED, data: { webhookId, installationId } };
+}
+
+/**
+ * A verified marketplace webhook (already in `inbox_events`) → customers/products upserted, orders
+ * recorded as sync tasks. One event of an installation at a time, so an order's created/updated
+ * pair is applied in arrival order (a stale version never overwrites a newer one either way).
+ */
+export const marketplaceEventReceivedFn = defineFunction(
+  {
+    id: "marketplace-event-received",
+    name: "Process a marketplace event",
+    triggers: [{ event: MARKETPLACE_EVENT_RECEIVED }],
+    concurrency: { limit: 1, key: "event.data.installationId" },
+    retries: 5,
+  },
+  async ({ event, step }) => {
+    const { webhookId } = event.data as { webhookId: string; installationId: string };
+    return step.run("process-inbox-event", async () => processInboxEvent(await getDb(), webhookId));
+  },
+);

@@ -1,0 +1,224 @@
+import { and, eq, isNull } from "drizzle-orm";
+import { Webhook, WebhookVerificationError } from "standardwebhooks";
+import type { Database } from "@/db/client";
+import { inboxEvents, installations, tenants } from "@/db/schema";
+import { findMarketplace } from "@/lib/config";
+import { decryptSecret } from "@/lib/crypto/envelope";
+import { writeActionLog, type Actor } from "@/lib/log/action-log";
+import { getSettings } from "@/lib/settings/settings";
+import { recordOrder } from "@/lib/tasks/record-order";
+import { WEBHOOK_EVENT_TYPES, webhookEventSchema, type WebhookEvent } from "./api-schemas";
+import { upsertMarketplaceCustomer, upsertMarketplaceProduct } from "./catalog";
+
+/**
+ * Push side of the order source: the marketplace's signed events (Standard Webhooks v1,
+ * docs/marketplace-api.md) for one installation.
+ *
+ * Order of checks, each answered without touching the inbox:
+ * 413 body over 1 MB (Content-Length, then the bytes actually read) → 404 unknown installation →
+ * 401 missing/bad signature or timestamp outside ±5 min (several signatures allowed: rotation) →
+ * 400 body not JSON / unknown event type / shape wrong (the message names the problem) →
+ * inbox row keyed by `webhook-id` (ON CONFLICT DO NOTHING): already there → 200 `{duplicate:true}`;
+ * new → enqueue processing (an Inngest event) → 202.
+ */
+
+export const MAX_WEBHOOK_BODY_BYTES = 1024 * 1024;
+export const WEBHOOK_TOLERANCE_SECONDS = 5 * 60;
+
+export type WebhookResponse = { status: number; body: Record<string, unknown> };
+
+export type WebhookIntakeInput = {
+  installationId: string;
+  headers: Headers;
+  /** the raw body: a stream (route handler) or the bytes / text (tests) */
+  body: ReadableStream<Uint8Array> | Uint8Array | string | null;
+};
+
+export type WebhookIntakeDeps = {
+  /** hand a new inbox row to the processor (inngest/send: `marketplace/event.received`) */
+  enqueue: (webhookId: string, installationId: string) => Promise<void>;
+};
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+class BodyTooLarge extends Error {}
+
+function problem(status: number, error: string, message: string): WebhookResponse {
+  return { status, body: { error, message } };
+}
+
+/** Reads at most `limit` bytes; throws BodyTooLarge as soon as the body is bigger. */
+export async function readBodyLimited(body: WebhookIntakeInput["body"], limit = MAX_WEBHOOK_BODY_BYTES): Promise<Uint8Array> {
+  if (body === null) return new Uint8Array();
+  const bytes = typeof body === "string" ? new TextEncoder().encode(body) : body instanceof Uint8Array ? body : null;
+  if (bytes) {
+    if (bytes.byteLength > limit) throw new BodyTooLarge();
+    return bytes;
+  }
+  const reader = (body as ReadableStream<Uint8Array>).getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => {});
+      throw new BodyTooLarge();
+    }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(size);
+  let offset = 0;
+  for (const c of chunks) {
+    out.set(c, offset);
+    offset += c.byteLength;
+  }
+  return out;
+}
+
+const tooLarge = () => problem(413, "payload_too_large", `The body is larger than ${MAX_WEBHOOK_BODY_BYTES} bytes (1 MB); nothing was recorded.`);
+
+/** Verify, validate and record one webhook delivery. The route handler only maps the result to HTTP. */
+export async function receiveMarketplaceWebhook(db: Database, input: WebhookIntakeInput, deps: WebhookIntakeDeps): Promise<WebhookResponse> {
+  const declared = Number(input.headers.get("content-length") ?? NaN);
+  if (Number.isFinite(declared) && declared > MAX_WEBHOOK_BODY_BYTES) return tooLarge();
+
+  const found = UUID.test(input.installationId)
+    ? await db
+        .select({ installation: installations, accountId: tenants.marketplaceAccountId })
+        .from(installations)
+        .innerJoin(tenants, eq(tenants.id, installations.tenantId))
+        .where(eq(installations.id, input.installationId))
+    : [];
+  const row = found[0];
+  if (!row) return problem(404, "unknown_installation", "No installation with this id: events for it are not accepted.");
+
+  let raw: Uint8Array;
+  try {
+    raw = await readBodyLimited(input.body);
+  } catch (e) {
+    if (e instanceof BodyTooLarge) return tooLarge();
+    throw e;
+  }
+  const text = new TextDecoder("utf-8").decode(raw);
+
+  if (!row.installation.webhookSecretEncrypted) {
+    return problem(401, "no_webhook_secret", "This installation has no webhook secret yet, so no event can be verified.");
+  }
+  const webhookId = input.headers.get("webhook-id");
+  const headers = {
+    "webhook-id": webhookId ?? "",
+    "webhook-timestamp": input.headers.get("webhook-timestamp") ?? "",
+    "webhook-signature": input.headers.get("webhook-signature") ?? "",
+  };
+  const verdict = verifySignature(decryptSecret(row.installation.webhookSecretEncrypted), text, headers);
+  if (verdict) return problem(401, "invalid_signature", verdict);
+
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    return problem(400, "malformed_json", `The body is not valid JSON (${(e as Error).message}).`);
+  }
+  const type = json && typeof json === "object" && !Array.isArray(json) ? (json as { type?: unknown }).type : undefined;
+  if (typeof type !== "string") return problem(400, "missing_event_type", "The body has no event “type”.");
+  if (!(WEBHOOK_EVENT_TYPES as readonly string[]).includes(type)) {
+    return problem(400, "unknown_event_type", `Unknown event type “${type}”; expected one of ${WEBHOOK_EVENT_TYPES.join(", ")}.`);
+  }
+  const parsed = webhookEventSchema.safeParse(json);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.slice(0, 5).map((i) => `${i.path.join(".") || "(body)"}: ${i.message}`);
+    return problem(400, "invalid_event", `The ${type} event does not have the expected shape — ${issues.join("; ")}.`);
+  }
+  if (parsed.data.data.account_id !== row.accountId) {
+    return problem(400, "wrong_account", `The event is for account ${parsed.data.data.account_id}, but this installation belongs to ${row.accountId}.`);
+  }
+
+  const [inserted] = await db
+    .insert(inboxEvents)
+    .values({ webhookId: webhookId!, installationId: row.installation.id, tenantId: row.installation.tenantId, type, payload: json as Record<string, unknown> })
+    .onConflictDoNothing({ target: inboxEvents.webhookId })
+    .returning({ webhookId: inboxEvents.webhookId });
+  if (!inserted) {
+    // A retry of a delivery we already have. If its processing was never handed over (the process
+    // died between the insert and the enqueue), hand it over again: the event id is derived from the
+    // webhook-id, so an enqueue that did happen is not repeated, and processing is idempotent anyway.
+    const [known] = await db.select({ processedAt: inboxEvents.processedAt }).from(inboxEvents).where(eq(inboxEvents.webhookId, webhookId!));
+    if (known && !known.processedAt) await deps.enqueue(webhookId!, row.installation.id);
+    return { status: 200, body: { duplicate: true, webhookId } };
+  }
+  await deps.enqueue(webhookId!, row.installation.id);
+  return { status: 202, body: { accepted: true, webhookId } };
+}
+
+/** undefined when valid, else why not (in words for the sender's logs). */
+function verifySignature(secret: string, text: string, headers: Record<"webhook-id" | "webhook-timestamp" | "webhook-signature", string>): string | undefined {
+  if (!headers["webhook-id"] || !headers["webhook-timestamp"] || !headers["webhook-signature"]) {
+    return "Missing webhook-id, webhook-timestamp or webhook-signature header.";
+  }
+  const ts = Number(headers["webhook-timestamp"]);
+  if (!/^\d+$/.test(headers["webhook-timestamp"]) || Math.abs(Date.now() / 1000 - ts) > WEBHOOK_TOLERANCE_SECONDS) {
+    return "webhook-timestamp is not within 5 minutes of now (stale or replayed delivery).";
+  }
+  try {
+    new Webhook(secret).verify(text, headers);
+    return undefined;
+  } catch (e) {
+    if (e instanceof WebhookVerificationError) return `Signature check failed: ${e.message}.`;
+    // verify() parses the body after the signature matched: a JSON error means the signature is good
+    if (e instanceof SyntaxError) return undefined;
+    throw e;
+  }
+}
+
+export const MARKETPLACE_ACTOR_FALLBACK: Actor = { type: "marketplace", label: "Marketplace" };
+
+export type ProcessInboxResult = { webhookId: string; type: string; outcome: "processed" | "already_processed" | "missing"; task?: { taskId: string; outcome: string; state: string } };
+
+/**
+ * Apply one inbox row, exactly once: customers and products upserted, orders recorded as tasks
+ * (same function as Check Changes, `source: "push"`). The row is locked, applied and marked
+ * `processed_at` in one transaction; a failure records `error` (and is thrown, so the runner retries).
+ */
+export async function processInboxEvent(db: Database, webhookId: string): Promise<ProcessInboxResult> {
+  try {
+    return await db.transaction(async (tx) => {
+      const [row] = await tx.select().from(inboxEvents).where(eq(inboxEvents.webhookId, webhookId)).for("update");
+      if (!row) return { webhookId, type: "", outcome: "missing" as const };
+      if (row.processedAt) return { webhookId, type: row.type, outcome: "already_processed" as const };
+      const event: WebhookEvent = webhookEventSchema.parse(row.payload);
+      const [inst] = await tx.select({ marketplaceId: installations.marketplaceId }).from(installations).where(eq(installations.id, row.installationId));
+      const marketplace = inst ? findMarketplace(inst.marketplaceId) : undefined;
+      const actor: Actor = { type: "marketplace", id: inst?.marketplaceId ?? null, label: marketplace?.name ?? MARKETPLACE_ACTOR_FALLBACK.label };
+      let task: ProcessInboxResult["task"];
+      switch (event.type) {
+        case "order.created":
+        case "order.updated":
+          task = await recordOrder(tx, { tenantId: row.tenantId, order: event.data.request, source: "push", actor });
+          break;
+        case "customer.created":
+        case "customer.updated": {
+          await upsertMarketplaceCustomer(tx, row.tenantId, event.data.customer);
+          if ((await getSettings(tx, row.tenantId)).notifications === "all_tasks") {
+            await writeActionLog(tx, { tenantId: row.tenantId, actor, level: "info", category: "mapping", message: `Marketplace customer ${event.data.customer.name} (${event.data.customer.id}) ${event.type === "customer.created" ? "added" : "updated"}`, details: { webhookId } });
+          }
+          break;
+        }
+        case "product.created":
+        case "product.updated": {
+          await upsertMarketplaceProduct(tx, row.tenantId, event.data.product);
+          if ((await getSettings(tx, row.tenantId)).notifications === "all_tasks") {
+            await writeActionLog(tx, { tenantId: row.tenantId, actor, level: "info", category: "mapping", message: `Marketplace product ${event.data.product.name} (${event.data.product.mpn}) ${event.type === "product.created" ? "added" : "updated"}`, details: { webhookId } });
+          }
+          break;
+        }
+      }
+      await tx.update(inboxEvents).set({ processedAt: new Date(), error: null }).where(and(eq(inboxEvents.webhookId, webhookId), isNull(inboxEvents.processedAt)));
+      return { webhookId, type: row.type, outcome: "processed" as const, ...(task ? { task } : {}) };
+    });
+  } catch (e) {
+    await db.update(inboxEvents).set({ error: (e as Error).message.slice(0, 2000) }).where(eq(inboxEvents.webhookId, webhookId)).catch(() => {});
+    throw e;
+  }
+}
