@@ -1,0 +1,149 @@
+import type { OrderType, TaskItemDelta } from "@/db/schema";
+import type { SettingsInput } from "@/lib/settings/settings";
+
+/**
+ * Pure planning: an order (task) + the seven settings + the mappings → the Sage documents to
+ * write. No I/O; every rule of DESIGN.md flow 6 that can be decided without Sage lives here.
+ */
+
+export type SageItemForPlan = {
+  sageItemId: string;
+  type: "product" | "service";
+  description: string;
+  salesPrice: string | null;
+  salesLedgerAccountId: string | null;
+  salesTaxRateId: string | null;
+};
+
+export type MarketplaceProductForPlan = { name: string; description: string | null; unitPrice: string | null; kind: "item" | "fee" };
+
+export type TaxRateForPlan = { id: string; percentage: number };
+
+export type PlanInput = {
+  orderId: string;
+  orderType: OrderType;
+  items: TaskItemDelta[];
+  settings: Pick<SettingsInput, "priceSource" | "trimDescription" | "downgrades">;
+  /** marketplace catalog by MPN */
+  products: Map<string, MarketplaceProductForPlan>;
+  /** product mappings by MPN */
+  itemMappings: Map<string, SageItemForPlan>;
+  /** the Sage item the cancellation fee is invoiced as */
+  cancellationFee: SageItemForPlan | null;
+  taxRates: Map<string, TaxRateForPlan>;
+  defaults: { ledgerAccountId: string; taxRateId: string };
+};
+
+export type PlannedLine = {
+  mpn: string;
+  description: string;
+  quantity: number;
+  unitPrice: number;
+  netAmount: number;
+  taxRateId: string;
+  taxAmount: number;
+  ledgerAccountId: string;
+  productId?: string;
+  serviceId?: string;
+};
+
+export type SyncPlan =
+  | { kind: "action_required"; reason: string; link: string; unmapped: string[] }
+  | { kind: "write"; invoiceLines: PlannedLine[]; creditNoteLines: PlannedLine[]; notes: string[] };
+
+const round2 = (n: number) => Math.round((n + Number.EPSILON) * 100) / 100;
+
+function toNumber(v: string | null | undefined): number | null {
+  if (v === null || v === undefined || v === "") return null;
+  const n = Number(v);
+  return Number.isFinite(n) ? n : null;
+}
+
+function line(input: PlanInput, mpn: string, quantity: number, item: SageItemForPlan, orderUnitPrice: string | null | undefined, notes: string[]): PlannedLine {
+  const product = input.products.get(mpn);
+  const marketplacePrice = toNumber(orderUnitPrice) ?? toNumber(product?.unitPrice);
+  const sagePrice = toNumber(item.salesPrice);
+  let unitPrice: number;
+  if (input.settings.priceSource === "sage") {
+    if (sagePrice === null) notes.push(`${item.description}: no sales price in Sage, the marketplace price was used`);
+    unitPrice = sagePrice ?? marketplacePrice ?? 0;
+  } else {
+    if (marketplacePrice === null) notes.push(`${product?.name ?? mpn}: no marketplace price, the Sage price was used`);
+    unitPrice = marketplacePrice ?? sagePrice ?? 0;
+  }
+  const name = input.settings.priceSource === "sage" ? item.description : (product?.name ?? item.description);
+  const full = input.settings.priceSource === "sage" ? item.description : [product?.name ?? item.description, product?.description].filter(Boolean).join(" — ");
+  const description = input.settings.trimDescription ? name : full;
+  const taxRateId = item.salesTaxRateId ?? input.defaults.taxRateId;
+  const percentage = input.taxRates.get(taxRateId)?.percentage ?? 0;
+  const netAmount = round2(quantity * unitPrice);
+  return {
+    mpn,
+    description,
+    quantity,
+    unitPrice: round2(unitPrice),
+    netAmount,
+    taxRateId,
+    taxAmount: round2((netAmount * percentage) / 100),
+    ledgerAccountId: item.salesLedgerAccountId ?? input.defaults.ledgerAccountId,
+    ...(item.type === "product" ? { productId: item.sageItemId } : { serviceId: item.sageItemId }),
+  };
+}
+
+export function planSync(input: PlanInput): SyncPlan {
+  // 1. every line must resolve to a Sage item, or nothing is written
+  const unmapped: string[] = [];
+  const resolve = (d: TaskItemDelta): SageItemForPlan | null => {
+    const product = input.products.get(d.mpn);
+    const item = product?.kind === "fee" ? (input.cancellationFee ?? input.itemMappings.get(d.mpn) ?? null) : (input.itemMappings.get(d.mpn) ?? null);
+    if (!item && d.change !== "unchanged") unmapped.push(product ? `${product.name} (${d.mpn})` : d.mpn);
+    return item;
+  };
+  const resolved = input.items.map((d) => ({ d, item: resolve(d) }));
+  if (unmapped.length > 0) {
+    const isFee = input.items.some((d) => input.products.get(d.mpn)?.kind === "fee" && !input.cancellationFee && !input.itemMappings.get(d.mpn));
+    return {
+      kind: "action_required",
+      reason: `Map ${unmapped.length === 1 ? "this product" : "these products"} to a Sage item first: ${unmapped.join(", ")}. Nothing was written to Sage.`,
+      link: isFee ? "/mapping/products?tab=fees" : "/mapping/products?unmapped=1",
+      unmapped,
+    };
+  }
+
+  // 2. lines by order type and per-item change
+  const notes: string[] = [];
+  const invoiceLines: PlannedLine[] = [];
+  const creditNoteLines: PlannedLine[] = [];
+  const refunds = input.settings.downgrades === "credit_note";
+  for (const { d, item } of resolved) {
+    if (!item) continue;
+    const isFee = input.products.get(d.mpn)?.kind === "fee";
+    switch (d.change) {
+      case "added":
+      case "upgrade":
+      case "usage": {
+        const qty = d.change === "usage" || (d.change === "added" && input.orderType !== "change") ? d.quantity : d.delta;
+        if (qty > 0) invoiceLines.push(line(input, d.mpn, isFee ? Math.max(qty, 1) : qty, item, d.unitPrice, notes));
+        break;
+      }
+      case "downgrade":
+      case "removed": {
+        const qty = Math.abs(d.delta);
+        if (qty === 0) break;
+        if (refunds) creditNoteLines.push(line(input, d.mpn, qty, item, d.unitPrice, notes));
+        else notes.push(`${input.products.get(d.mpn)?.name ?? d.mpn}: quantity ${d.oldQuantity} → ${d.quantity} recorded without a credit note (setting: quantity changes only)`);
+        break;
+      }
+      case "unchanged":
+        break;
+    }
+  }
+  if (invoiceLines.length === 0 && creditNoteLines.length === 0 && notes.length === 0) notes.push("Nothing to invoice or credit for this order");
+  return { kind: "write", invoiceLines, creditNoteLines, notes };
+}
+
+export function documentTotals(lines: PlannedLine[]) {
+  const net = round2(lines.reduce((s, l) => s + l.netAmount, 0));
+  const tax = round2(lines.reduce((s, l) => s + l.taxAmount, 0));
+  return { net, tax, total: round2(net + tax) };
+}
