@@ -1,10 +1,19 @@
 import { connectionKeepAlive } from "./connection-keep-alive";
 import { connectionTest } from "./connection-test";
 import { marketplaceEventReceivedFn } from "./marketplace-event-received";
+import { syncTask } from "./sync-task";
+import { mappingMarketplaceRefresh } from "./mapping-marketplace-refresh";
+import { sageCacheRefresh } from "./sage-cache-refresh";
+import { sageContactCreate } from "./sage-contact-create";
+import { sageItemCreate } from "./sage-item-create";
 
 /** Every Inngest function of the app: served by app/api/inngest, run inline by the inline runner. */
 export const functions = [
   connectionKeepAlive,
   connectionTest,
   marketplaceEventReceivedFn,
+  mappingMarketplaceRefresh,
+  sageCacheRefresh,
+  sageItemCreate,
+  sageContactCreate,
 ];

@@ -1,0 +1,167 @@
+import { createHash } from "node:crypto";
+import { and, eq } from "drizzle-orm";
+import { z } from "zod";
+import type { Database } from "@/db/client";
+import { marketplaceProducts, productMappings, sageItems } from "@/db/schema";
+import { writeActionLog, type Actor } from "@/lib/log/action-log";
+import { MappingError, normalizeKey, NOTHING_SAVED, requireActiveConnection } from "@/lib/mapping/common";
+import { mapProductsInTx } from "@/lib/mapping/products";
+import { describeSageItem } from "@/lib/mapping/sage-cache";
+import { recordRequestFailure } from "@/lib/mapping/status";
+import { collectSagePages, unwrap, type SageAccountingClient } from "@/lib/sage/accounting/api";
+import type { RetryPolicy } from "@/lib/sage/accounting/retry";
+import { SageError } from "@/lib/sage/errors";
+import { ITEM_ATTRIBUTES, itemCacheValues, sageClientFor, upsertCachedItems, type SageItemDto } from "./refresh";
+
+export const SAGE_ITEM_TYPES_FOR_CREATE = ["service", "product"] as const;
+export type SageItemTypeForCreate = (typeof SAGE_ITEM_TYPES_FOR_CREATE)[number];
+
+export const addProductsToSageInputSchema = z.object({
+  productIds: z.array(z.string().uuid("Unknown product id")).min(1, "Select at least one product.").max(200, "Add at most 200 products to Sage at a time."),
+  type: z.enum(SAGE_ITEM_TYPES_FOR_CREATE, { message: "type must be service or product" }).default("service"),
+});
+
+/**
+ * The `idempotency_id` of the Sage create for one marketplace product: 32 hex characters derived
+ * from tenant + marketplace product id, so every attempt (client retry, function retry, a second
+ * click) sends the same one and Sage creates the item once.
+ */
+export function itemIdempotencyId(tenantId: string, marketplaceProductId: string): string {
+  return createHash("sha256").update(`sage-connector:item:${tenantId}:${marketplaceProductId}`).digest("hex").slice(0, 32);
+}
+
+/** Sage items (products and services) whose item code is exactly `code` (case-insensitive). */
+export async function findSageItemsByCode(sage: SageAccountingClient, code: string): Promise<{ type: "product" | "service"; item: SageItemDto }[]> {
+  const search = encodeURIComponent(code);
+  const out: { type: "product" | "service"; item: SageItemDto }[] = [];
+  for (const type of ["service", "product"] as const) {
+    const found = await collectSagePages<SageItemDto>(sage, `/${type}s?search=${search}&items_per_page=200&attributes=${ITEM_ATTRIBUTES[type]}`);
+    for (const item of found) if (normalizeKey(item.item_code) === normalizeKey(code)) out.push({ type, item });
+  }
+  return out;
+}
+
+type Ledger = { id: string; nominal_code?: number | null };
+
+async function pickLedger(sage: SageAccountingClient, visibleIn: "sales" | "expenses", preferred: number): Promise<string> {
+  const ledgers = await collectSagePages<Ledger>(sage, `/ledger_accounts?visible_in=${visibleIn}&items_per_page=200&attributes=nominal_code`);
+  const chosen = ledgers.find((l) => l.nominal_code === preferred) ?? ledgers[0];
+  if (!chosen) throw new SageError("validation", `The Sage business has no ledger account visible in ${visibleIn}.`);
+  return chosen.id;
+}
+
+export type AddToSageResult =
+  | { ok: true; outcome: "created" | "found" | "already_mapped"; sageItemId: string; type: "product" | "service" }
+  | { ok: false; kind: string; message: string };
+
+/**
+ * "Add product to Sage" (run by an Inngest function): look the item code (= MPN) up in Sage first,
+ * create a service (or product) only when Sage has none — with an `idempotency_id`, so a retried
+ * create never makes a second item — then cache and map it. Sage refusals and mapping rules
+ * (many → one) are logged as the request's outcome and returned; transient trouble is thrown.
+ */
+export async function addProductToSage(
+  db: Database,
+  input: { tenantId: string; productId: string; actor: Actor; requestId: string; type?: SageItemTypeForCreate; policy?: Partial<RetryPolicy> },
+): Promise<AddToSageResult> {
+  const what = "Add product to Sage";
+  const [product] = await db
+    .select({ id: marketplaceProducts.id, marketplaceProductId: marketplaceProducts.marketplaceProductId, mpn: marketplaceProducts.mpn, name: marketplaceProducts.name, description: marketplaceProducts.description, unitPrice: marketplaceProducts.unitPrice, mappedTo: productMappings.sageItemId })
+    .from(marketplaceProducts)
+    .leftJoin(productMappings, and(eq(productMappings.tenantId, marketplaceProducts.tenantId), eq(productMappings.productId, marketplaceProducts.id)))
+    .where(and(eq(marketplaceProducts.tenantId, input.tenantId), eq(marketplaceProducts.id, input.productId)));
+  const fail = async (kind: string, message: string, details: Record<string, unknown> = {}) => {
+    await recordRequestFailure(db, { tenantId: input.tenantId, actor: input.actor, requestId: input.requestId, what: product ? `${what} for ${product.name} (${product.mpn})` : what, message, details: { op: "product_add_to_sage", productId: input.productId, ...details } });
+    return { ok: false as const, kind, message };
+  };
+  if (!product) return fail("not_found", `That marketplace product does not exist. ${NOTHING_SAVED}`);
+  let connection: Awaited<ReturnType<typeof requireActiveConnection>>;
+  try {
+    connection = await requireActiveConnection(db, input.tenantId);
+  } catch (e) {
+    if (e instanceof MappingError) return fail(e.reason, e.message);
+    throw e;
+  }
+  if (product.mappedTo) {
+    const [cached] = await db.select().from(sageItems).where(and(eq(sageItems.connectionId, connection.id), eq(sageItems.sageId, product.mappedTo)));
+    if (cached) {
+      await writeActionLog(db, {
+        tenantId: input.tenantId,
+        actor: input.actor,
+        level: "info",
+        category: "mapping",
+        message: `${product.name} (${product.mpn}) is already mapped to ${describeSageItem(cached)}; nothing added to Sage`,
+        details: { op: "product_add_to_sage", requestId: input.requestId, productId: product.id, sageItemId: cached.sageId },
+      });
+      return { ok: true, outcome: "already_mapped", sageItemId: cached.sageId, type: cached.type };
+    }
+  }
+
+  const type = input.type ?? "service";
+  const sage = sageClientFor(db, connection.id, input.policy);
+  let found: { type: "product" | "service"; item: SageItemDto } | undefined;
+  let outcome: "created" | "found";
+  try {
+    const existing = await findSageItemsByCode(sage, product.mpn);
+    found = existing.find((e) => e.type === type) ?? existing[0];
+    outcome = found ? "found" : "created";
+    if (!found) {
+      const price = product.unitPrice === null ? null : Number(product.unitPrice);
+      const salesLedger = await pickLedger(sage, "sales", 4000);
+      const common = {
+        description: product.name,
+        item_code: product.mpn,
+        notes: product.description ?? undefined,
+        sales_ledger_account_id: salesLedger,
+        source_guid: product.marketplaceProductId,
+        idempotency_id: itemIdempotencyId(input.tenantId, product.marketplaceProductId),
+      };
+      const created =
+        type === "service"
+          ? unwrap(
+              await sage.POST("/services", {
+                body: { service: { ...common, sales_rates: price !== null && Number.isFinite(price) ? [{ rate_name: "Selling Price", rate: price, rate_includes_tax: false }] : undefined } } as never,
+              }),
+            )
+          : unwrap(
+              await sage.POST("/products", {
+                body: {
+                  product: {
+                    ...common,
+                    purchase_ledger_account_id: await pickLedger(sage, "expenses", 5000),
+                    sales_prices: price !== null && Number.isFinite(price) ? [{ price_name: "Selling Price", price, price_includes_tax: false }] : undefined,
+                  },
+                } as never,
+              }),
+            );
+      found = { type, item: created as SageItemDto };
+    }
+  } catch (e) {
+    if (!(e instanceof SageError) || e.retryable || e.kind === "unknown_outcome") throw e;
+    return fail(e.kind, `Sage refused: ${e.message}${e.details[0]?.source ? ` (${e.details[0].source})` : ""}. ${NOTHING_SAVED}`, { kind: e.kind, status: e.status });
+  }
+
+  const item = found.item;
+  await upsertCachedItems(db, [itemCacheValues(input.tenantId, connection.id, found.type, item, new Date())]);
+  const label = describeSageItem({ type: found.type, itemCode: item.item_code ?? null, description: item.description ?? item.displayed_as ?? item.id });
+  try {
+    await db.transaction((tx) =>
+      mapProductsInTx(tx, {
+        tenantId: input.tenantId,
+        productIds: [product.id],
+        sageItemId: item.id,
+        actor: input.actor,
+        via: outcome === "created" ? "add_to_sage" : "add_to_sage_found_existing",
+        requestId: input.requestId,
+        message:
+          outcome === "created"
+            ? `Added to Sage and mapped: ${product.name} (${product.mpn}) → new ${label}`
+            : `Found in Sage by item code and mapped: ${product.name} (${product.mpn}) → ${label} (nothing new created in Sage)`,
+      }),
+    );
+  } catch (e) {
+    if (!(e instanceof MappingError)) throw e;
+    return fail(e.reason, `${label} is in Sage, but the mapping was refused: ${e.message}`, { sageItemId: item.id });
+  }
+  return { ok: true, outcome, sageItemId: item.id, type: found.type };
+}
