@@ -2,6 +2,8 @@
 // simulated worlds. Every startSandbox() call gets its own instance (tests run several).
 import { FaultStore } from "./faults";
 import { RequestLog } from "./log";
+import { defaultWebhookConfig, WebhookDispatcher, type WebhookConfig } from "./marketplace/webhooks";
+import { MarketplaceWorld } from "./marketplace/world";
 import { SageWorld } from "./sage/world";
 
 export interface SandboxOptions {
@@ -40,6 +42,8 @@ export interface SandboxConfig {
   readonlyWriteStatus: 401 | 403;
   /** Validate /sage/v3.1 requests against the published spec. */
   specValidation: boolean;
+  /** Marketplace → plugin webhook delivery. */
+  webhooks: WebhookConfig;
 }
 
 export function defaultConfig(redirectUris: string[]): SandboxConfig {
@@ -51,6 +55,7 @@ export function defaultConfig(redirectUris: string[]): SandboxConfig {
     rateLimit: { limit: 200, windowSeconds: 60, retryAfter: true },
     readonlyWriteStatus: 403,
     specValidation: true,
+    webhooks: defaultWebhookConfig(),
   };
 }
 
@@ -62,12 +67,24 @@ export class Sandbox {
   readonly faults = new FaultStore();
   clockOffsetMs = 0;
   sage: SageWorld;
+  marketplace: MarketplaceWorld;
+  webhooks: WebhookDispatcher;
 
   constructor(opts: ResolvedOptions, redirectUris: string[]) {
     this.opts = opts;
     this.initialRedirectUris = redirectUris.slice();
     this.config = defaultConfig(redirectUris);
     this.sage = new SageWorld(() => this.now());
+    this.marketplace = new MarketplaceWorld(() => this.now());
+    this.webhooks = this.newDispatcher();
+  }
+
+  private newDispatcher(): WebhookDispatcher {
+    return new WebhookDispatcher(
+      () => this.marketplace,
+      () => this.config.webhooks,
+      () => this.now(),
+    );
   }
 
   /** Sandbox clock (real time plus an offset the control API can advance). */
@@ -81,6 +98,14 @@ export class Sandbox {
     this.faults.clear();
     this.clockOffsetMs = 0;
     this.sage = new SageWorld(() => this.now());
+    this.webhooks.stop();
+    this.marketplace = new MarketplaceWorld(() => this.now());
+    this.webhooks = this.newDispatcher();
+  }
+
+  /** Stops background work (webhook deliveries and their retries). */
+  dispose(): void {
+    this.webhooks.stop();
   }
 }
 

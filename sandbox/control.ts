@@ -39,6 +39,17 @@ const configSchema = z
       .partial(),
     readonlyWriteStatus: z.union([z.literal(401), z.literal(403)]),
     specValidation: z.boolean(),
+    webhooks: z
+      .object({
+        enabled: z.boolean(),
+        baseDelayMs: z.number().int().min(0).max(3_600_000),
+        maxDelayMs: z.number().int().min(0).max(86_400_000),
+        maxAttempts: z.number().int().min(1).max(100),
+        timeoutMs: z.number().int().min(1).max(600_000),
+        concurrency: z.number().int().min(1).max(256),
+      })
+      .partial()
+      .strict(),
   })
   .partial()
   .strict();
@@ -46,11 +57,14 @@ const configSchema = z
 function postConfig(ctx: RequestContext): Reply {
   const parsed = configSchema.safeParse(controlBody(ctx));
   if (!parsed.success) return bad("invalid config", parsed.error.issues);
-  const { rateLimit, ...rest } = parsed.data;
+  const { rateLimit, webhooks, ...rest } = parsed.data;
   const cfg = ctx.sb.config;
   Object.assign(cfg, rest);
   if (rateLimit) {
     cfg.rateLimit = { ...cfg.rateLimit, ...rateLimit };
+  }
+  if (webhooks) {
+    cfg.webhooks = { ...cfg.webhooks, ...webhooks };
   }
   return json(200, cfg);
 }

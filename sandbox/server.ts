@@ -8,6 +8,9 @@ import { controlNotFound, controlRoutes } from "./control";
 import type { Fault } from "./faults";
 import { escapeHtml, html, json, mediaType, parseForm, queryObject, readBody, sageError, sleep, text, type Reply } from "./http";
 import { maskForm, maskHeaders, maskJson, type LogEntry } from "./log";
+import { API_BASE, apiError, marketplaceApiRoute } from "./marketplace/api";
+import { marketplaceControlRoutes } from "./marketplace/control";
+import { ordersPage, submitOrder } from "./marketplace/orders-page";
 import { portalPage } from "./marketplace/portal";
 import { storePage } from "./marketplace/store";
 import { route, type RequestContext, type Route, type RouteMatch } from "./router";
@@ -29,6 +32,9 @@ function indexPage(ctx: RequestContext): Reply {
   const links: Array<[string, string]> = [
     ["Marketplace store", "/marketplace/store"],
     ["Reseller portal (embeds the app)", "/marketplace/portal"],
+    ["Marketplace orders (place orders by hand)", "/marketplace/orders"],
+    ["Marketplace state", "/__sandbox/marketplace/state?account=RES-1001"],
+    ["Webhook deliveries (JSON lines)", "/__sandbox/marketplace/deliveries"],
     ["Sage consent page (example)", `/sage/oauth2/auth/central?filter=apiv3.1&client_id=${encodeURIComponent(ctx.sb.opts.sageClientId)}&response_type=code&redirect_uri=${encodeURIComponent(ctx.sb.config.redirectUris[0] ?? "")}&scope=full_access&state=demo`],
     ["What is in Sage (invoices, credit notes)", "/sage/inspect"],
     ["Request log (JSON lines)", "/__sandbox/requests"],
@@ -50,10 +56,12 @@ const pageRoutes: Route[] = [
   route("GET", "/", "sandbox.index", indexPage),
   route("GET", "/marketplace/store", "marketplace.store", storePage),
   route("GET", "/marketplace/portal", "marketplace.portal", portalPage),
+  route("GET", "/marketplace/orders", "marketplace.orders", ordersPage),
+  route("POST", "/marketplace/orders", "marketplace.orders.submit", submitOrder),
   route("GET", "/sage/inspect", "sandbox.inspect", inspectPage),
 ];
 
-const ROUTES: Route[] = [...controlRoutes, ...oauthRoutes, ...pageRoutes, sageApiRoute];
+const ROUTES: Route[] = [...controlRoutes, ...marketplaceControlRoutes, ...oauthRoutes, ...pageRoutes, marketplaceApiRoute, sageApiRoute];
 
 function findRoute(method: string, path: string): RouteMatch {
   for (const r of ROUTES) {
@@ -82,6 +90,17 @@ function faultReply(sb: Sandbox, routeName: string, fault: Fault): Reply {
   if (routeName.startsWith("sage.token") || routeName.startsWith("sage.authorize")) {
     const error = status === 429 || status === 503 ? "temporarily_unavailable" : "server_error";
     reply = json(status, { error }, headers);
+  } else if (routeName.startsWith("marketplace.api.")) {
+    const [code, message] =
+      status === 429
+        ? ["rate_limited", "Too many requests; retry after the Retry-After delay."]
+        : status === 503
+          ? ["unavailable", "The marketplace API is temporarily unavailable."]
+          : status >= 500
+            ? ["internal_error", "The marketplace API failed."]
+            : ["error", `Injected error ${status}.`];
+    if (status === 429 && !headers["retry-after"]) headers["retry-after"] = "1";
+    reply = apiError(status, code, message, headers);
   } else if (routeName.startsWith("sage.")) {
     const [code, message] =
       status === 429
@@ -218,7 +237,9 @@ async function handle(sb: Sandbox, req: IncomingMessage, res: ServerResponse, pe
     const message = e instanceof Error ? e.message : String(e);
     reply = match.name.startsWith("sage.")
       ? sageError(500, "InternalServerError", `Sandbox error: ${message}`)
-      : text(500, `Sandbox error: ${message}\n`);
+      : path.startsWith(API_BASE)
+        ? apiError(500, "internal_error", `Sandbox error: ${message}`)
+        : text(500, `Sandbox error: ${message}\n`);
   }
   if (fault?.kind === "commit-then-drop") {
     // The work is done (and stored); the client never hears about it.
@@ -256,6 +277,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<RunningSa
     sandbox: sb,
     close: () =>
       new Promise<void>((resolve) => {
+        sb.dispose();
         for (const s of pending) s.destroy();
         pending.clear();
         server.close(() => resolve());
@@ -285,6 +307,8 @@ if (isMain()) {
       console.log(`  app URL            ${running.sandbox.opts.appUrl}`);
       console.log(`  marketplace store  ${loop}/marketplace/store`);
       console.log(`  reseller portal    ${loop}/marketplace/portal   (open at 127.0.0.1: a different site from the app)`);
+      console.log(`  marketplace orders ${loop}/marketplace/orders   (place orders; webhooks go to the installation)`);
+      console.log(`  marketplace API    ${local}${API_BASE}   (Authorization: ApiKey <MARKETPLACE_SECRET>)`);
       console.log(`  Sage authorize     ${local}/sage/oauth2/auth/central?filter=apiv3.1`);
       console.log(`  Sage token         ${local}/sage/oauth/token`);
       console.log(`  Sage API base      ${local}/sage/v3.1`);

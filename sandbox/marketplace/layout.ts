@@ -1,5 +1,6 @@
 // Shared HTML chrome for the simulated CloudBlue-style reseller marketplace.
 import { escapeHtml } from "../http";
+import { MARKETPLACE_ACCOUNT } from "./identity";
 
 const STYLE = `
   * { box-sizing: border-box; }
@@ -20,16 +21,33 @@ const STYLE = `
   .card .cta { margin-top: auto; }
   a.button { display: inline-block; background: #1a73e8; color: #fff; text-decoration: none; padding: 9px 18px; border-radius: 6px; font-weight: 600; }
   .muted { color: #7a8796; font-size: 13px; }
+  .form { display: flex; flex-direction: column; gap: 6px; }
+  .form label { font-size: 14px; font-weight: 600; margin-top: 4px; }
+  .form label.inline { font-weight: 400; }
+  .form select, .form input[type=number], .form input[type=email], .form input:not([type]) { padding: 7px 8px; border: 1px solid #b9c4d2; border-radius: 6px; font: inherit; }
+  .form fieldset { border: 1px solid #d8e0ea; border-radius: 8px; padding: 8px 12px 12px; display: flex; flex-direction: column; gap: 6px; }
+  .form legend { font-size: 13px; color: #4a5868; }
+  .buttons { display: flex; gap: 8px; flex-wrap: wrap; }
+  button { background: #1a73e8; color: #fff; border: 0; padding: 8px 14px; border-radius: 6px; font: inherit; font-weight: 600; cursor: pointer; }
+  p.ok { background: #e6f4ea; border: 1px solid #a8dab5; padding: 10px 14px; border-radius: 8px; }
+  p.err { background: #fce8e6; border: 1px solid #f4b4ad; padding: 10px 14px; border-radius: 8px; }
+  table.grid { width: 100%; border-collapse: collapse; background: #fff; border-radius: 8px; overflow: hidden; font-size: 14px; margin-bottom: 20px; }
+  table.grid th, table.grid td { text-align: left; padding: 7px 10px; border-bottom: 1px solid #e3e8ef; }
+  table.grid th { background: #f5f7fa; }
   iframe.app { width: 100%; height: 900px; border: 1px solid #d8e0ea; border-radius: 8px; background: #fff; display: block; }
 `;
 
-export function marketplacePage(opts: { title: string; current: string; who?: string; body: string }): string {
+export function marketplacePage(opts: { title: string; current: string; who?: string; body: string; account?: string }): string {
+  // Links keep a non-default reseller account (?account=) across pages.
+  const acct = opts.account && opts.account !== MARKETPLACE_ACCOUNT.id ? opts.account : undefined;
+  const withAccount = (href: string): string => (acct ? `${href}${href.includes("?") ? "&" : "?"}account=${encodeURIComponent(acct)}` : href);
   const links: Array<[string, string]> = [
-    ["Dashboard", "/marketplace/portal?view=dashboard"],
-    ["Customers", "/marketplace/portal?view=customers"],
-    ["Subscriptions", "/marketplace/portal?view=subscriptions"],
-    ["Integrations", "/marketplace/portal"],
-    ["Store", "/marketplace/store"],
+    ["Dashboard", withAccount("/marketplace/portal?view=dashboard")],
+    ["Customers", withAccount("/marketplace/portal?view=customers")],
+    ["Subscriptions", withAccount("/marketplace/portal?view=subscriptions")],
+    ["Orders", withAccount("/marketplace/orders")],
+    ["Integrations", withAccount("/marketplace/portal")],
+    ["Store", withAccount("/marketplace/store")],
   ];
   const nav = links
     .map(([label, href]) => `<li><a href="${escapeHtml(href)}"${label === opts.current ? ' aria-current="page"' : ""}>${escapeHtml(label)}</a></li>`)

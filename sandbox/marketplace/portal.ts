@@ -41,6 +41,7 @@ export async function portalPage(ctx: RequestContext): Promise<Reply> {
         title: `${label} – Reseller Portal`,
         current: label,
         who: user.name,
+        account: account.id,
         body: `<h1>${escapeHtml(label)}</h1><p class="muted">This part of the reseller portal is not simulated.</p>`,
       }),
     );
@@ -50,5 +51,5 @@ export async function portalPage(ctx: RequestContext): Promise<Reply> {
   const body = `<h1>Integrations › Sage Integration</h1>
 <p class="muted">${escapeHtml(account.name)} (${escapeHtml(account.id)}) · the integration runs on its own site and is shown here in a frame.</p>
 <iframe class="app" title="Sage Integration" src="${escapeHtml(src)}" width="100%" height="900"></iframe>`;
-  return html(200, marketplacePage({ title: `Reseller Portal – ${account.name}`, current: "Integrations", who: user.name, body }));
+  return html(200, marketplacePage({ title: `Reseller Portal – ${account.name}`, current: "Integrations", who: user.name, body, account: account.id }));
 }

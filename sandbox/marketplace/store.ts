@@ -27,5 +27,5 @@ export function storePage(ctx: RequestContext): Reply {
     <p class="muted">Not available in this demo marketplace.</p>
   </article>
 </section>`;
-  return html(200, marketplacePage({ title: "CloudBlue Store for Resellers", current: "Store", body }));
+  return html(200, marketplacePage({ title: "CloudBlue Store for Resellers", current: "Store", body, account: account.id }));
 }
