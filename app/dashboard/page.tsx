@@ -9,6 +9,10 @@ import { getConnectionOverview } from "@/lib/connections/overview";
 import { findInstallation } from "@/lib/install/install";
 import { eq } from "drizzle-orm";
 import { tenants } from "@/db/schema";
+import { CheckChangesButton } from "@/components/tasks/check-changes-button";
+import { TaskCounts } from "@/components/tasks/tasks-card";
+import { taskSummary } from "@/lib/tasks/tasks";
+import { checkChangesAction } from "@/app/tasks/actions";
 
 function GearIcon() {
   return (
@@ -29,6 +33,7 @@ export default async function DashboardPage() {
     redirect(`/install?${new URLSearchParams({ marketplace: marketplace?.id ?? "", account: tenant?.marketplaceAccountId ?? "" })}`);
   }
   const connection = await getConnectionOverview(db, user.tenantId);
+  const tasks = await taskSummary(db, user.tenantId);
   return (
     <>
       <div className="flex items-start justify-between">
@@ -40,6 +45,12 @@ export default async function DashboardPage() {
       <div className="grid gap-6">
         <Card title="Sage connection">
           <ConnectionStatus initial={connection} />
+        </Card>
+        <Card title="Tasks" actions={<Link href="/tasks" className="text-sm text-brand hover:underline">Open tasks</Link>}>
+          <div className="space-y-4">
+            <TaskCounts counts={tasks.counts} />
+            <CheckChangesButton action={checkChangesAction} />
+          </div>
         </Card>
         <Card title="Activity" actions={<Link href="/action-log" className="text-sm text-brand hover:underline">Open Action Log</Link>}>
           <p className="text-sm text-slate-600">Every install, authorization, settings change and sync step is recorded in the Action Log.</p>

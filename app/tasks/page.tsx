@@ -1,0 +1,23 @@
+import Link from "next/link";
+import { Card, PageTitle } from "@/components/ui/card";
+import { TaskTable, type TaskFilters } from "@/components/tasks/task-table";
+import { requireResellerAdmin } from "@/lib/auth/session";
+import { ORDER_TYPE_ORDER, TASK_STATE_ORDER } from "@/lib/tasks/labels";
+
+export default async function TasksPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
+  await requireResellerAdmin("/tasks");
+  const sp = await searchParams;
+  const one = (k: string) => (typeof sp[k] === "string" ? (sp[k] as string) : undefined);
+  const state = TASK_STATE_ORDER.find((s) => s === one("state"));
+  const type = ORDER_TYPE_ORDER.find((t) => t === one("type"));
+  const page = Math.max(1, Number.parseInt(one("page") ?? "1", 10) || 1);
+  const initial: TaskFilters = { state, type, q: one("q"), page };
+  return (
+    <>
+      <PageTitle subtitle="Marketplace orders waiting to be synced to Sage, and what happened to them.">Tasks</PageTitle>
+      <Card actions={<Link href="/dashboard" className="text-sm text-brand hover:underline">Check Changes on the dashboard</Link>}>
+        <TaskTable initial={initial} />
+      </Card>
+    </>
+  );
+}
