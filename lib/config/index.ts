@@ -35,6 +35,8 @@ const envSchema = z.object({
   MARKETPLACES: z.string().optional(),
   MARKETPLACE_SECRET: z.string().min(16).default("demo-marketplace-shared-secret-change-me"),
   MARKETPLACE_ORIGIN: z.string().url().default("http://127.0.0.1:4010"),
+  /** Sage calls allowed per business, "<calls>/<seconds>" (Sage documents 200 per minute) */
+  SAGE_RATE_LIMIT: z.string().regex(/^\d+\/\d+$/, "SAGE_RATE_LIMIT must look like 200/60").default("200/60"),
 });
 
 export type AppConfig = {
@@ -43,7 +45,7 @@ export type AppConfig = {
   brands: Record<string, string>;
   defaultBrandId: string;
   oauthStateSecret: string;
-  sage: { clientId: string; clientSecret: string; authorizeUrl: string; tokenUrl: string; apiUrl: string };
+  sage: { clientId: string; clientSecret: string; authorizeUrl: string; tokenUrl: string; apiUrl: string; rateLimit: { limit: number; periodSeconds: number } };
   marketplaces: MarketplaceConfig[];
 };
 
@@ -81,6 +83,7 @@ export function getConfig(): AppConfig {
       authorizeUrl: env.SAGE_AUTHORIZE_URL ?? `${sandbox}/sage/oauth2/auth/central?filter=apiv3.1`,
       tokenUrl: env.SAGE_TOKEN_URL ?? `${sandbox}/sage/oauth/token`,
       apiUrl: (env.SAGE_API_URL ?? `${sandbox}/sage/v3.1`).replace(/\/$/, ""),
+      rateLimit: { limit: Number(env.SAGE_RATE_LIMIT.split("/")[0]), periodSeconds: Number(env.SAGE_RATE_LIMIT.split("/")[1]) },
     },
     marketplaces,
   };

@@ -27,6 +27,11 @@ export type SageClientOptions = {
   policy?: Partial<RetryPolicy>;
   /** called before each attempt (the sync engine throttles here) */
   beforeAttempt?: () => Promise<void>;
+  /**
+   * Repeat a write that carries an idempotency_id when its outcome is unknown (default true).
+   * The sync engine turns this off: it looks the record up before it tries again.
+   */
+  retryUnknownWrites?: boolean;
 };
 
 /** A lapsed subscription is answered 401 too, but a new token will not help (consumes the body only then). */
@@ -51,7 +56,7 @@ export function sageTransport(opts: SageClientOptions): (request: Request) => Pr
   return async (request: Request) => {
     const method = request.method.toUpperCase();
     const bodyText = method === "GET" || method === "HEAD" ? null : await request.clone().text();
-    const idempotent = bodyHasIdempotencyId(bodyText);
+    const idempotent = (opts.retryUnknownWrites ?? true) && bodyHasIdempotencyId(bodyText);
     let token = await getAccessToken(opts.db, opts.connectionId);
     let refreshedOn401 = false;
     for (let attempt = 1; ; attempt++) {

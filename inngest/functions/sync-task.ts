@@ -1,0 +1,73 @@
+import { getConfig } from "@/lib/config";
+import { getDb } from "@/db/client";
+import { SageError } from "@/lib/sage/errors";
+import {
+  beginTaskSync,
+  completeTaskSync,
+  ensureSageContact,
+  failTaskSync,
+  planTaskSync,
+  writeTaskCreditNote,
+  writeTaskInvoice,
+  type TaskContext,
+} from "@/lib/sync/sync-task";
+import { defineFunction } from "../define";
+
+export const SYNC_TASK_REQUESTED = "sync/task.requested";
+export type SyncTaskRequested = { tenantId: string; taskId: string; connectionId: string };
+
+type Refused = { refused: { kind: string; message: string; details: { source?: string; message: string }[] } };
+
+/** Run a write step; Sage refusing the data ends the task as failed (no retry), anything else is retried. */
+async function refusing<T>(fn: () => Promise<T>): Promise<T | Refused> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (e instanceof SageError && (e.kind === "validation" || e.kind === "not_found" || (e.kind === "auth" && e.reconnectRequired))) {
+      return { refused: { kind: e.kind, message: e.message, details: e.details.map((d) => ({ source: d.source, message: d.message })) } };
+    }
+    throw e;
+  }
+}
+const isRefused = (v: unknown): v is Refused => !!v && typeof v === "object" && "refused" in v;
+
+/**
+ * One task → Sage: ensure contact → resolve items and plan (unmapped ⇒ action_required, nothing
+ * written) → invoice → credit note → record. Serialized per Sage connection; throttled to the
+ * target's rate limit (enforced by the Inngest server; in inline mode by the client's limiter).
+ */
+export const syncTask = defineFunction(
+  {
+    id: "sync-task",
+    name: "Sync a marketplace order to Sage",
+    triggers: [{ event: SYNC_TASK_REQUESTED }],
+    concurrency: { limit: 1, key: "event.data.connectionId" },
+    throttle: { limit: getConfig().sage.rateLimit.limit, period: `${getConfig().sage.rateLimit.periodSeconds}s`, key: "event.data.connectionId" },
+    retries: 5,
+  },
+  async ({ event, step }) => {
+    const data = event.data as SyncTaskRequested;
+    const begin = await step.run("begin", async () => beginTaskSync(await getDb(), data));
+    if (!begin.proceed) return { skipped: begin.why };
+    const ctx: TaskContext = begin.ctx;
+    try {
+      const contact = await step.run("ensure-contact", async () => refusing(async () => ensureSageContact(await getDb(), ctx)));
+      if (isRefused(contact)) return await step.run("fail", async () => failTaskSync(await getDb(), ctx, contact.refused));
+      const plan = await step.run("plan", async () => refusing(async () => planTaskSync(await getDb(), ctx)));
+      if (isRefused(plan)) return await step.run("fail", async () => failTaskSync(await getDb(), ctx, plan.refused));
+      if (plan.kind === "action_required") return { actionRequired: plan.reason };
+      const invoice = await step.run("write-invoice", async () => refusing(async () => writeTaskInvoice(await getDb(), ctx, contact.contactId, plan)));
+      if (isRefused(invoice)) return await step.run("fail", async () => failTaskSync(await getDb(), ctx, invoice.refused));
+      const credit = await step.run("write-credit-note", async () => refusing(async () => writeTaskCreditNote(await getDb(), ctx, contact.contactId, plan)));
+      if (isRefused(credit)) return await step.run("fail", async () => failTaskSync(await getDb(), ctx, credit.refused));
+      const documents = [invoice, credit].filter((d) => d !== null);
+      await step.run("complete", async () => completeTaskSync(await getDb(), ctx, { documents, notes: plan.notes, currency: plan.currency }));
+      return { documents };
+    } catch (e) {
+      // a step ran out of retries: the task is failed with what Sage (or the network) said
+      const message = e instanceof Error ? e.message : String(e);
+      await step.run("fail-after-retries", async () => failTaskSync(await getDb(), ctx, { kind: "retryable", message }));
+      return { failed: message };
+    }
+  },
+);

@@ -1,0 +1,47 @@
+/**
+ * A sliding-window limiter per key (one per Sage business connection), so a sync never runs into
+ * a storm of 429s: at most `limit` calls start in any `periodMs` window. In-process; with an
+ * Inngest server the function's `throttle` does the same across processes.
+ */
+export class SlidingWindowLimiter {
+  private readonly starts = new Map<string, number[]>();
+  private readonly queues = new Map<string, Promise<void>>();
+
+  constructor(private readonly limit: number, private readonly periodMs: number, private readonly now: () => number = Date.now) {}
+
+  /** Resolves when a call may start. Calls for one key are admitted in order. */
+  acquire(key: string): Promise<void> {
+    const previous = this.queues.get(key) ?? Promise.resolve();
+    const next = previous.then(() => this.waitForSlot(key));
+    this.queues.set(key, next.catch(() => {}));
+    return next;
+  }
+
+  private async waitForSlot(key: string): Promise<void> {
+    for (;;) {
+      const t = this.now();
+      const starts = (this.starts.get(key) ?? []).filter((s) => t - s < this.periodMs);
+      if (starts.length < this.limit) {
+        starts.push(t);
+        this.starts.set(key, starts);
+        return;
+      }
+      const wait = starts[0]! + this.periodMs - t + 1;
+      this.starts.set(key, starts);
+      await new Promise((r) => setTimeout(r, wait));
+    }
+  }
+}
+
+const limiters = new Map<string, SlidingWindowLimiter>();
+
+/** The process-wide limiter for a target's published limit. */
+export function limiterFor(limit: number, periodSeconds: number): SlidingWindowLimiter {
+  const id = `${limit}/${periodSeconds}`;
+  let l = limiters.get(id);
+  if (!l) {
+    l = new SlidingWindowLimiter(limit, periodSeconds * 1000);
+    limiters.set(id, l);
+  }
+  return l;
+}

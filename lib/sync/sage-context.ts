@@ -1,0 +1,51 @@
+import type { Database } from "@/db/client";
+import { getConfig } from "@/lib/config";
+import { createSageAccountingClient, collectSagePages, type SageAccountingClient } from "@/lib/sage/accounting/api";
+import { limiterFor } from "@/lib/sage/rate-limiter";
+import type { TaxRateForPlan } from "./plan";
+
+/** A Sage client for the sync engine: throttled to the business's rate limit; writes looked up before retry. */
+export function syncClient(db: Database, connectionId: string): SageAccountingClient {
+  const { rateLimit } = getConfig().sage;
+  const limiter = limiterFor(rateLimit.limit, rateLimit.periodSeconds);
+  return createSageAccountingClient({
+    db,
+    connectionId,
+    retryUnknownWrites: false,
+    beforeAttempt: () => limiter.acquire(connectionId),
+    policy: {
+      attemptTimeoutMs: Number(process.env.SAGE_ATTEMPT_TIMEOUT_MS ?? 30_000),
+      baseDelayMs: Number(process.env.SAGE_RETRY_BASE_DELAY_MS ?? 500),
+    },
+  });
+}
+
+export type BusinessDefaults = { ledgerAccountId: string; taxRateId: string; taxRates: Map<string, TaxRateForPlan> };
+
+const defaultsCache = new Map<string, { at: number; value: Promise<BusinessDefaults> }>();
+const DEFAULTS_TTL_MS = 10 * 60_000;
+
+/**
+ * Reference data the planner needs, read once per connection and cached in-process for 10 minutes:
+ * sales tax rates with their percentage, and the default sales ledger account (and its tax rate).
+ */
+export function businessDefaults(db: Database, connectionId: string): Promise<BusinessDefaults> {
+  const hit = defaultsCache.get(connectionId);
+  if (hit && Date.now() - hit.at < DEFAULTS_TTL_MS) return hit.value;
+  const value = (async () => {
+    const sage = syncClient(db, connectionId);
+    const rates = await collectSagePages<{ id: string; percentage?: number | string; is_visible?: boolean }>(sage, "/tax_rates?usage=sales&attributes=percentage&items_per_page=200");
+    const ledgers = await collectSagePages<{ id: string; nominal_code?: number; tax_rate?: { id: string } | null }>(
+      sage,
+      "/ledger_accounts?visible_in=sales&attributes=nominal_code,tax_rate&items_per_page=200",
+    );
+    const sales = ledgers.slice().sort((a, b) => (a.nominal_code ?? 99999) - (b.nominal_code ?? 99999))[0];
+    if (!sales) throw new Error("The Sage business has no ledger account visible in sales");
+    const taxRates = new Map(rates.map((r) => [r.id, { id: r.id, percentage: Number(r.percentage ?? 0) }]));
+    const taxRateId = sales.tax_rate?.id ?? rates.find((r) => /STANDARD/.test(r.id))?.id ?? rates[0]?.id ?? "";
+    return { ledgerAccountId: sales.id, taxRateId, taxRates };
+  })();
+  defaultsCache.set(connectionId, { at: Date.now(), value });
+  value.catch(() => defaultsCache.delete(connectionId));
+  return value;
+}

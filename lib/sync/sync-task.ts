@@ -1,0 +1,397 @@
+import { and, desc, eq, inArray, sql } from "drizzle-orm";
+import type { Database } from "@/db/client";
+import {
+  connections,
+  customerMappings,
+  feeMappings,
+  marketplaceCustomers,
+  marketplaceProducts,
+  productMappings,
+  sageDocuments,
+  sageItems,
+  syncTasks,
+  type SageDocumentKind,
+  type SyncTask,
+} from "@/db/schema";
+import { findActiveConnection } from "@/lib/connections/authorize";
+import { writeActionLog, SYSTEM_ACTOR, type Actor } from "@/lib/log/action-log";
+import { collectSagePages, deriveIdempotencyId, unwrap, withIdempotencyId } from "@/lib/sage/accounting/api";
+import { SageError } from "@/lib/sage/errors";
+import { getSettings } from "@/lib/settings/settings";
+import { documentTotals, planSync, type MarketplaceProductForPlan, type PlannedLine, type SageItemForPlan, type SyncPlan } from "./plan";
+import { businessDefaults, syncClient } from "./sage-context";
+
+/**
+ * The sync of one task, as steps an Inngest function runs one after another. Every step is
+ * idempotent: a step retried after a crash, a timeout or a lost answer never writes twice, because
+ * each Sage create carries an idempotency_id derived from tenant + task + kind, a pending marker is
+ * stored before the write, and a pending write is looked up in Sage (by reference) before it is
+ * tried again.
+ */
+
+export type TaskContext = { taskId: string; tenantId: string; connectionId: string; orderId: string };
+
+type Notify = "errors_and_actions" | "all_tasks";
+
+async function notificationsMode(db: Database, tenantId: string): Promise<Notify> {
+  return (await getSettings(db, tenantId)).notifications;
+}
+
+// ─── 1. begin ────────────────────────────────────────────────────────────────────────────────
+
+export type BeginResult = { proceed: true; ctx: TaskContext } | { proceed: false; state: SyncTask["state"]; why: string };
+
+/** Claim the task (→ processing). Synced and ignored tasks are left alone. */
+export async function beginTaskSync(db: Database, input: { tenantId: string; taskId: string }): Promise<BeginResult> {
+  const connection = await findActiveConnection(db, input.tenantId);
+  return db.transaction(async (tx): Promise<BeginResult> => {
+    const [task] = await tx
+      .select()
+      .from(syncTasks)
+      .where(and(eq(syncTasks.id, input.taskId), eq(syncTasks.tenantId, input.tenantId)))
+      .for("update");
+    if (!task) return { proceed: false, state: "failed", why: "no such task" };
+    if (task.state === "synced" || task.state === "ignored") return { proceed: false, state: task.state, why: `task is ${task.state}` };
+    if (!connection || connection.status !== "connected" || !connection.businessId) {
+      const reason = !connection
+        ? "Connect Sage first: there is no Sage connection."
+        : connection.status === "reconnect_required"
+          ? "Reconnect Sage: the connection's authorization was refused."
+          : "Choose the Sage business to write to.";
+      await tx.update(syncTasks).set({ state: "action_required", reason, reasonLink: "/dashboard", updatedAt: new Date() }).where(eq(syncTasks.id, task.id));
+      await writeActionLog(tx, { tenantId: input.tenantId, actor: SYSTEM_ACTOR, level: "action_required", category: "sync", message: `Order ${task.marketplaceOrderId} was not synced: ${reason}`, taskId: task.id });
+      return { proceed: false, state: "action_required", why: reason };
+    }
+    await tx
+      .update(syncTasks)
+      .set({ state: "processing", attempts: sql`${syncTasks.attempts} + 1`, updatedAt: new Date() })
+      .where(eq(syncTasks.id, task.id));
+    return { proceed: true, ctx: { taskId: task.id, tenantId: input.tenantId, connectionId: connection.id, orderId: task.marketplaceOrderId } };
+  });
+}
+
+// ─── 2. contact ──────────────────────────────────────────────────────────────────────────────
+
+type SageRef = { id: string; displayed_as?: string; reference?: string | null };
+
+/** The task customer's Sage contact: the stored id, else found by e-mail, else by reference, else created (once). */
+export async function ensureSageContact(db: Database, ctx: TaskContext): Promise<{ contactId: string; created: boolean }> {
+  const [task] = await db.select().from(syncTasks).where(eq(syncTasks.id, ctx.taskId));
+  const [customer] = await db
+    .select()
+    .from(marketplaceCustomers)
+    .where(and(eq(marketplaceCustomers.tenantId, ctx.tenantId), eq(marketplaceCustomers.marketplaceCustomerId, task!.marketplaceCustomerId)));
+  if (!customer) throw new SageError("validation", `The marketplace customer ${task!.marketplaceCustomerId} is unknown; run Check Changes`);
+  const [mapping] = await db
+    .select()
+    .from(customerMappings)
+    .where(and(eq(customerMappings.tenantId, ctx.tenantId), eq(customerMappings.customerId, customer.id)));
+  if (mapping?.sageContactId) return { contactId: mapping.sageContactId, created: false };
+
+  const sage = syncClient(db, ctx.connectionId);
+  const idempotencyId = await deriveIdempotencyId(ctx.tenantId, customer.marketplaceCustomerId, "contact");
+  let found: SageRef | undefined;
+  if (customer.email) found = (await collectSagePages<SageRef>(sage, `/contacts?email=${encodeURIComponent(customer.email)}&contact_type_id=CUSTOMER`))[0];
+  if (!found) {
+    const candidates = await collectSagePages<SageRef>(sage, `/contacts?search=${encodeURIComponent(customer.marketplaceCustomerId)}&attributes=reference`);
+    found = candidates.find((c) => (c.reference ?? "").toLowerCase() === customer.marketplaceCustomerId.toLowerCase());
+  }
+  let created = false;
+  if (!found) {
+    const body = withIdempotencyId(
+      "contact",
+      {
+        name: customer.name,
+        contact_type_ids: ["CUSTOMER"],
+        reference: customer.marketplaceCustomerId,
+        ...(customer.currency ? { currency_id: customer.currency } : {}),
+        ...(customer.email ? { main_contact_person: { name: customer.name, email: customer.email, is_main_contact: true } } : {}),
+      },
+      idempotencyId,
+    );
+    found = unwrap(await sage.POST("/contacts", { body: body as never })) as SageRef;
+    created = true;
+  }
+  await db.transaction(async (tx) => {
+    await tx
+      .insert(customerMappings)
+      .values({ tenantId: ctx.tenantId, customerId: customer.id, sageContactId: found!.id, sageContactName: found!.displayed_as ?? customer.name, mappedAt: new Date() })
+      .onConflictDoUpdate({ target: [customerMappings.tenantId, customerMappings.customerId], set: { sageContactId: found!.id, sageContactName: found!.displayed_as ?? customer.name, mappedAt: new Date(), updatedAt: new Date() } });
+    if (created) {
+      await tx.insert(sageDocuments).values({ tenantId: ctx.tenantId, connectionId: ctx.connectionId, taskId: ctx.taskId, kind: "contact", sageId: found!.id, displayedAs: found!.displayed_as ?? null, reference: customer.marketplaceCustomerId, idempotencyId }).onConflictDoNothing();
+    }
+    await writeActionLog(tx, {
+      tenantId: ctx.tenantId,
+      actor: SYSTEM_ACTOR,
+      level: "info",
+      category: "mapping",
+      message: created ? `Sage contact created for ${customer.name}` : `${customer.name} matched to the existing Sage contact ${found!.displayed_as ?? found!.id}`,
+      details: { sageContactId: found!.id },
+      taskId: ctx.taskId,
+    });
+  });
+  return { contactId: found.id, created };
+}
+
+// ─── 3. plan ─────────────────────────────────────────────────────────────────────────────────
+
+async function itemDetails(db: Database, ctx: TaskContext, ref: { sageItemId: string; sageItemType: "product" | "service"; sageItemName: string }): Promise<SageItemForPlan> {
+  const [cached] = await db.select().from(sageItems).where(and(eq(sageItems.connectionId, ctx.connectionId), eq(sageItems.sageId, ref.sageItemId)));
+  if (cached?.salesLedgerAccountId) {
+    return { sageItemId: ref.sageItemId, type: ref.sageItemType, description: cached.description, salesPrice: cached.salesPrice, salesLedgerAccountId: cached.salesLedgerAccountId, salesTaxRateId: cached.salesTaxRateId };
+  }
+  const sage = syncClient(db, ctx.connectionId);
+  type Item = { id: string; description?: string; item_code?: string | null; sales_ledger_account?: { id: string } | null; sales_tax_rate?: { id: string } | null; sales_rates?: { rate?: number | string; price?: number | string }[]; sales_prices?: { price?: number | string }[] };
+  let item: Item;
+  try {
+    item =
+      ref.sageItemType === "service"
+        ? (unwrap(await sage.GET("/services/{key}", { params: { path: { key: ref.sageItemId } } })) as Item)
+        : (unwrap(await sage.GET("/products/{key}", { params: { path: { key: ref.sageItemId } } })) as Item);
+  } catch (e) {
+    if (e instanceof SageError && e.kind === "not_found") throw new SageError("not_found", `The Sage item “${ref.sageItemName}” no longer exists in Sage; map the product again`);
+    throw e;
+  }
+  const price = item.sales_rates?.[0]?.rate ?? item.sales_prices?.[0]?.price ?? null;
+  const values = {
+    tenantId: ctx.tenantId,
+    connectionId: ctx.connectionId,
+    sageId: item.id,
+    type: ref.sageItemType,
+    itemCode: item.item_code ?? null,
+    description: item.description ?? ref.sageItemName,
+    salesPrice: price === null ? null : String(price),
+    salesLedgerAccountId: item.sales_ledger_account?.id ?? null,
+    salesTaxRateId: item.sales_tax_rate?.id ?? null,
+    refreshedAt: new Date(),
+  };
+  await db
+    .insert(sageItems)
+    .values(values)
+    .onConflictDoUpdate({ target: [sageItems.connectionId, sageItems.sageId], set: { salesLedgerAccountId: values.salesLedgerAccountId, salesTaxRateId: values.salesTaxRateId, salesPrice: values.salesPrice, description: values.description } });
+  return { sageItemId: item.id, type: ref.sageItemType, description: values.description, salesPrice: values.salesPrice, salesLedgerAccountId: values.salesLedgerAccountId, salesTaxRateId: values.salesTaxRateId };
+}
+
+export type TaskPlan = SyncPlan & { currency: string | null; billingPeriod: string | null };
+
+/** Resolve every line's Sage item and plan the documents. Unmapped ⇒ action_required, nothing written. */
+export async function planTaskSync(db: Database, ctx: TaskContext): Promise<TaskPlan> {
+  const [task] = await db.select().from(syncTasks).where(eq(syncTasks.id, ctx.taskId));
+  const settings = await getSettings(db, ctx.tenantId);
+  const mpns = [...new Set(task!.items.map((i) => i.mpn))];
+  const products = mpns.length
+    ? await db
+        .select({ product: marketplaceProducts, mapping: productMappings })
+        .from(marketplaceProducts)
+        .leftJoin(productMappings, eq(productMappings.productId, marketplaceProducts.id))
+        .where(and(eq(marketplaceProducts.tenantId, ctx.tenantId), inArray(marketplaceProducts.mpn, mpns)))
+    : [];
+  const productByMpn = new Map<string, MarketplaceProductForPlan>();
+  const itemMappings = new Map<string, SageItemForPlan>();
+  for (const { product, mapping } of products) {
+    productByMpn.set(product.mpn, { name: product.name, description: product.description, unitPrice: product.unitPrice, kind: product.kind });
+    if (mapping && !itemMappings.has(product.mpn)) itemMappings.set(product.mpn, await itemDetails(db, ctx, mapping));
+  }
+  const [fee] = await db.select().from(feeMappings).where(and(eq(feeMappings.tenantId, ctx.tenantId), eq(feeMappings.feeKind, "cancellation")));
+  const cancellationFee = fee ? await itemDetails(db, ctx, fee) : null;
+  const defaults = await businessDefaults(db, ctx.connectionId);
+  const plan = planSync({
+    orderId: ctx.orderId,
+    orderType: task!.orderType,
+    items: task!.items,
+    settings,
+    products: productByMpn,
+    itemMappings,
+    cancellationFee,
+    taxRates: defaults.taxRates,
+    defaults: { ledgerAccountId: defaults.ledgerAccountId, taxRateId: defaults.taxRateId },
+  });
+  if (plan.kind === "action_required") {
+    await db.transaction(async (tx) => {
+      await tx.update(syncTasks).set({ state: "action_required", reason: plan.reason, reasonLink: plan.link, updatedAt: new Date() }).where(eq(syncTasks.id, ctx.taskId));
+      await writeActionLog(tx, { tenantId: ctx.tenantId, actor: SYSTEM_ACTOR, level: "action_required", category: "sync", message: `Order ${ctx.orderId}: ${plan.reason}`, details: { link: plan.link, unmapped: plan.unmapped }, taskId: ctx.taskId });
+    });
+  }
+  return { ...plan, currency: task!.currency, billingPeriod: task!.billingPeriod };
+}
+
+// ─── 4. write ────────────────────────────────────────────────────────────────────────────────
+
+export type WrittenDocument = { kind: SageDocumentKind; sageId: string; displayedAs: string | null; total: number };
+
+type SageDoc = { id: string; displayed_as?: string; reference?: string | null; status?: { id: string } | null; total_amount?: number | string; invoice_lines?: unknown[]; contact?: { id: string } | null };
+
+function apiLines(lines: PlannedLine[]) {
+  return lines.map((l) => ({
+    description: l.description,
+    quantity: l.quantity,
+    unit_price: l.unitPrice,
+    ledger_account_id: l.ledgerAccountId,
+    tax_rate_id: l.taxRateId,
+    tax_amount: l.taxAmount,
+    ...(l.productId ? { product_id: l.productId } : {}),
+    ...(l.serviceId ? { service_id: l.serviceId } : {}),
+  }));
+}
+
+const todayIso = () => new Date().toISOString().slice(0, 10);
+
+/**
+ * Create one invoice or credit note exactly once: an existing record for this idempotency id wins;
+ * a pending one (outcome unknown) is looked up in Sage by reference before the create is repeated.
+ */
+async function createDocumentOnce(db: Database, ctx: TaskContext, kind: "sales_invoice" | "sales_credit_note", contactId: string, lines: PlannedLine[], plan: TaskPlan): Promise<WrittenDocument> {
+  const idempotencyId = await deriveIdempotencyId(ctx.tenantId, ctx.taskId, kind);
+  const [existing] = await db.select().from(sageDocuments).where(eq(sageDocuments.idempotencyId, idempotencyId));
+  const totals = documentTotals(lines);
+  if (existing && existing.sageId !== "") return { kind, sageId: existing.sageId, displayedAs: existing.displayedAs, total: totals.total };
+
+  const sage = syncClient(db, ctx.connectionId);
+  const path = kind === "sales_invoice" ? "/sales_invoices" : "/sales_credit_notes";
+  if (existing) {
+    // a previous attempt's outcome is unknown: look before writing again
+    const found = (await collectSagePages<SageDoc>(sage, `${path}?search=${encodeURIComponent(ctx.orderId)}&contact_id=${contactId}&attributes=reference,status`)).find(
+      (d) => d.reference === ctx.orderId && d.status?.id !== "VOID",
+    );
+    if (found) return recordWritten(db, ctx, idempotencyId, kind, found, totals.total, plan);
+  } else {
+    await db.insert(sageDocuments).values({ tenantId: ctx.tenantId, connectionId: ctx.connectionId, taskId: ctx.taskId, kind, sageId: "", reference: ctx.orderId, idempotencyId, currency: plan.currency, billingPeriod: plan.billingPeriod, details: { status: "pending", contactId } }).onConflictDoNothing();
+  }
+  const resource = kind === "sales_invoice" ? "sales_invoice" : "sales_credit_note";
+  const linesKey = kind === "sales_invoice" ? "invoice_lines" : "credit_note_lines";
+  const body = withIdempotencyId(
+    resource,
+    {
+      contact_id: contactId,
+      date: todayIso(),
+      reference: ctx.orderId,
+      ...(plan.currency ? { currency_id: plan.currency } : {}),
+      [linesKey]: apiLines(lines),
+      net_amount: totals.net,
+      tax_amount: totals.tax,
+      total_amount: totals.total,
+    },
+    idempotencyId,
+  );
+  const created = unwrap(await sage.POST(path as "/sales_invoices", { body: body as never })) as SageDoc;
+  return recordWritten(db, ctx, idempotencyId, kind, created, totals.total, plan);
+}
+
+async function recordWritten(db: Database, ctx: TaskContext, idempotencyId: string, kind: SageDocumentKind, doc: SageDoc, total: number, plan: TaskPlan): Promise<WrittenDocument> {
+  await db
+    .update(sageDocuments)
+    .set({ sageId: doc.id, displayedAs: doc.displayed_as ?? null, details: { status: "written", contactId: doc.contact?.id ?? null, total } })
+    .where(eq(sageDocuments.idempotencyId, idempotencyId));
+  void plan;
+  return { kind, sageId: doc.id, displayedAs: doc.displayed_as ?? null, total };
+}
+
+/** Lines added to the customer's latest open invoice (same currency and billing cycle), exactly once. */
+async function appendToOpenInvoice(db: Database, ctx: TaskContext, contactId: string, lines: PlannedLine[], plan: TaskPlan): Promise<WrittenDocument | null> {
+  const idempotencyId = await deriveIdempotencyId(ctx.tenantId, ctx.taskId, "sales_invoice_lines");
+  const [done] = await db.select().from(sageDocuments).where(eq(sageDocuments.idempotencyId, idempotencyId));
+  if (done && (done.details as { status?: string }).status === "written") return { kind: "sales_invoice_lines", sageId: done.sageId, displayedAs: done.displayedAs, total: documentTotals(lines).total };
+
+  const candidates = await db
+    .select()
+    .from(sageDocuments)
+    .where(
+      and(
+        eq(sageDocuments.tenantId, ctx.tenantId),
+        eq(sageDocuments.connectionId, ctx.connectionId),
+        eq(sageDocuments.kind, "sales_invoice"),
+        sql`${sageDocuments.details}->>'contactId' = ${contactId}`,
+        plan.currency ? eq(sageDocuments.currency, plan.currency) : sql`${sageDocuments.currency} is null`,
+        plan.billingPeriod ? eq(sageDocuments.billingPeriod, plan.billingPeriod) : sql`${sageDocuments.billingPeriod} is null`,
+        sql`${sageDocuments.sageId} <> ''`,
+      ),
+    )
+    .orderBy(desc(sageDocuments.createdAt))
+    .limit(1);
+  const target = done ? { sageId: done.sageId } : candidates[0];
+  if (!target) return null;
+  const sage = syncClient(db, ctx.connectionId);
+  const invoice = unwrap(await sage.GET("/sales_invoices/{key}", { params: { path: { key: target.sageId }, query: { attributes: "status,invoice_lines" } } })) as SageDoc;
+  if (!["UNPAID", "DRAFT", "PART_PAID"].includes(invoice.status?.id ?? "")) return null;
+  const linesNow = invoice.invoice_lines?.length ?? 0;
+  if (done) {
+    const before = Number((done.details as { linesBefore?: number }).linesBefore ?? 0);
+    if (linesNow >= before + lines.length) {
+      await db.update(sageDocuments).set({ details: { ...(done.details as object), status: "written" } }).where(eq(sageDocuments.idempotencyId, idempotencyId));
+      return { kind: "sales_invoice_lines", sageId: target.sageId, displayedAs: invoice.displayed_as ?? null, total: documentTotals(lines).total };
+    }
+  } else {
+    await db
+      .insert(sageDocuments)
+      .values({ tenantId: ctx.tenantId, connectionId: ctx.connectionId, taskId: ctx.taskId, kind: "sales_invoice_lines", sageId: target.sageId, displayedAs: invoice.displayed_as ?? null, reference: ctx.orderId, idempotencyId, currency: plan.currency, billingPeriod: plan.billingPeriod, details: { status: "pending", linesBefore: linesNow, contactId } })
+      .onConflictDoNothing();
+  }
+  await sage.PUT("/sales_invoices/{key}", { params: { path: { key: target.sageId } }, body: { sales_invoice: { invoice_lines: apiLines(lines) } } as never });
+  await db.update(sageDocuments).set({ details: { status: "written", linesBefore: linesNow, contactId } }).where(eq(sageDocuments.idempotencyId, idempotencyId));
+  return { kind: "sales_invoice_lines", sageId: target.sageId, displayedAs: invoice.displayed_as ?? null, total: documentTotals(lines).total };
+}
+
+export async function writeTaskInvoice(db: Database, ctx: TaskContext, contactId: string, plan: TaskPlan): Promise<WrittenDocument | null> {
+  if (plan.kind !== "write" || plan.invoiceLines.length === 0) return null;
+  const settings = await getSettings(db, ctx.tenantId);
+  if (settings.invoiceMode === "latest_open") {
+    const appended = await appendToOpenInvoice(db, ctx, contactId, plan.invoiceLines, plan);
+    if (appended) return appended;
+  }
+  return createDocumentOnce(db, ctx, "sales_invoice", contactId, plan.invoiceLines, plan);
+}
+
+export async function writeTaskCreditNote(db: Database, ctx: TaskContext, contactId: string, plan: TaskPlan): Promise<WrittenDocument | null> {
+  if (plan.kind !== "write" || plan.creditNoteLines.length === 0) return null;
+  return createDocumentOnce(db, ctx, "sales_credit_note", contactId, plan.creditNoteLines, plan);
+}
+
+// ─── 5. finish ───────────────────────────────────────────────────────────────────────────────
+
+function describe(doc: WrittenDocument, currency: string | null) {
+  const what = doc.kind === "sales_credit_note" ? "credit note" : doc.kind === "sales_invoice_lines" ? "lines added to invoice" : "invoice";
+  return `${what} ${doc.displayedAs ?? doc.sageId} (${doc.total.toFixed(2)}${currency ? ` ${currency}` : ""})`;
+}
+
+export async function completeTaskSync(db: Database, ctx: TaskContext, result: { documents: WrittenDocument[]; notes: string[]; currency: string | null }, actor: Actor = SYSTEM_ACTOR) {
+  const mode = await notificationsMode(db, ctx.tenantId);
+  await db.transaction(async (tx) => {
+    await tx
+      .update(syncTasks)
+      .set({ state: "synced", syncedAt: new Date(), reason: result.notes.length ? result.notes.join("; ") : null, reasonLink: null, lastError: null, updatedAt: new Date() })
+      .where(eq(syncTasks.id, ctx.taskId));
+    if (mode === "all_tasks") {
+      const what = result.documents.length ? result.documents.map((d) => describe(d, result.currency)).join(", ") : result.notes.join("; ") || "nothing to write";
+      await writeActionLog(tx, {
+        tenantId: ctx.tenantId,
+        actor,
+        level: "success",
+        category: "sync",
+        message: `Order ${ctx.orderId} synced: ${what}`,
+        details: { documents: result.documents },
+        taskId: ctx.taskId,
+      });
+    }
+  });
+}
+
+/** Sage refused the data (or the retries ran out): `failed` with Sage's own message and field. */
+export async function failTaskSync(db: Database, ctx: Pick<TaskContext, "taskId" | "tenantId" | "orderId">, error: { kind: string; message: string; details?: { source?: string; message: string }[] }) {
+  const sageSaid = error.details?.length ? error.details.map((d) => (d.source ? `${d.source}: ${d.message}` : d.message)).join("; ") : error.message;
+  const reason =
+    error.kind === "validation"
+      ? `Sage refused the document — ${sageSaid}`
+      : error.kind === "not_found"
+        ? error.message
+        : `Sage could not be reached or kept failing (${sageSaid}). Sync again later.`;
+  await db.transaction(async (tx) => {
+    await tx.update(syncTasks).set({ state: "failed", reason, lastError: sageSaid, reasonLink: error.kind === "not_found" ? "/mapping/products" : null, updatedAt: new Date() }).where(eq(syncTasks.id, ctx.taskId));
+    await writeActionLog(tx, { tenantId: ctx.tenantId, actor: SYSTEM_ACTOR, level: "error", category: "sync", message: `Order ${ctx.orderId} failed: ${reason}`, details: { kind: error.kind, sage: error.details ?? [] }, taskId: ctx.taskId });
+  });
+}
+
+/** Which connection a task syncs through (for the per-connection concurrency key). */
+export async function connectionForTenant(db: Database, tenantId: string): Promise<string | null> {
+  const [row] = await db.select({ id: connections.id }).from(connections).where(and(eq(connections.tenantId, tenantId), eq(connections.status, "connected"))).limit(1);
+  return row?.id ?? null;
+}

@@ -1,0 +1,120 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startSyncWorld, type SyncWorld } from "../helpers/sync-world";
+
+describe("sync engine: tasks become Sage invoices and credit notes, exactly once", () => {
+  let sw: SyncWorld;
+  beforeAll(async () => {
+    sw = await startSyncWorld();
+    await sw.settings({});
+  });
+  afterAll(async () => sw?.close());
+
+  it("a new subscription → one invoice with the right lines; the contact is created once; a second sync writes nothing", async () => {
+    const { orderId, taskId } = await sw.order("purchase", [{ mpn: "M365-STD", quantity: "10", unit_price: "12.50" }]);
+    await sw.sync([taskId]);
+    const task = await sw.task(taskId);
+    expect(task.state).toBe("synced");
+    const state = await sw.sageState();
+    const invoices = state.sales_invoices.filter((i) => i.reference === orderId);
+    expect(invoices).toHaveLength(1);
+    expect(invoices[0]!.invoice_lines).toEqual([expect.objectContaining({ description: "Microsoft 365 Business Standard — Desktop apps and mailbox", quantity: 10, unit_price: 12.5, service: expect.objectContaining({ id: sw.services.m365.id }) })]);
+    expect(Number(invoices[0]!.total_amount)).toBeCloseTo(150);
+    expect(state.contacts.filter((c) => c.reference === "TA-9001")).toHaveLength(1);
+
+    await sw.sync([taskId]);
+    const again = await sw.sageState();
+    expect(again.sales_invoices.filter((i) => i.reference === orderId)).toHaveLength(1);
+    expect(again.contacts.filter((c) => c.reference === "TA-9001")).toHaveLength(1);
+  });
+
+  it("an unmapped product → action_required naming it and nothing written; after mapping, Sync succeeds", async () => {
+    const { orderId, taskId } = await sw.order("purchase", [{ mpn: "M365-STD", quantity: "1" }, { mpn: "BACKUP-1TB", quantity: "2" }]);
+    await sw.sync([taskId]);
+    const task = await sw.task(taskId);
+    expect(task.state).toBe("action_required");
+    expect(task.reason).toContain("Cloud Backup 1 TB (BACKUP-1TB)");
+    expect(task.reasonLink).toBe("/mapping/products?unmapped=1");
+    expect((await sw.sageState()).sales_invoices.filter((i) => i.reference === orderId)).toHaveLength(0);
+
+    await sw.mapBackup();
+    await sw.sync([taskId]);
+    expect((await sw.task(taskId)).state).toBe("synced");
+    const invoice = (await sw.sageState()).sales_invoices.find((i) => i.reference === orderId)!;
+    expect(invoice.invoice_lines.map((l) => l.quantity)).toEqual([1, 2]);
+  });
+
+  it("a Sage validation error (422) → failed with Sage's own message and field", async () => {
+    // the customer's Sage contact is in GBP; an order in EUR cannot be invoiced to it
+    const { taskId } = await sw.order("purchase", [{ mpn: "M365-STD", quantity: "1" }], { currency: "EUR" });
+    await sw.sync([taskId]);
+    const task = await sw.task(taskId);
+    expect(task.state).toBe("failed");
+    expect(task.reason).toMatch(/^Sage refused the document — currency_id: /);
+    expect(task.lastError).toContain("currency_id");
+  });
+
+  it("downgrade with refunds → credit note for the reduced quantity; upgrade → invoice for the added quantity", async () => {
+    const up = await sw.order("change", [{ mpn: "M365-STD", quantity: "15", old_quantity: "10" }]);
+    const down = await sw.order("change", [{ mpn: "M365-STD", quantity: "12", old_quantity: "15" }]);
+    await sw.sync([up.taskId, down.taskId]);
+    const state = await sw.sageState();
+    expect(state.sales_invoices.find((i) => i.reference === up.orderId)!.invoice_lines.map((l) => l.quantity)).toEqual([5]);
+    const credits = state.sales_credit_notes.filter((c) => c.reference === down.orderId);
+    expect(credits).toHaveLength(1);
+    expect(credits[0]!.credit_note_lines.map((l) => l.quantity)).toEqual([3]);
+    expect(Number(credits[0]!.total_amount)).toBeCloseTo(45);
+  });
+
+  it("downgrade with 'quantity changes only' → no credit note, task synced with the note", async () => {
+    await sw.settings({ downgrades: "quantity_only" });
+    const down = await sw.order("change", [{ mpn: "M365-STD", quantity: "8", old_quantity: "12" }]);
+    await sw.sync([down.taskId]);
+    expect((await sw.task(down.taskId)).state).toBe("synced");
+    expect((await sw.task(down.taskId)).reason).toContain("12 → 8");
+    expect((await sw.sageState()).sales_credit_notes.filter((c) => c.reference === down.orderId)).toHaveLength(0);
+    await sw.settings({});
+  });
+
+  it("cancellation: the mapped fee is invoiced and, with refunds on, the cancelled quantity credited", async () => {
+    await sw.mapFee();
+    const cancel = await sw.order("cancel", [{ mpn: "M365-STD", quantity: "0", old_quantity: "8" }, { mpn: "FEE-CANCEL", quantity: "1", unit_price: "30.00" }]);
+    await sw.sync([cancel.taskId]);
+    const state = await sw.sageState();
+    const invoice = state.sales_invoices.find((i) => i.reference === cancel.orderId)!;
+    expect(invoice.invoice_lines.map((l) => [l.quantity, l.unit_price])).toEqual([[1, 30]]);
+    expect(state.sales_credit_notes.find((c) => c.reference === cancel.orderId)!.credit_note_lines.map((l) => l.quantity)).toEqual([8]);
+  });
+
+  it("settings: Sage price and description, trimmed description", async () => {
+    const a = await sw.order("purchase", [{ mpn: "M365-STD", quantity: "2", unit_price: "99.00" }]);
+    const b = await sw.order("purchase", [{ mpn: "M365-STD", quantity: "2", unit_price: "12.50" }]);
+    await sw.settings({ priceSource: "sage" });
+    await sw.sync([a.taskId]);
+    await sw.settings({ priceSource: "marketplace", trimDescription: true });
+    await sw.sync([b.taskId]);
+    const state = await sw.sageState();
+    const lineA = state.sales_invoices.find((i) => i.reference === a.orderId)!.invoice_lines[0]!;
+    expect(lineA.description).toBe(sw.services.m365.description);
+    expect(lineA.unit_price).not.toBe(99);
+    const lineB = state.sales_invoices.find((i) => i.reference === b.orderId)!.invoice_lines[0]!;
+    expect(lineB.description).toBe("Microsoft 365 Business Standard");
+    expect(lineB.unit_price).toBe(12.5);
+    await sw.settings({});
+  });
+
+  it("invoices: 'latest open invoice' adds an order's lines to the customer's open invoice (same currency and cycle)", async () => {
+    await sw.settings({ invoiceMode: "latest_open" });
+    const first = await sw.order("purchase", [{ mpn: "M365-BAS", quantity: "3" }], { customer: { id: "TA-9002", name: "Fabrikam Ltd", email: "ap@fabrikam.example" } });
+    const second = await sw.order("purchase", [{ mpn: "M365-STD", quantity: "4" }], { customer: { id: "TA-9002", name: "Fabrikam Ltd", email: "ap@fabrikam.example" } });
+    await sw.sync([first.taskId]);
+    await sw.sync([second.taskId]);
+    const state = await sw.sageState();
+    const invoice = state.sales_invoices.find((i) => i.reference === first.orderId)!;
+    expect(invoice.invoice_lines.map((l) => l.quantity)).toEqual([3, 4]);
+    expect(state.sales_invoices.filter((i) => i.reference === second.orderId)).toHaveLength(0);
+    // syncing the second task again must not add its lines twice
+    await sw.sync([second.taskId]);
+    expect((await sw.sageState()).sales_invoices.find((i) => i.reference === first.orderId)!.invoice_lines).toHaveLength(2);
+    await sw.settings({});
+  });
+});
