@@ -34,6 +34,7 @@ const STYLE = `
   table.grid { width: 100%; border-collapse: collapse; background: #fff; border-radius: 8px; overflow: hidden; font-size: 14px; margin-bottom: 20px; }
   table.grid th, table.grid td { text-align: left; padding: 7px 10px; border-bottom: 1px solid #e3e8ef; }
   table.grid th { background: #f5f7fa; }
+  table.grid caption { text-align: left; font-size: 18px; font-weight: 700; padding: 14px 0 8px; background: #eef2f7; }
   iframe.app { width: 100%; height: 900px; border: 1px solid #d8e0ea; border-radius: 8px; background: #fff; display: block; }
 `;
 

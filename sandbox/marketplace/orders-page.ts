@@ -144,13 +144,13 @@ ${status}${alert}
   </form>
 </section>
 </div>
-<h2>Recent requests</h2>
-<table class="grid" aria-label="Recent requests">
+<table class="grid">
+<caption>Recent requests</caption>
 <thead><tr><th>Request</th><th>Type</th><th>Customer</th><th>Subscription</th><th>Items</th><th>Created</th></tr></thead>
 <tbody>${requestRows || '<tr><td colspan="6" class="muted">No requests yet.</td></tr>'}</tbody>
 </table>
-<h2>Subscriptions</h2>
-<table class="grid" aria-label="Subscriptions">
+<table class="grid">
+<caption>Subscriptions</caption>
 <thead><tr><th>Subscription</th><th>Customer</th><th>Items</th><th>Status</th><th>Billing</th><th>Currency</th></tr></thead>
 <tbody>${subRows || '<tr><td colspan="6" class="muted">No subscriptions yet.</td></tr>'}</tbody>
 </table>`;

@@ -280,7 +280,10 @@ describe("orders page", () => {
     // no label is a substring of another (Playwright getByLabel matches substrings)
     const labels = [...page.matchAll(/<label for="[^"]+">([^<]+)<\/label>/g)].map((m) => (m[1] ?? "").toLowerCase());
     for (const a of labels) for (const b of labels) if (a !== b) expect(b.includes(a), `${a} in ${b}`).toBe(false);
-    expect(page).toContain("<h2>Recent requests</h2>");
+    expect(page).toContain("<caption>Recent requests</caption>");
+    expect(page).toContain("<caption>Subscriptions</caption>");
+    // nothing else on the page carries an aria-label that getByLabel("Subscription") etc. could hit
+    expect([...page.matchAll(/aria-label(?:ledby)?="([^"]+)"/g)].map((m) => m[1])).toEqual(["Reseller portal"]);
     const portal = await (await fetch(`${base}/marketplace/portal`)).text();
     expect(portal).toMatch(/<a href="\/marketplace\/orders">Orders<\/a>/);
   });
