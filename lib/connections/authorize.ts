@@ -8,6 +8,7 @@ import { consumeOAuthState, issueOAuthState, OAuthStateError } from "@/lib/oauth
 import { SageError } from "@/lib/sage/errors";
 import { SAGE_TARGETS, getSageTarget } from "@/lib/sage/targets";
 import { sealCredentials } from "./credentials";
+import { forgetAccessToken } from "./tokens";
 
 export class AuthorizeError extends Error {
   constructor(readonly reason: "not_installed" | "unknown_product" | "unknown_country" | "support_cannot_authorize", message: string) {
@@ -124,6 +125,7 @@ export async function completeSageAuthorization(
         .set({ ...values, businessId: keep?.id ?? values.businessId, businessName: keep?.name ?? values.businessName })
         .where(eq(connections.id, existing.id));
       connectionId = existing.id;
+      forgetAccessToken(existing.id);
     } else {
       const [created] = await tx
         .insert(connections)
@@ -163,6 +165,7 @@ export async function selectSageBusiness(db: Database, input: { tenantId: string
     const business = row.availableBusinesses.find((b) => b.id === input.businessId);
     if (!business) throw new BusinessSelectionError("Choose one of the businesses Sage listed for your user.");
     await tx.update(connections).set({ businessId: business.id, businessName: business.name, updatedAt: new Date() }).where(eq(connections.id, row.id));
+    forgetAccessToken(row.id);
     await writeActionLog(tx, {
       tenantId: input.tenantId,
       actor: input.actor,

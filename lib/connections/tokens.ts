@@ -14,6 +14,22 @@ export type UsableAccessToken = { accessToken: string; businessId: string | null
 /** In-process single flight: concurrent callers on one connection share one refresh. */
 const inflight = new Map<string, Promise<UsableAccessToken>>();
 
+/**
+ * Decrypted access tokens kept in memory until shortly before they expire, so a sync does not read
+ * and decrypt the connection row on every Sage call. The database stays the source of truth: a
+ * 401 (`rejectedToken`) or a refresh bypasses and replaces the cached token.
+ */
+const memory = new Map<string, { token: UsableAccessToken; expiresAt: number }>();
+
+function remember(token: UsableAccessToken, expiresAt: Date | null | undefined) {
+  if (expiresAt) memory.set(token.connectionId, { token, expiresAt: expiresAt.getTime() });
+}
+
+/** Forget a cached token (the connection changed: reconnect, business change, disconnect). */
+export function forgetAccessToken(connectionId: string) {
+  memory.delete(connectionId);
+}
+
 function usable(row: Connection, now: number): UsableAccessToken | null {
   const creds = openCredentials(row.credentialsEncrypted);
   if (!creds || !row.accessTokenExpiresAt) return null;
@@ -38,22 +54,33 @@ export async function getAccessToken(
   opts: { rejectedToken?: string; forceRefresh?: boolean } = {},
 ): Promise<UsableAccessToken> {
   if (!opts.rejectedToken && !opts.forceRefresh) {
+    const cached = memory.get(connectionId);
+    if (cached && cached.expiresAt - REFRESH_MARGIN_MS > Date.now()) return cached.token;
     const [row] = await db.select().from(connections).where(eq(connections.id, connectionId));
     assertActive(row, connectionId);
     const token = usable(row, Date.now());
-    if (token) return token;
+    if (token) {
+      remember(token, row.accessTokenExpiresAt);
+      return token;
+    }
   }
+  memory.delete(connectionId);
   const running = inflight.get(connectionId);
   if (running) {
     const token = await running;
     if (!opts.rejectedToken || token.accessToken !== opts.rejectedToken) return token;
   }
-  const refresh = refreshUnderRowLock(db, connectionId, opts).finally(() => inflight.delete(connectionId));
+  const refresh = refreshUnderRowLock(db, connectionId, opts)
+    .then((token) => {
+      remember(token.token, token.expiresAt);
+      return token.token;
+    })
+    .finally(() => inflight.delete(connectionId));
   inflight.set(connectionId, refresh);
   return refresh;
 }
 
-type LockedOutcome = { kind: "token"; token: UsableAccessToken } | { kind: "reconnect"; error: SageError };
+type LockedOutcome = { kind: "token"; token: UsableAccessToken; expiresAt: Date | null } | { kind: "reconnect"; error: SageError };
 
 /**
  * One refresh at a time per connection across processes: the row is locked (SELECT … FOR UPDATE)
@@ -64,7 +91,7 @@ async function refreshUnderRowLock(
   db: Database,
   connectionId: string,
   opts: { rejectedToken?: string; forceRefresh?: boolean },
-): Promise<UsableAccessToken> {
+): Promise<{ token: UsableAccessToken; expiresAt: Date | null }> {
   const outcome = await db.transaction(async (tx): Promise<LockedOutcome> => {
     const [row] = await tx.select().from(connections).where(eq(connections.id, connectionId)).for("update");
     assertActive(row, connectionId);
@@ -74,7 +101,7 @@ async function refreshUnderRowLock(
     // Someone refreshed while we waited for the lock?
     const current = usable(row, Date.now());
     if (current && !opts.forceRefresh && (!opts.rejectedToken || current.accessToken !== opts.rejectedToken)) {
-      return { kind: "token", token: current };
+      return { kind: "token", token: current, expiresAt: row.accessTokenExpiresAt };
     }
 
     const target = getSageTarget(row.target);
@@ -102,7 +129,7 @@ async function refreshUnderRowLock(
         message: `Sage access token refreshed for “${row.name}”`,
         details: { connectionId, expiresInSeconds: tokens.expiresIn, reason: opts.rejectedToken ? "rejected by Sage (401)" : opts.forceRefresh ? "keep-alive" : "about to expire" },
       });
-      return { kind: "token", token: { accessToken: tokens.accessToken, businessId: row.businessId, connectionId } };
+      return { kind: "token", token: { accessToken: tokens.accessToken, businessId: row.businessId, connectionId }, expiresAt: new Date(now.getTime() + tokens.expiresIn * 1000) };
     } catch (e) {
       if (e instanceof SageError && e.reconnectRequired) {
         await tx
@@ -123,7 +150,7 @@ async function refreshUnderRowLock(
     }
   });
   if (outcome.kind === "reconnect") throw outcome.error;
-  return outcome.token;
+  return { token: outcome.token, expiresAt: outcome.expiresAt };
 }
 
 /** Connections with a refresh token issued before `olderThan` (keep-alive candidates). */
