@@ -3,6 +3,7 @@ import type { Database } from "@/db/client";
 import { orderWatermarks, tenants } from "@/db/schema";
 import { findInstallation } from "@/lib/install/install";
 import { writeActionLog, type Actor } from "@/lib/log/action-log";
+import { getSettings } from "@/lib/settings/settings";
 import { recordOrder } from "@/lib/tasks/record-order";
 import type { MarketplaceRequestDto } from "./api-schemas";
 import { MarketplaceApiError, MarketplaceClient } from "./client";
@@ -34,6 +35,8 @@ export type CheckChangesResult = {
 };
 
 export class CheckChangesError extends Error {}
+
+const BATCH_SIZE = 100;
 
 export function oneMonthBefore(now: Date): Date {
   const d = new Date(now);
@@ -70,20 +73,39 @@ export async function checkChanges(
   const counts = { newTasks: 0, alreadyKnown: 0, refreshed: 0, ordersRead: 0 };
   let newest = since;
   let failure: string | undefined;
-  try {
-    for await (const order of source.orders(tenant.accountId, since)) {
-      const result = await db.transaction((tx) => recordOrder(tx, { tenantId: input.tenantId, order, source: "pull", actor: input.actor }));
+  const { notifications } = await getSettings(db, input.tenantId);
+  // orders are recorded in batches, one transaction each (task + customer + log rows commit together)
+  let batch: MarketplaceRequestDto[] = [];
+  const flush = async () => {
+    if (batch.length === 0) return;
+    const orders = batch;
+    batch = [];
+    const outcomes = await db.transaction(async (tx) => {
+      const out = [];
+      const customersDone = new Set<string>();
+      for (const order of orders) out.push(await recordOrder(tx, { tenantId: input.tenantId, order, source: "pull", actor: input.actor, notifications, customersDone }));
+      return out;
+    });
+    for (const [n, result] of outcomes.entries()) {
       counts.ordersRead += 1;
       if (result.outcome === "created") counts.newTasks += 1;
       else if (result.outcome === "refreshed") counts.refreshed += 1;
       else counts.alreadyKnown += 1;
+      const order = orders[n]!;
       const updated = new Date(order.updated ?? order.created);
       if (!Number.isNaN(updated.getTime()) && updated > newest) newest = updated;
+    }
+  };
+  try {
+    for await (const order of source.orders(tenant.accountId, since)) {
+      batch.push(order);
+      if (batch.length >= BATCH_SIZE) await flush();
     }
   } catch (e) {
     if (!(e instanceof MarketplaceApiError) && !(e instanceof Error && e.name === "ZodError")) throw e;
     failure = e instanceof MarketplaceApiError ? e.message : `the marketplace sent an order this app cannot read (${e.message.slice(0, 300)})`;
   }
+  await flush();
 
   const summary = summarize(counts);
   const message = failure ? `Check Changes stopped: ${failure}. ${summary} before that.` : `Check Changes: ${summary}.`;

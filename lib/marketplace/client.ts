@@ -11,13 +11,14 @@ import {
 } from "./api-schemas";
 
 export class MarketplaceApiError extends Error {
-  constructor(message: string, readonly status?: number, readonly retryable = false) {
+  constructor(message: string, readonly status?: number, readonly retryable = false, readonly retryAfterMs?: number) {
     super(message);
     this.name = "MarketplaceApiError";
   }
 }
 
 const PAGE_SIZE = 500;
+const READ_ATTEMPTS = 3;
 
 /** A client for one marketplace's public API (docs/marketplace-api.md). */
 export class MarketplaceClient {
@@ -29,7 +30,23 @@ export class MarketplaceClient {
     return new MarketplaceClient(m);
   }
 
+  /**
+   * One call; reads (GET) are retried on a dropped connection (e.g. a keep-alive socket the server
+   * closed while we were busy with the previous page), 429 (Retry-After) and 5xx: 3 attempts.
+   */
   private async request(path: string, init: RequestInit = {}): Promise<{ body: unknown; headers: Headers }> {
+    const idempotent = (init.method ?? "GET") === "GET";
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await this.requestOnce(path, init);
+      } catch (e) {
+        if (!idempotent || attempt >= READ_ATTEMPTS || !(e instanceof MarketplaceApiError) || !e.retryable) throw e;
+        await new Promise((r) => setTimeout(r, Math.min(e.retryAfterMs ?? 250 * 2 ** (attempt - 1), 10_000)));
+      }
+    }
+  }
+
+  private async requestOnce(path: string, init: RequestInit = {}): Promise<{ body: unknown; headers: Headers }> {
     let res: Response;
     try {
       res = await fetch(`${this.marketplace.apiUrl}${path}`, {
@@ -40,7 +57,12 @@ export class MarketplaceClient {
     } catch (cause) {
       throw new MarketplaceApiError(`${this.marketplace.name} did not answer (${(cause as Error).message})`, undefined, true);
     }
-    const text = await res.text();
+    let text: string;
+    try {
+      text = await res.text();
+    } catch (cause) {
+      throw new MarketplaceApiError(`${this.marketplace.name} broke off its answer (${(cause as Error).message})`, res.status, true);
+    }
     let body: unknown;
     try {
       body = text ? JSON.parse(text) : null;
@@ -49,7 +71,8 @@ export class MarketplaceClient {
     }
     if (!res.ok) {
       const message = (body as { message?: string } | null)?.message ?? `HTTP ${res.status}`;
-      throw new MarketplaceApiError(`${this.marketplace.name}: ${message}`, res.status, res.status === 429 || res.status >= 500);
+      const retryAfter = Number(res.headers.get("retry-after"));
+      throw new MarketplaceApiError(`${this.marketplace.name}: ${message}`, res.status, res.status === 429 || res.status >= 500, Number.isFinite(retryAfter) && retryAfter >= 0 ? retryAfter * 1000 : undefined);
     }
     return { body, headers: res.headers };
   }

@@ -1,11 +1,13 @@
 import { and, eq, sql } from "drizzle-orm";
 import type { Queryable } from "@/db/client";
-import { marketplaceCustomers, syncTasks, type SyncTask } from "@/db/schema";
+import { marketplaceCustomers, syncTasks, type NOTIFICATION_MODES, type SyncTask } from "@/db/schema";
 import { writeActionLog, type Actor } from "@/lib/log/action-log";
 import type { MarketplaceCustomerDto, MarketplaceRequestDto } from "@/lib/marketplace/api-schemas";
 import { upsertMarketplaceCustomer } from "@/lib/marketplace/catalog";
 import { getSettings } from "@/lib/settings/settings";
 import { ORDER_TYPE_LABELS, describeItem, orderToTask, type TaskDraft } from "./order-to-task";
+
+type NotificationMode = (typeof NOTIFICATION_MODES)[number];
 
 export type RecordOrderOutcome = "created" | "known" | "refreshed";
 export type RecordOrderResult = { outcome: RecordOrderOutcome; taskId: string; state: SyncTask["state"] };
@@ -25,11 +27,24 @@ export type RecordOrderResult = { outcome: RecordOrderOutcome; taskId: string; s
  */
 export async function recordOrder(
   tx: Queryable,
-  input: { tenantId: string; order: MarketplaceRequestDto; source: "push" | "pull"; actor: Actor },
+  input: {
+    tenantId: string;
+    order: MarketplaceRequestDto;
+    source: "push" | "pull";
+    actor: Actor;
+    /** the tenant's Notifications setting, when the caller already has it (read here otherwise) */
+    notifications?: NotificationMode;
+    /** a batch (Check Changes) upserts each customer once: ids already upserted in this batch */
+    customersDone?: Set<string>;
+  },
 ): Promise<RecordOrderResult> {
   const { tenantId, order, source, actor } = input;
   const draft = orderToTask(order);
-  await upsertCustomerFromOrder(tx, tenantId, order.asset.tiers.customer);
+  const customerId = order.asset.tiers.customer.id;
+  if (!input.customersDone?.has(customerId)) {
+    await upsertCustomerFromOrder(tx, tenantId, order.asset.tiers.customer);
+    input.customersDone?.add(customerId);
+  }
 
   const values = taskValues(draft, order);
   const [inserted] = await tx
@@ -38,7 +53,7 @@ export async function recordOrder(
     .onConflictDoNothing({ target: [syncTasks.tenantId, syncTasks.marketplaceOrderId] })
     .returning();
   if (inserted) {
-    await logTask(tx, { tenantId, task: inserted, draft, order, actor, source, refreshed: false });
+    await logTask(tx, { tenantId, task: inserted, draft, order, actor, source, refreshed: false, notifications: input.notifications });
     return { outcome: "created", taskId: inserted.id, state: inserted.state };
   }
 
@@ -61,7 +76,7 @@ export async function recordOrder(
     .set({ ...values, updatedAt: new Date() })
     .where(eq(syncTasks.id, existing.id))
     .returning();
-  await logTask(tx, { tenantId, task: updated!, draft, order, actor, source, refreshed: true });
+  await logTask(tx, { tenantId, task: updated!, draft, order, actor, source, refreshed: true, notifications: input.notifications });
   return { outcome: "refreshed", taskId: updated!.id, state: updated!.state };
 }
 
@@ -110,12 +125,12 @@ function stripNullish<T extends Record<string, unknown>>(o: T): Partial<T> {
 
 async function logTask(
   tx: Queryable,
-  input: { tenantId: string; task: SyncTask; draft: TaskDraft; order: MarketplaceRequestDto; actor: Actor; source: "push" | "pull"; refreshed: boolean },
+  input: { tenantId: string; task: SyncTask; draft: TaskDraft; order: MarketplaceRequestDto; actor: Actor; source: "push" | "pull"; refreshed: boolean; notifications?: NotificationMode },
 ) {
   const { task, draft, order } = input;
   const needsAction = task.state === "action_required" || task.state === "failed";
-  const settings = await getSettings(tx, input.tenantId);
-  if (!needsAction && settings.notifications !== "all_tasks") return;
+  const notifications = input.notifications ?? (await getSettings(tx, input.tenantId)).notifications;
+  if (!needsAction && notifications !== "all_tasks") return;
 
   const customer = order.asset.tiers.customer.name;
   const what = `${ORDER_TYPE_LABELS[draft.orderType]} task for order ${order.id} (${customer})`;
