@@ -1,0 +1,39 @@
+import type { z } from "zod";
+import { getSessionUser } from "@/lib/auth/session";
+import { actorFor, type SessionUser } from "@/lib/auth/session-user";
+import { MappingError } from "@/lib/mapping/common";
+
+/** Shared by the mapping route handlers: parse (zod) → authorize (reseller admin) → answer errors. */
+
+export type Admin = SessionUser & { tenantId: string };
+
+export function badRequest(error: z.ZodError) {
+  return Response.json({ error: error.issues.map((i) => i.message).join("; ") }, { status: 400 });
+}
+
+export function parseQuery<T extends z.ZodType>(request: Request, schema: T): z.ZodSafeParseResult<z.infer<T>> {
+  return schema.safeParse(Object.fromEntries(new URL(request.url).searchParams)) as z.ZodSafeParseResult<z.infer<T>>;
+}
+
+export async function parseBody<T extends z.ZodType>(request: Request, schema: T): Promise<z.ZodSafeParseResult<z.infer<T>>> {
+  return schema.safeParse(await request.json().catch(() => null)) as z.ZodSafeParseResult<z.infer<T>>;
+}
+
+export async function resellerAdmin(): Promise<Admin | null> {
+  const user = await getSessionUser();
+  return user?.tenantId && user.role === "reseller_admin" ? (user as Admin) : null;
+}
+
+export const unauthorized = () => Response.json({ error: "Sign in as a reseller administrator." }, { status: 401 });
+
+/** Runs the lib call; a MappingError becomes its status with the message (nothing was changed). */
+export async function answer(fn: () => Promise<unknown>, status = 200): Promise<Response> {
+  try {
+    return Response.json(await fn(), { status });
+  } catch (e) {
+    if (e instanceof MappingError) return Response.json({ error: e.message, reason: e.reason }, { status: e.status });
+    throw e;
+  }
+}
+
+export { actorFor };

@@ -1,0 +1,25 @@
+import { getDb } from "@/db/client";
+import { SAGE_CONTACT_CREATE_REQUESTED } from "@/inngest/functions/sage-contact-create";
+import { sendEvent } from "@/inngest/send";
+import { planCreateContacts } from "@/lib/mapping/requests";
+import { createContactsInputSchema } from "@/lib/sage-catalog/create-contact";
+import { actorFor, answer, badRequest, parseBody, resellerAdmin, unauthorized } from "../../_shared";
+
+/** "Create contact in Sage": one Inngest run per customer (match before create); poll /api/mapping/requests. */
+export async function POST(request: Request) {
+  const parsed = await parseBody(request, createContactsInputSchema);
+  if (!parsed.success) return badRequest(parsed.error);
+  const user = await resellerAdmin();
+  if (!user) return unauthorized();
+  return answer(async () => {
+    const requests = await planCreateContacts(await getDb(), { tenantId: user.tenantId, customerIds: parsed.data.customerIds });
+    await sendEvent(
+      requests.map((r) => ({
+        name: SAGE_CONTACT_CREATE_REQUESTED,
+        id: r.requestId,
+        data: { tenantId: user.tenantId, customerId: r.customerId, requestId: r.requestId, actor: actorFor(user) },
+      })),
+    );
+    return { requests };
+  }, 202);
+}
