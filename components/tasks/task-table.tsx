@@ -254,7 +254,7 @@ export function TaskTable({ initial }: { initial: TaskFilters }) {
                   <span data-testid="task-state" className={`whitespace-nowrap rounded px-2 py-0.5 text-xs ${TASK_STATE_STYLE[t.state]}`}>{TASK_STATE_LABELS[t.state]}</span>
                   {t.reason && <p className="mt-1 max-w-xs text-xs text-slate-600" data-testid="task-reason">{t.reason}</p>}
                   {t.state === "ignored" && t.ignoredBy && <p className="text-xs text-slate-400">by {t.ignoredBy}{t.ignoredAt ? `, ${new Date(t.ignoredAt).toLocaleString()}` : ""}</p>}
-                  {t.state === "action_required" && t.reasonLink && (
+                  {(t.state === "action_required" || t.state === "failed") && t.reasonLink && (
                     <Link href={t.reasonLink} className="text-xs text-brand underline">Fix this</Link>
                   )}
                 </td>
