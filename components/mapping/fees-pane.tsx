@@ -1,0 +1,88 @@
+"use client";
+
+import { useEffect, useRef, useState } from "react";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { Button } from "@/components/ui/button";
+import { getJson, postJson } from "./api";
+import { NoticeLine } from "./products-tab";
+import { Dialog, SagePicker } from "./sage-picker";
+
+type Fee = {
+  feeKind: "cancellation";
+  label: string;
+  marketplaceProducts: { id: string; mpn: string; name: string; unitPrice: string | null; currency: string | null }[];
+  mapping: { sageItemId: string; sageItemType: string; sageItemName: string; itemExists: boolean } | null;
+};
+
+/** Fees Mapping: which Sage item a fee (the cancellation fee) is invoiced as. */
+export function FeesPane({ focus }: { focus?: boolean }) {
+  const queryClient = useQueryClient();
+  const ref = useRef<HTMLElement>(null);
+  const [picking, setPicking] = useState<Fee | null>(null);
+  const [notice, setNotice] = useState<{ tone: "success" | "error"; text: string } | null>(null);
+  const fees = useQuery({ queryKey: ["mapping", "fees"], queryFn: ({ signal }) => getJson<{ fees: Fee[] }>("/api/mapping/fees", signal) });
+  useEffect(() => {
+    if (focus) ref.current?.scrollIntoView({ block: "start" });
+  }, [focus]);
+  const onDone = (text: string) => {
+    setNotice({ tone: "success", text });
+    void queryClient.invalidateQueries({ queryKey: ["mapping"] });
+  };
+  const map = useMutation({
+    mutationFn: (v: { feeKind: string; sageItemId: string }) => postJson<{ changed: boolean }>("/api/mapping/fees", v),
+    onSuccess: () => {
+      setPicking(null);
+      onDone("Fee mapping saved.");
+    },
+    onError: (e: Error) => {
+      setPicking(null);
+      setNotice({ tone: "error", text: e.message });
+    },
+  });
+  const unmap = useMutation({
+    mutationFn: (feeKind: string) => postJson<{ changed: boolean }>("/api/mapping/fees/unmap", { feeKind }),
+    onSuccess: () => onDone("Fee unmapped."),
+    onError: (e: Error) => setNotice({ tone: "error", text: e.message }),
+  });
+  return (
+    <section ref={ref} id="fees" aria-labelledby="fees-title" className={`rounded-lg border bg-white p-6 shadow-sm ${focus ? "border-brand" : "border-slate-200"}`}>
+      <h2 id="fees-title" className="mb-1 text-lg font-semibold">
+        Fees mapping
+      </h2>
+      <p className="mb-4 text-sm text-slate-600">Fees on marketplace orders (such as the cancellation fee) are invoiced as this Sage item.</p>
+      <NoticeLine notice={notice} />
+      <ul className="divide-y divide-slate-100">
+        {(fees.data?.fees ?? []).map((fee) => (
+          <li key={fee.feeKind} className="flex flex-wrap items-center justify-between gap-4 py-3" data-testid={`fee-${fee.feeKind}`}>
+            <div className="text-sm">
+              <p className="font-medium">{fee.label}</p>
+              <p className="text-slate-500">
+                {fee.marketplaceProducts.length
+                  ? `Marketplace: ${fee.marketplaceProducts.map((p) => `${p.name} (${p.mpn}${p.unitPrice ? `, ${Number(p.unitPrice).toFixed(2)} ${p.currency ?? ""}` : ""})`).join(", ")}`
+                  : "No fee product in the marketplace catalog yet."}
+              </p>
+            </div>
+            <div className="flex items-center gap-3 text-sm">
+              <span data-testid="fee-mapping" className={fee.mapping && !fee.mapping.itemExists ? "text-red-700" : ""}>
+                {fee.mapping ? `→ ${fee.mapping.sageItemName}${fee.mapping.itemExists ? "" : " (no longer in Sage)"}` : <span className="text-amber-700">Not mapped</span>}
+              </span>
+              <Button type="button" variant="secondary" onClick={() => setPicking(fee)} disabled={map.isPending}>
+                {fee.mapping ? "Change Sage item…" : "Choose Sage item…"}
+              </Button>
+              {fee.mapping && (
+                <button type="button" className="text-slate-700 hover:underline" onClick={() => unmap.mutate(fee.feeKind)} disabled={unmap.isPending}>
+                  Unmap fee
+                </button>
+              )}
+            </div>
+          </li>
+        ))}
+      </ul>
+      {picking && (
+        <Dialog title={`Map the ${picking.label.toLowerCase()} to a Sage item`} onClose={() => setPicking(null)}>
+          <SagePicker kind="item" disabled={map.isPending} onPick={(item) => map.mutate({ feeKind: picking.feeKind, sageItemId: item.sageId })} />
+        </Dialog>
+      )}
+    </section>
+  );
+}

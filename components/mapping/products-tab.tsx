@@ -1,0 +1,240 @@
+"use client";
+
+import { useCallback, useEffect, useState } from "react";
+import { usePathname } from "next/navigation";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { Button } from "@/components/ui/button";
+import { getJson, postJson } from "./api";
+import { Dialog, SagePicker, useDebounced, type SageItemOption } from "./sage-picker";
+import { useMappingRequests, type Tracked } from "./use-queued-requests";
+import { useVirtualPages, VirtualTable, type Page } from "./virtual-rows";
+
+export type ProductRow = {
+  id: string;
+  marketplaceProductId: string;
+  mpn: string;
+  name: string;
+  unitPrice: string | null;
+  currency: string | null;
+  billingPeriod: string | null;
+  kind: "item" | "fee";
+  mapping: { sageItemId: string; sageItemType: "product" | "service"; sageItemCode: string | null; sageItemName: string; itemExists: boolean } | null;
+};
+
+type Notice = { tone: "success" | "error" | "info"; text: string } | null;
+
+const COLS = "grid grid-cols-[2.5rem_minmax(0,2.2fr)_minmax(0,1fr)_6rem_minmax(0,2fr)_12rem] items-center gap-2 px-3";
+
+export function NoticeLine({ notice }: { notice: Notice }) {
+  if (!notice) return null;
+  const tones = { success: "border-emerald-200 bg-emerald-50 text-emerald-900", error: "border-red-200 bg-red-50 text-red-900", info: "border-sky-200 bg-sky-50 text-sky-900" };
+  return (
+    <div role={notice.tone === "error" ? "alert" : "status"} data-testid="mapping-notice" className={`rounded-md border px-4 py-2 text-sm ${tones[notice.tone]}`}>
+      {notice.text}
+    </div>
+  );
+}
+
+/** Keeps ?search= and ?unmapped=1 in the address bar (tasks link to /mapping/products?unmapped=1). */
+export function useUrlFilters(initial: { search: string; unmapped: boolean }) {
+  const pathname = usePathname();
+  const [search, setSearch] = useState(initial.search);
+  const [unmapped, setUnmapped] = useState(initial.unmapped);
+  const debounced = useDebounced(search.trim(), 250);
+  useEffect(() => {
+    const params = new URLSearchParams(window.location.search);
+    if (debounced) params.set("search", debounced);
+    else params.delete("search");
+    if (unmapped) params.set("unmapped", "1");
+    else params.delete("unmapped");
+    const next = params.toString();
+    // no server round trip: Next.js keeps its router in step with history.replaceState
+    if (next !== window.location.search.replace(/^\?/, "")) window.history.replaceState(null, "", `${pathname}${next ? `?${next}` : ""}`);
+  }, [debounced, unmapped, pathname]);
+  return { search, setSearch, unmapped, setUnmapped, debounced };
+}
+
+export function ProductsTab({ initial }: { initial: { search: string; unmapped: boolean } }) {
+  const queryClient = useQueryClient();
+  const { track, isPending } = useMappingRequests();
+  const filters = useUrlFilters(initial);
+  const [selected, setSelected] = useState<Set<string>>(new Set());
+  const [mapTarget, setMapTarget] = useState<{ ids: string[]; label: string } | null>(null);
+  const [notice, setNotice] = useState<Notice>(null);
+
+  const queryKey = ["mapping", "products", filters.debounced, filters.unmapped] as const;
+  const fetchPage = useCallback(
+    (offset: number, limit: number, signal: AbortSignal) =>
+      getJson<Page<ProductRow>>(`/api/mapping/products?${new URLSearchParams({ search: filters.debounced, unmapped: filters.unmapped ? "1" : "0", offset: String(offset), limit: String(limit) })}`, signal),
+    [filters.debounced, filters.unmapped],
+  );
+  const list = useVirtualPages<ProductRow>({ queryKey, fetchPage });
+  useEffect(() => setSelected(new Set()), [filters.debounced, filters.unmapped]);
+
+  const done = (text: string, tone: "success" | "info" = "success") => {
+    setNotice({ tone, text });
+    setSelected(new Set());
+    void queryClient.invalidateQueries({ queryKey: ["mapping"] });
+  };
+  const fail = (e: Error) => setNotice({ tone: "error", text: e.message });
+
+  const map = useMutation({
+    mutationFn: (v: { productIds: string[]; item: SageItemOption }) => postJson<{ mapped: number; unchanged: number }>("/api/mapping/products/map", { productIds: v.productIds, sageItemId: v.item.sageId }),
+    onSuccess: (r, v) => {
+      setMapTarget(null);
+      done(r.mapped === 0 ? "Already mapped to that Sage item; nothing changed." : `Mapped ${r.mapped} product${r.mapped === 1 ? "" : "s"} to ${v.item.itemCode ?? ""} “${v.item.description}”.`);
+    },
+    onError: (e: Error) => {
+      setMapTarget(null);
+      fail(e);
+    },
+  });
+  const unmap = useMutation({
+    mutationFn: (productIds: string[]) => postJson<{ unmapped: number }>("/api/mapping/products/unmap", { productIds }),
+    onSuccess: (r) => done(r.unmapped === 0 ? "Nothing to unmap." : `Unmapped ${r.unmapped} product${r.unmapped === 1 ? "" : "s"}.`, r.unmapped ? "success" : "info"),
+    onError: fail,
+  });
+  const autoMatch = useMutation({
+    mutationFn: (productIds?: string[]) => postJson<{ message: string; matched: number }>("/api/mapping/products/auto-match", { productIds }),
+    onSuccess: (r) => done(r.message, r.matched > 0 ? "success" : "info"),
+    onError: fail,
+  });
+  const addToSage = useMutation({
+    mutationFn: (rows: ProductRow[]) => postJson<{ requests: { productId: string; requestId: string }[] }>("/api/mapping/products/add-to-sage", { productIds: rows.map((r) => r.id), type: "service" }),
+    onSuccess: (r, rows) => {
+      setNotice(null);
+      setSelected(new Set());
+      track(
+        r.requests.map((q): Tracked => {
+          const row = rows.find((x) => x.id === q.productId);
+          return { requestId: q.requestId, kind: "add-to-sage", subjectId: q.productId, label: `Adding ${row?.name ?? "product"} to Sage` };
+        }),
+      );
+    },
+    onError: fail,
+  });
+
+  const toggle = (id: string) =>
+    setSelected((s) => {
+      const n = new Set(s);
+      if (n.has(id)) n.delete(id);
+      else n.add(id);
+      return n;
+    });
+  const loaded = list.loadedRows();
+  const allLoadedSelected = loaded.length > 0 && loaded.every((r) => selected.has(r.id));
+  const selectedIds = [...selected];
+  const busy = map.isPending || unmap.isPending || autoMatch.isPending || addToSage.isPending;
+
+  return (
+    <div className="space-y-4">
+      <div className="flex flex-wrap items-end gap-3">
+        <label className="flex flex-col text-sm">
+          <span className="mb-1 font-medium">Search products</span>
+          <input
+            type="search"
+            value={filters.search}
+            onChange={(e) => filters.setSearch(e.target.value)}
+            placeholder="Name or MPN"
+            className="w-72 rounded-md border border-slate-300 px-3 py-2"
+          />
+        </label>
+        <label className="flex items-center gap-2 pb-2 text-sm">
+          <input type="checkbox" checked={filters.unmapped} onChange={(e) => filters.setUnmapped(e.target.checked)} />
+          Show only unmapped
+        </label>
+        <span className="pb-2 text-sm text-slate-500" data-testid="product-total">
+          {list.total} product{list.total === 1 ? "" : "s"}
+          {list.isFetching ? " (updating…)" : ""}
+        </span>
+      </div>
+      <div className="flex flex-wrap items-center gap-2">
+        <Button type="button" onClick={() => autoMatch.mutate(selectedIds.length ? selectedIds : undefined)} disabled={busy}>
+          {selectedIds.length ? `Auto-match selected (${selectedIds.length})` : "Auto-match"}
+        </Button>
+        <Button type="button" variant="secondary" disabled={busy || selectedIds.length === 0} onClick={() => setMapTarget({ ids: selectedIds, label: `${selectedIds.length} selected products` })}>
+          Map selected…
+        </Button>
+        <Button type="button" variant="secondary" disabled={busy || selectedIds.length === 0} onClick={() => unmap.mutate(selectedIds)}>
+          Unmap selected
+        </Button>
+        <Button type="button" variant="secondary" disabled={busy || selectedIds.length === 0} onClick={() => addToSage.mutate(loaded.filter((r) => selected.has(r.id)))}>
+          Add selected to Sage
+        </Button>
+        {selectedIds.length > 0 && (
+          <span className="text-sm text-slate-600" data-testid="selected-count">
+            {selectedIds.length} selected
+          </span>
+        )}
+      </div>
+      <NoticeLine notice={notice} />
+      <VirtualTable
+        list={list}
+        label="Marketplace products"
+        empty={filters.unmapped ? "Every product is mapped." : filters.debounced ? "No product matches the search." : "No products yet. Refresh from the marketplace."}
+        header={
+          <div role="row" className={`${COLS} py-2`}>
+            <span role="columnheader">
+              <input type="checkbox" aria-label="Select all loaded products" checked={allLoadedSelected} onChange={() => setSelected(allLoadedSelected ? new Set() : new Set(loaded.map((r) => r.id)))} />
+            </span>
+            <span role="columnheader">Product</span>
+            <span role="columnheader">MPN</span>
+            <span role="columnheader">Price</span>
+            <span role="columnheader">Sage item</span>
+            <span role="columnheader" className="text-right">Actions</span>
+          </div>
+        }
+        renderRow={(row, index) => {
+          const adding = isPending("add-to-sage", row.id);
+          return (
+            <div role="row" aria-rowindex={index + 2} data-testid="product-row" className={`${COLS} h-full border-b border-slate-100 text-sm ${selected.has(row.id) ? "bg-emerald-50" : ""}`}>
+              <span role="cell">
+                <input type="checkbox" aria-label={`Select ${row.name}`} checked={selected.has(row.id)} onChange={() => toggle(row.id)} />
+              </span>
+              <span role="cell" className="truncate" title={row.name}>
+                {row.name}
+              </span>
+              <span role="cell" className="truncate font-mono text-xs" title={row.mpn}>
+                {row.mpn}
+              </span>
+              <span role="cell" className="text-slate-600">
+                {row.unitPrice ? `${Number(row.unitPrice).toFixed(2)} ${row.currency ?? ""}` : "—"}
+              </span>
+              <span role="cell" className="truncate" data-testid="product-mapping">
+                {adding ? (
+                  <span className="text-sky-700">Adding to Sage…</span>
+                ) : row.mapping ? (
+                  <span title={row.mapping.sageItemName} className={row.mapping.itemExists ? "" : "text-red-700"}>
+                    {row.mapping.sageItemCode ? <span className="font-mono text-xs">{row.mapping.sageItemCode}</span> : null} {row.mapping.sageItemName}
+                    {!row.mapping.itemExists && " (no longer in Sage)"}
+                  </span>
+                ) : (
+                  <span className="text-amber-700">Not mapped</span>
+                )}
+              </span>
+              <span role="cell" className="flex justify-end gap-2">
+                <button type="button" className="text-brand hover:underline disabled:opacity-50" disabled={busy || adding} onClick={() => setMapTarget({ ids: [row.id], label: row.name })}>
+                  Map…
+                </button>
+                {row.mapping ? (
+                  <button type="button" className="text-slate-700 hover:underline disabled:opacity-50" disabled={busy} onClick={() => unmap.mutate([row.id])}>
+                    Unmap
+                  </button>
+                ) : (
+                  <button type="button" className="text-slate-700 hover:underline disabled:opacity-50" disabled={busy || adding} onClick={() => addToSage.mutate([row])}>
+                    Add to Sage
+                  </button>
+                )}
+              </span>
+            </div>
+          );
+        }}
+      />
+      {mapTarget && (
+        <Dialog title={`Map ${mapTarget.label} to a Sage item`} onClose={() => setMapTarget(null)}>
+          <SagePicker kind="item" disabled={map.isPending} onPick={(item) => map.mutate({ productIds: mapTarget.ids, item })} />
+        </Dialog>
+      )}
+    </div>
+  );
+}
