@@ -1,6 +1,7 @@
 import { connectionKeepAlive } from "./connection-keep-alive";
 import { connectionTest } from "./connection-test";
 import { marketplaceEventReceivedFn } from "./marketplace-event-received";
+import { syncBatch } from "./sync-batch";
 import { syncTask } from "./sync-task";
 import { mappingMarketplaceRefresh } from "./mapping-marketplace-refresh";
 import { sageCacheRefresh } from "./sage-cache-refresh";

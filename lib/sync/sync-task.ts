@@ -135,7 +135,7 @@ export async function ensureSageContact(db: Database, ctx: TaskContext): Promise
 
 // ─── 3. plan ─────────────────────────────────────────────────────────────────────────────────
 
-async function itemDetails(db: Database, ctx: TaskContext, ref: { sageItemId: string; sageItemType: "product" | "service"; sageItemName: string }): Promise<SageItemForPlan> {
+export async function itemDetails(db: Database, ctx: TaskContext, ref: { sageItemId: string; sageItemType: "product" | "service"; sageItemName: string }): Promise<SageItemForPlan> {
   const [cached] = await db.select().from(sageItems).where(and(eq(sageItems.connectionId, ctx.connectionId), eq(sageItems.sageId, ref.sageItemId)));
   if (cached?.salesLedgerAccountId) {
     return { sageItemId: ref.sageItemId, type: ref.sageItemType, description: cached.description, salesPrice: cached.salesPrice, salesLedgerAccountId: cached.salesLedgerAccountId, salesTaxRateId: cached.salesTaxRateId };
@@ -219,9 +219,9 @@ export async function planTaskSync(db: Database, ctx: TaskContext): Promise<Task
 
 export type WrittenDocument = { kind: SageDocumentKind; sageId: string; displayedAs: string | null; total: number };
 
-type SageDoc = { id: string; displayed_as?: string; reference?: string | null; status?: { id: string } | null; total_amount?: number | string; invoice_lines?: unknown[]; contact?: { id: string } | null };
+export type SageDoc = { id: string; displayed_as?: string; reference?: string | null; status?: { id: string } | null; total_amount?: number | string; invoice_lines?: unknown[]; contact?: { id: string } | null };
 
-function apiLines(lines: PlannedLine[]) {
+export function apiLines(lines: PlannedLine[]) {
   return lines.map((l) => ({
     description: l.description,
     quantity: l.quantity,
@@ -234,7 +234,7 @@ function apiLines(lines: PlannedLine[]) {
   }));
 }
 
-const todayIso = () => new Date().toISOString().slice(0, 10);
+export const todayIso = () => new Date().toISOString().slice(0, 10);
 
 /**
  * Create one invoice or credit note exactly once: an existing record for this idempotency id wins;
@@ -348,7 +348,7 @@ export async function writeTaskCreditNote(db: Database, ctx: TaskContext, contac
 
 // ─── 5. finish ───────────────────────────────────────────────────────────────────────────────
 
-function describe(doc: WrittenDocument, currency: string | null) {
+export function describeWritten(doc: WrittenDocument, currency: string | null) {
   const what = doc.kind === "sales_credit_note" ? "credit note" : doc.kind === "sales_invoice_lines" ? "lines added to invoice" : "invoice";
   return `${what} ${doc.displayedAs ?? doc.sageId} (${doc.total.toFixed(2)}${currency ? ` ${currency}` : ""})`;
 }
@@ -361,7 +361,7 @@ export async function completeTaskSync(db: Database, ctx: TaskContext, result: {
       .set({ state: "synced", syncedAt: new Date(), reason: result.notes.length ? result.notes.join("; ") : null, reasonLink: null, lastError: null, updatedAt: new Date() })
       .where(eq(syncTasks.id, ctx.taskId));
     if (mode === "all_tasks") {
-      const what = result.documents.length ? result.documents.map((d) => describe(d, result.currency)).join(", ") : result.notes.join("; ") || "nothing to write";
+      const what = result.documents.length ? result.documents.map((d) => describeWritten(d, result.currency)).join(", ") : result.notes.join("; ") || "nothing to write";
       await writeActionLog(tx, {
         tenantId: ctx.tenantId,
         actor,

@@ -3,6 +3,7 @@ import { eq } from "drizzle-orm";
 import { setDatabaseHandleForTests } from "@/db/client";
 import { productMappings, feeMappings, syncTasks } from "@/db/schema";
 import { syncTask, SYNC_TASK_REQUESTED } from "@/inngest/functions/sync-task";
+import { syncBatch, SYNC_BATCH_REQUESTED } from "@/inngest/functions/sync-batch";
 import { InlineRunner } from "@/inngest/inline-runner";
 import type { MarketplaceRequestDto } from "@/lib/marketplace/api-schemas";
 import { upsertMarketplaceProduct } from "@/lib/marketplace/catalog";
@@ -41,7 +42,7 @@ export async function startSyncWorld() {
     { tenantId: world.tenantId, productId: productIds["M365-BAS"]!, sageItemId: basic.id, sageItemType: "service", sageItemCode: "M365-BASIC", sageItemName: basic.description ?? "M365" },
   ]);
 
-  const runner = new InlineRunner({ db, functions: [syncTask], pollIntervalMs: 10, retryBaseDelayMs: 10, retryMaxDelayMs: 200, leaseMs: 5_000, logger: false, cron: false });
+  const runner = new InlineRunner({ db, functions: [syncTask, syncBatch], pollIntervalMs: 10, retryBaseDelayMs: 10, retryMaxDelayMs: 200, leaseMs: 5_000, logger: false, cron: false });
   runner.start();
 
   let orderSeq = 0;
@@ -90,6 +91,11 @@ export async function startSyncWorld() {
     async sync(taskIds: string[]) {
       const { runIds } = await runner.send(taskIds.map((taskId) => ({ name: SYNC_TASK_REQUESTED, data: { tenantId: world.tenantId, taskId, connectionId: connection.id } })));
       for (const id of runIds) await runner.waitForRun(id, { timeoutMs: 120_000 });
+    },
+    /** "Sync all": one batch run for many tasks. */
+    async syncAll(taskIds: string[]) {
+      const { runIds } = await runner.send({ name: SYNC_BATCH_REQUESTED, data: { tenantId: world.tenantId, connectionId: connection.id, taskIds } });
+      for (const id of runIds) await runner.waitForRun(id, { timeoutMs: 300_000 });
     },
     async task(taskId: string) {
       const [t] = await db.select().from(syncTasks).where(eq(syncTasks.id, taskId));

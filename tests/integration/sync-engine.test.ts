@@ -118,3 +118,49 @@ describe("sync engine: tasks become Sage invoices and credit notes, exactly once
     await sw.settings({});
   });
 });
+
+describe("Sync all (batch) keeps the same rules and exactly-once guarantees", () => {
+  let sw: SyncWorld;
+  beforeAll(async () => {
+    sw = await startSyncWorld();
+    await sw.settings({ notifications: "all_tasks" });
+  });
+  afterAll(async () => sw?.close());
+
+  it("mixed batch: invoices, a credit note, an unmapped product and a refused order — each ends in its own state", async () => {
+    const a = await sw.order("purchase", [{ mpn: "M365-STD", quantity: "3" }]);
+    const b = await sw.order("change", [{ mpn: "M365-STD", quantity: "1", old_quantity: "3" }]);
+    const c = await sw.order("purchase", [{ mpn: "BACKUP-1TB", quantity: "1" }]);
+    const d = await sw.order("purchase", [{ mpn: "M365-BAS", quantity: "2" }], { currency: "EUR" });
+    const e = await sw.order("change", [{ mpn: "M365-STD", quantity: "3", old_quantity: "3" }]);
+    const ids = [a, b, c, d, e].map((x) => x.taskId);
+    await sw.syncAll(ids);
+    expect((await sw.task(a.taskId)).state).toBe("synced");
+    expect((await sw.task(b.taskId)).state).toBe("synced");
+    expect((await sw.task(c.taskId)).state).toBe("action_required");
+    expect((await sw.task(d.taskId)).state).toBe("failed");
+    expect((await sw.task(d.taskId)).reason).toContain("currency_id");
+    expect((await sw.task(e.taskId)).state).toBe("synced");
+    const state = await sw.sageState();
+    expect(state.sales_invoices.filter((i) => i.reference === a.orderId)).toHaveLength(1);
+    expect(state.sales_credit_notes.filter((n) => n.reference === b.orderId)).toHaveLength(1);
+    expect(state.sales_invoices.filter((i) => i.reference === c.orderId)).toHaveLength(0);
+
+    // Sync all again: nothing new in Sage
+    const before = (await sw.sageState()).sales_invoices.length;
+    await sw.syncAll(ids);
+    expect((await sw.sageState()).sales_invoices.length).toBe(before);
+  });
+
+  it("an interrupted batch (pending markers, some invoices already in Sage) resumes without duplicates", async () => {
+    const orders = [];
+    for (let i = 0; i < 30; i++) orders.push(await sw.order("purchase", [{ mpn: "M365-STD", quantity: String(i + 1) }]));
+    // commit-then-drop on every 3rd create: Sage stores it but we never hear back
+    await sw.world.control("faults", { route: "sage.sales_invoices.create", kind: "commit-then-drop", probability: 0.34 });
+    await sw.syncAll(orders.map((o) => o.taskId));
+    await fetch(`${sw.world.sandbox.url}/__sandbox/faults`, { method: "DELETE" });
+    const state = await sw.sageState();
+    for (const o of orders) expect(state.sales_invoices.filter((i) => i.reference === o.orderId)).toHaveLength(1);
+    for (const o of orders) expect((await sw.task(o.taskId)).state).toBe("synced");
+  });
+});

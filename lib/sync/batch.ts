@@ -1,0 +1,360 @@
+import { and, eq, inArray, sql } from "drizzle-orm";
+import type { Database } from "@/db/client";
+import {
+  actionLog,
+  customerMappings,
+  feeMappings,
+  marketplaceCustomers,
+  marketplaceProducts,
+  productMappings,
+  sageDocuments,
+  syncTasks,
+  type SyncTask,
+} from "@/db/schema";
+import { SYSTEM_ACTOR, redact } from "@/lib/log/action-log";
+import { collectSagePages, deriveIdempotencyId, unwrap, withIdempotencyId } from "@/lib/sage/accounting/api";
+import { SageError } from "@/lib/sage/errors";
+import { getSettings } from "@/lib/settings/settings";
+import { documentTotals, planSync, type MarketplaceProductForPlan, type PlannedLine, type SageItemForPlan } from "./plan";
+import { businessDefaults, syncClient } from "./sage-context";
+import {
+  apiLines,
+  beginTaskSync,
+  completeTaskSync,
+  describeWritten,
+  ensureSageContact,
+  failTaskSync,
+  itemDetails,
+  planTaskSync,
+  todayIso,
+  writeTaskCreditNote,
+  writeTaskInvoice,
+  type SageDoc,
+  type TaskContext,
+  type WrittenDocument,
+} from "./sync-task";
+
+/**
+ * Sync many tasks of one connection in one pass ("Sync all", auto-sync, benchmarks). Same rules
+ * and the same exactly-once guarantees as the per-task flow, with the database work done in a few
+ * set-based statements instead of a dozen per task:
+ *   1. read tasks, mappings and settings once; ensure each customer's contact once;
+ *   2. one transaction: plan every task, mark action_required ones, claim the rest (processing)
+ *      and store a pending marker (idempotency id) for every document about to be written;
+ *   3. write the documents to Sage one by one (throttled); a marker left pending by an earlier,
+ *      interrupted attempt is looked up in Sage by reference before anything is written again;
+ *   4. every `FLUSH_EVERY` documents (and before an error propagates) one transaction records the
+ *      Sage ids, marks tasks synced or failed and writes their Action Log rows.
+ */
+
+const FLUSH_EVERY = 100;
+/** attempts per document inside a batch before the whole chunk is handed back to Inngest's retries */
+const DOC_ATTEMPTS = 6;
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Repeat an idempotent step (it matches before it creates) when Sage's answer was lost or it was unavailable. */
+async function retryInPlace<T>(fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (e) {
+      const transient = e instanceof SageError && (e.kind === "unknown_outcome" || e.kind === "retryable" || e.kind === "rate_limit");
+      if (!transient || attempt >= DOC_ATTEMPTS) throw e;
+      await sleep(Math.min(2_000, 25 * 2 ** attempt));
+    }
+  }
+}
+
+type DocKind = "sales_invoice" | "sales_credit_note";
+type PlannedDoc = { task: SyncTask; ctx: TaskContext; kind: DocKind; lines: PlannedLine[]; contactId: string; idempotencyId: string; resume: boolean };
+type Outcome = { doc: PlannedDoc; written?: WrittenDocument; refused?: SageError };
+
+export type BatchResult = { synced: number; failed: number; actionRequired: number; skipped: number; documents: number };
+
+export async function syncTaskBatch(db: Database, input: { tenantId: string; connectionId: string; taskIds: string[] }): Promise<BatchResult> {
+  const result: BatchResult = { synced: 0, failed: 0, actionRequired: 0, skipped: 0, documents: 0 };
+  if (input.taskIds.length === 0) return result;
+  const settings = await getSettings(db, input.tenantId);
+
+  if (settings.invoiceMode === "latest_open") {
+    // appending depends on the invoice the previous order left open: one task after the other
+    for (const taskId of input.taskIds) await syncOneTaskDirect(db, input.tenantId, taskId, result);
+    return result;
+  }
+
+  const tasks = (await db.select().from(syncTasks).where(and(eq(syncTasks.tenantId, input.tenantId), inArray(syncTasks.id, input.taskIds)))).filter((t) => {
+    const open = t.state !== "synced" && t.state !== "ignored";
+    if (!open) result.skipped++;
+    return open;
+  });
+  if (tasks.length === 0) return result;
+  const ctxOf = (t: SyncTask): TaskContext => ({ taskId: t.id, tenantId: input.tenantId, connectionId: input.connectionId, orderId: t.marketplaceOrderId });
+
+  // 1. contacts, once per customer
+  const customerIds = [...new Set(tasks.map((t) => t.marketplaceCustomerId))];
+  const known = await db
+    .select({ marketplaceCustomerId: marketplaceCustomers.marketplaceCustomerId, contactId: customerMappings.sageContactId })
+    .from(marketplaceCustomers)
+    .leftJoin(customerMappings, eq(customerMappings.customerId, marketplaceCustomers.id))
+    .where(and(eq(marketplaceCustomers.tenantId, input.tenantId), inArray(marketplaceCustomers.marketplaceCustomerId, customerIds)));
+  const contactOf = new Map<string, string>();
+  for (const k of known) if (k.contactId) contactOf.set(k.marketplaceCustomerId, k.contactId);
+  const contactFailure = new Map<string, SageError>();
+  for (const customerId of customerIds) {
+    if (contactOf.has(customerId)) continue;
+    const first = tasks.find((t) => t.marketplaceCustomerId === customerId)!;
+    try {
+      contactOf.set(customerId, (await retryInPlace(() => ensureSageContact(db, ctxOf(first)))).contactId);
+    } catch (e) {
+      if (e instanceof SageError && (e.kind === "validation" || e.kind === "not_found")) contactFailure.set(customerId, e);
+      else throw e;
+    }
+  }
+
+  // 2. items, once per product
+  const mpns = [...new Set(tasks.flatMap((t) => t.items.map((i) => i.mpn)))];
+  const rows = mpns.length
+    ? await db
+        .select({ product: marketplaceProducts, mapping: productMappings })
+        .from(marketplaceProducts)
+        .leftJoin(productMappings, eq(productMappings.productId, marketplaceProducts.id))
+        .where(and(eq(marketplaceProducts.tenantId, input.tenantId), inArray(marketplaceProducts.mpn, mpns)))
+    : [];
+  const anyCtx = ctxOf(tasks[0]!);
+  const products = new Map<string, MarketplaceProductForPlan>();
+  const itemMappings = new Map<string, SageItemForPlan>();
+  const itemFailure = new Map<string, SageError>();
+  for (const { product, mapping } of rows) {
+    products.set(product.mpn, { name: product.name, description: product.description, unitPrice: product.unitPrice, kind: product.kind });
+    if (!mapping || itemMappings.has(product.mpn)) continue;
+    try {
+      itemMappings.set(product.mpn, await itemDetails(db, anyCtx, mapping));
+    } catch (e) {
+      if (e instanceof SageError && e.kind === "not_found") itemFailure.set(product.mpn, e);
+      else throw e;
+    }
+  }
+  const [fee] = await db.select().from(feeMappings).where(and(eq(feeMappings.tenantId, input.tenantId), eq(feeMappings.feeKind, "cancellation")));
+  const cancellationFee = fee ? await itemDetails(db, anyCtx, fee) : null;
+  const defaults = await businessDefaults(db, input.connectionId);
+
+  // 3. plan, claim and mark — one transaction
+  const docs: PlannedDoc[] = [];
+  const notesOf = new Map<string, string[]>();
+  const failures: { task: SyncTask; error: SageError }[] = [];
+  const actionRequired: { task: SyncTask; reason: string; link: string; unmapped: string[] }[] = [];
+  for (const task of tasks) {
+    const contactError = contactFailure.get(task.marketplaceCustomerId);
+    const itemError = task.items.map((i) => itemFailure.get(i.mpn)).find(Boolean);
+    if (contactError || itemError) {
+      failures.push({ task, error: (contactError ?? itemError)! });
+      continue;
+    }
+    const plan = planSync({ orderId: task.marketplaceOrderId, orderType: task.orderType, items: task.items, settings, products, itemMappings, cancellationFee, taxRates: defaults.taxRates, defaults });
+    if (plan.kind === "action_required") {
+      actionRequired.push({ task, ...plan });
+      continue;
+    }
+    notesOf.set(task.id, plan.notes);
+    const contactId = contactOf.get(task.marketplaceCustomerId)!;
+    for (const [kind, lines] of [["sales_invoice", plan.invoiceLines], ["sales_credit_note", plan.creditNoteLines]] as const) {
+      if (lines.length === 0) continue;
+      docs.push({ task, ctx: ctxOf(task), kind, lines, contactId, idempotencyId: await deriveIdempotencyId(input.tenantId, task.id, kind), resume: false });
+    }
+  }
+  const claimIds = tasks.filter((t) => notesOf.has(t.id)).map((t) => t.id);
+  const already = new Map<string, { sageId: string; displayedAs: string | null }>();
+  await db.transaction(async (tx) => {
+    if (claimIds.length) {
+      await tx.update(syncTasks).set({ state: "processing", attempts: sql`${syncTasks.attempts} + 1`, updatedAt: new Date() }).where(inArray(syncTasks.id, claimIds));
+    }
+    for (const a of actionRequired) {
+      await tx.update(syncTasks).set({ state: "action_required", reason: a.reason, reasonLink: a.link, updatedAt: new Date() }).where(eq(syncTasks.id, a.task.id));
+    }
+    if (actionRequired.length) {
+      await tx.insert(actionLog).values(
+        actionRequired.map((a) => ({ tenantId: input.tenantId, actorType: SYSTEM_ACTOR.type, actorLabel: SYSTEM_ACTOR.label, level: "action_required" as const, category: "sync" as const, message: `Order ${a.task.marketplaceOrderId}: ${a.reason}`, details: { link: a.link, unmapped: a.unmapped }, taskId: a.task.id })),
+      );
+    }
+    if (docs.length) {
+      const existing = await tx.select().from(sageDocuments).where(inArray(sageDocuments.idempotencyId, docs.map((d) => d.idempotencyId)));
+      for (const e of existing) already.set(e.idempotencyId, { sageId: e.sageId, displayedAs: e.displayedAs });
+      const fresh = docs.filter((d) => !already.has(d.idempotencyId));
+      if (fresh.length) {
+        await tx.insert(sageDocuments).values(
+          fresh.map((d) => ({ tenantId: input.tenantId, connectionId: input.connectionId, taskId: d.task.id, kind: d.kind, sageId: "", reference: d.task.marketplaceOrderId, idempotencyId: d.idempotencyId, currency: d.task.currency, billingPeriod: d.task.billingPeriod, details: { status: "pending", contactId: d.contactId } })),
+        );
+      }
+    }
+  });
+  for (const d of docs) d.resume = already.has(d.idempotencyId);
+  result.actionRequired += actionRequired.length;
+
+  // 4. write, flushing as we go
+  const sage = syncClient(db, input.connectionId);
+  const progress: Progress = {
+    outcomes: [],
+    failures,
+    recorded: new Set(),
+    completed: new Set(),
+    refused: new Set(),
+    docsByTask: new Map(claimIds.map((id) => [id, docs.filter((d) => d.task.id === id).map((d) => d.idempotencyId)])),
+    tasks: new Map(tasks.map((t) => [t.id, t])),
+  };
+  const flush = () => recordProgress(db, input.tenantId, progress, notesOf, settings.notifications, result);
+  try {
+    for (const doc of docs) {
+      if (progress.refused.has(doc.task.id) || progress.outcomes.some((o) => o.refused && o.doc.task.id === doc.task.id)) continue;
+      const prior = already.get(doc.idempotencyId);
+      if (prior && prior.sageId) {
+        progress.outcomes.push({ doc, written: { kind: doc.kind, sageId: prior.sageId, displayedAs: prior.displayedAs, total: documentTotals(doc.lines).total } });
+        continue;
+      }
+      for (let attempt = 1; ; attempt++) {
+        try {
+          progress.outcomes.push({ doc, written: await writeDocument(sage, doc) });
+          break;
+        } catch (e) {
+          if (e instanceof SageError && (e.kind === "validation" || e.kind === "not_found")) {
+            progress.outcomes.push({ doc, refused: e });
+            break;
+          }
+          // outcome unknown or Sage unavailable: look it up, then write again, a few times in place
+          if (e instanceof SageError && (e.kind === "unknown_outcome" || e.kind === "retryable" || e.kind === "rate_limit") && attempt < DOC_ATTEMPTS) {
+            doc.resume = true;
+            await sleep(Math.min(2_000, 25 * 2 ** attempt));
+            continue;
+          }
+          throw e;
+        }
+      }
+      if (progress.outcomes.length >= FLUSH_EVERY) await flush();
+    }
+  } finally {
+    await flush();
+  }
+  return result;
+}
+
+type Progress = {
+  outcomes: Outcome[];
+  failures: { task: SyncTask; error: SageError }[];
+  /** idempotency ids whose Sage id is stored */
+  recorded: Set<string>;
+  completed: Set<string>;
+  refused: Set<string>;
+  docsByTask: Map<string, string[]>;
+  tasks: Map<string, SyncTask>;
+};
+
+async function writeDocument(sage: ReturnType<typeof syncClient>, doc: PlannedDoc): Promise<WrittenDocument> {
+  const path = doc.kind === "sales_invoice" ? "/sales_invoices" : "/sales_credit_notes";
+  const totals = documentTotals(doc.lines);
+  if (doc.resume) {
+    // an earlier attempt may have created it: look before writing again
+    const found = (await collectSagePages<SageDoc>(sage, `${path}?search=${encodeURIComponent(doc.task.marketplaceOrderId)}&contact_id=${doc.contactId}&attributes=reference,status`)).find(
+      (d) => d.reference === doc.task.marketplaceOrderId && d.status?.id !== "VOID",
+    );
+    if (found) return { kind: doc.kind, sageId: found.id, displayedAs: found.displayed_as ?? null, total: totals.total };
+  }
+  const linesKey = doc.kind === "sales_invoice" ? "invoice_lines" : "credit_note_lines";
+  const body = withIdempotencyId(
+    doc.kind,
+    {
+      contact_id: doc.contactId,
+      date: todayIso(),
+      reference: doc.task.marketplaceOrderId,
+      ...(doc.task.currency ? { currency_id: doc.task.currency } : {}),
+      [linesKey]: apiLines(doc.lines),
+      net_amount: totals.net,
+      tax_amount: totals.tax,
+      total_amount: totals.total,
+    },
+    doc.idempotencyId,
+  );
+  const created = unwrap(await sage.POST(path as "/sales_invoices", { body: body as never })) as SageDoc;
+  return { kind: doc.kind, sageId: created.id, displayedAs: created.displayed_as ?? null, total: totals.total };
+}
+
+/** One transaction: Sage ids stored, finished tasks synced (with their Action Log rows); then refusals failed. */
+async function recordProgress(db: Database, tenantId: string, p: Progress, notesOf: Map<string, string[]>, notifications: "errors_and_actions" | "all_tasks", result: BatchResult) {
+  const outcomes = p.outcomes.splice(0);
+  const failures = p.failures.splice(0);
+  const written = outcomes.filter((o) => o.written);
+  const refusals = new Map<string, SageError>();
+  for (const o of outcomes) if (o.refused) refusals.set(o.doc.task.id, o.refused);
+  for (const f of failures) refusals.set(f.task.id, f.error);
+  for (const id of refusals.keys()) p.refused.add(id);
+  const recordedNow = new Set(written.map((o) => o.doc.idempotencyId));
+  const done = [...p.docsByTask.entries()]
+    .filter(([id, keys]) => !p.completed.has(id) && !p.refused.has(id) && keys.every((k) => p.recorded.has(k) || recordedNow.has(k)))
+    .map(([id]) => id);
+  await db.transaction(async (tx) => {
+    if (written.length) {
+      const values = sql.join(
+        written.map((o) => sql`(${o.doc.idempotencyId}, ${o.written!.sageId}, ${o.written!.displayedAs}, ${JSON.stringify({ status: "written", contactId: o.doc.contactId, total: o.written!.total })}::jsonb)`),
+        sql`, `,
+      );
+      await tx.execute(sql`update ${sageDocuments} set sage_id = v.sage_id, displayed_as = v.displayed_as, details = v.details from (values ${values}) as v(idempotency_id, sage_id, displayed_as, details) where ${sageDocuments.idempotencyId} = v.idempotency_id`);
+    }
+    if (done.length) {
+      const now = new Date();
+      const withNotes = done.filter((id) => (notesOf.get(id) ?? []).length > 0);
+      const plain = done.filter((id) => !withNotes.includes(id));
+      if (plain.length) await tx.update(syncTasks).set({ state: "synced", syncedAt: now, reason: null, reasonLink: null, lastError: null, updatedAt: now }).where(inArray(syncTasks.id, plain));
+      for (const id of withNotes) await tx.update(syncTasks).set({ state: "synced", syncedAt: now, reason: notesOf.get(id)!.join("; "), reasonLink: null, lastError: null, updatedAt: now }).where(eq(syncTasks.id, id));
+      if (notifications === "all_tasks") {
+        const byTask = new Map<string, WrittenDocument[]>();
+        for (const o of written) byTask.set(o.doc.task.id, [...(byTask.get(o.doc.task.id) ?? []), o.written!]);
+        await tx.insert(actionLog).values(
+          done.map((id) => {
+            const task = p.tasks.get(id)!;
+            const what = (byTask.get(id) ?? []).map((d) => describeWritten(d, task.currency)).join(", ") || (notesOf.get(id) ?? []).join("; ") || "nothing to write";
+            return { tenantId, actorType: SYSTEM_ACTOR.type, actorLabel: SYSTEM_ACTOR.label, level: "success" as const, category: "sync" as const, message: `Order ${task.marketplaceOrderId} synced: ${what}`, details: redact({ documents: byTask.get(id) ?? [] }), taskId: id };
+          }),
+        );
+      }
+    }
+  });
+  for (const k of recordedNow) p.recorded.add(k);
+  for (const id of done) p.completed.add(id);
+  result.synced += done.length;
+  result.documents += written.length;
+  for (const [taskId, error] of refusals) {
+    const task = p.tasks.get(taskId)!;
+    await failTaskSync(db, { taskId, tenantId, orderId: task.marketplaceOrderId }, { kind: error.kind, message: error.message, details: error.details });
+    result.failed++;
+  }
+}
+
+/** The per-task flow, run directly (used for modes that must go one task at a time). */
+async function syncOneTaskDirect(db: Database, tenantId: string, taskId: string, result: BatchResult) {
+  const begin = await beginTaskSync(db, { tenantId, taskId });
+  if (!begin.proceed) {
+    if (begin.state === "action_required") result.actionRequired++;
+    else result.skipped++;
+    return;
+  }
+  const ctx = begin.ctx;
+  try {
+    const { contactId } = await ensureSageContact(db, ctx);
+    const plan = await planTaskSync(db, ctx);
+    if (plan.kind === "action_required") {
+      result.actionRequired++;
+      return;
+    }
+    const invoice = await writeTaskInvoice(db, ctx, contactId, plan);
+    const credit = await writeTaskCreditNote(db, ctx, contactId, plan);
+    const documents = [invoice, credit].filter((d): d is WrittenDocument => d !== null);
+    await completeTaskSync(db, ctx, { documents, notes: plan.notes, currency: plan.currency });
+    result.synced++;
+    result.documents += documents.length;
+  } catch (e) {
+    if (e instanceof SageError && (e.kind === "validation" || e.kind === "not_found")) {
+      await failTaskSync(db, ctx, { kind: e.kind, message: e.message, details: e.details });
+      result.failed++;
+      return;
+    }
+    throw e;
+  }
+}
