@@ -40,6 +40,7 @@ export function getInlineRunner(options: Partial<Omit<InlineRunnerOptions, "db" 
       db: await getDb(),
       functions,
       pollIntervalMs: envNumber("INNGEST_INLINE_POLL_MS"),
+      leaseMs: envNumber("INNGEST_INLINE_LEASE_MS"),
       ...options,
     });
     runner.start();

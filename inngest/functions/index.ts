@@ -17,4 +17,6 @@ export const functions = [
   sageCacheRefresh,
   sageItemCreate,
   sageContactCreate,
+  syncTask,
+  syncBatch,
 ];

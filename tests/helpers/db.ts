@@ -9,7 +9,7 @@ import { openDatabase, type DatabaseHandle } from "@/db/client";
  * when `persistent` so a "restart" can reopen it), or a brand-new PostgreSQL database when
  * DATABASE_URL is set (npm test runs the DB integration tests on both).
  */
-export type TestDatabase = DatabaseHandle & { reopen: () => Promise<TestDatabase>; drop: () => Promise<void>; label: string };
+export type TestDatabase = DatabaseHandle & { reopen: () => Promise<TestDatabase>; drop: () => Promise<void>; label: string; /** how another process opens the same database */ env: { DATABASE_URL?: string; PGLITE_DIR?: string } };
 
 export async function openTestDatabase(opts: { persistent?: boolean } = {}): Promise<TestDatabase> {
   const url = process.env.DATABASE_URL;
@@ -27,6 +27,7 @@ export async function openTestDatabase(opts: { persistent?: boolean } = {}): Pro
       return {
         ...handle,
         label: `postgres:${name}`,
+        env: { DATABASE_URL: dbUrl.toString() },
         reopen: async () => {
           await handle.close();
           return make();
@@ -48,6 +49,7 @@ export async function openTestDatabase(opts: { persistent?: boolean } = {}): Pro
     return {
       ...handle,
       label: `pglite:${dir}`,
+      env: { PGLITE_DIR: dir },
       reopen: async () => {
         await handle.close();
         return make();

@@ -15,10 +15,10 @@ import { startWorld, type World } from "./world";
 export const CUSTOMER = { id: "TA-9001", name: "Contoso Cloud Ltd", email: "billing@contoso-cloud.example", currency: "GBP" };
 
 /** A connected tenant with a catalog, mappings and a sync runner — for sync engine tests. */
-export async function startSyncWorld() {
+export async function startSyncWorld(opts: { persistentDb?: boolean } = {}) {
   process.env.SAGE_RETRY_BASE_DELAY_MS ??= "5";
   process.env.SAGE_ATTEMPT_TIMEOUT_MS ??= "1500";
-  const world: World = await startWorld();
+  const world: World = await startWorld({ persistentDb: opts.persistentDb });
   await world.install();
   await world.authorize();
   setDatabaseHandleForTests(world.db);
