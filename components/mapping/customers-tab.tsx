@@ -29,6 +29,8 @@ export function CustomersTab({ initial }: { initial: { search: string; unmapped:
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [mapTarget, setMapTarget] = useState<{ ids: string[]; label: string } | null>(null);
   const [notice, setNotice] = useState<Notice>(null);
+  // the toggle flips at once; the server's answer (and the refetch) confirms or reverts it
+  const [optimistic, setOptimistic] = useState<Record<string, boolean>>({});
 
   const queryKey = ["mapping", "customers", filters.debounced, filters.unmapped] as const;
   const fetchPage = useCallback(
@@ -69,8 +71,13 @@ export function CustomersTab({ initial }: { initial: { search: string; unmapped:
   });
   const autoSync = useMutation({
     mutationFn: (v: { customerIds: string[]; autoSync: boolean }) => postJson<{ changed: number }>("/api/mapping/customers/auto-sync", v),
+    onMutate: (v) => setOptimistic((o) => ({ ...o, ...Object.fromEntries(v.customerIds.map((id) => [id, v.autoSync])) })),
     onSuccess: (r, v) => done(`Auto-sync ${v.autoSync ? "on" : "off"} for ${r.changed} customer${r.changed === 1 ? "" : "s"}.`, r.changed ? "success" : "info"),
     onError: fail,
+    onSettled: async (_r, _e, v) => {
+      await queryClient.invalidateQueries({ queryKey: ["mapping", "customers"] });
+      setOptimistic((o) => Object.fromEntries(Object.entries(o).filter(([id]) => !v.customerIds.includes(id))));
+    },
   });
   const createInSage = useMutation({
     mutationFn: (rows: CustomerRow[]) => postJson<{ requests: { customerId: string; requestId: string }[] }>("/api/mapping/customers/create-in-sage", { customerIds: rows.map((r) => r.id) }),
@@ -160,6 +167,7 @@ export function CustomersTab({ initial }: { initial: { search: string; unmapped:
         }
         renderRow={(row, index) => {
           const creating = isPending("create-contact", row.id);
+          const autoSyncOn = optimistic[row.id] ?? row.autoSync;
           return (
             <div role="row" aria-rowindex={index + 2} data-testid="customer-row" className={`${COLS} h-full border-b border-slate-100 text-sm ${selected.has(row.id) ? "bg-emerald-50" : ""}`}>
               <span role="cell">
@@ -189,13 +197,13 @@ export function CustomersTab({ initial }: { initial: { search: string; unmapped:
                     type="checkbox"
                     role="switch"
                     aria-label={`Auto-sync ${row.name}`}
-                    checked={row.autoSync}
+                    checked={autoSyncOn}
                     disabled={autoSync.isPending}
                     onChange={(e) => autoSync.mutate({ customerIds: [row.id], autoSync: e.target.checked })}
                     className="peer sr-only"
                   />
                   <span aria-hidden className="relative h-5 w-9 rounded-full bg-slate-300 transition peer-checked:bg-brand after:absolute after:left-0.5 after:top-0.5 after:h-4 after:w-4 after:rounded-full after:bg-white after:transition peer-checked:after:translate-x-4" />
-                  <span className="text-xs text-slate-600">{row.autoSync ? "On" : "Off"}</span>
+                  <span className="text-xs text-slate-600">{autoSyncOn ? "On" : "Off"}</span>
                 </label>
               </span>
               <span role="cell" className="flex justify-end gap-2">
