@@ -192,7 +192,7 @@ export function CustomersTab({ initial }: { initial: { search: string; unmapped:
                 )}
               </span>
               <span role="cell">
-                <label className="inline-flex cursor-pointer items-center gap-2">
+                <label className="inline-flex cursor-pointer items-center gap-2 align-middle">
                   <input
                     type="checkbox"
                     role="switch"

@@ -38,7 +38,7 @@ export function SagePicker(
   return (
     <div className="space-y-2">
       <label htmlFor={inputId} className="block text-sm font-medium">
-        Search {label.toLowerCase()}s
+        Search {label}s
       </label>
       <input
         id={inputId}

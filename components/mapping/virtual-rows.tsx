@@ -55,7 +55,7 @@ export function VirtualTable<T>({
       <div role="rowgroup" className="border-b border-slate-200 bg-slate-50 text-xs font-medium uppercase tracking-wide text-slate-500">
         {header}
       </div>
-      <div ref={list.scrollRef} className="h-[560px] overflow-auto" data-testid="virtual-scroll">
+      <div ref={list.scrollRef} className="overflow-auto" style={{ height: list.total > 0 ? Math.min(560, list.total * rowHeight + 1) : undefined }} data-testid="virtual-scroll">
         {list.first.isLoading ? (
           <p className="p-4 text-sm text-slate-500">Loading…</p>
         ) : list.total === 0 ? (

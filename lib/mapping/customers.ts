@@ -313,7 +313,11 @@ export async function autoMatchCustomers(db: Database, input: { tenantId: string
     const skipped = [summary.noMatch ? `${summary.noMatch} without a match` : null, summary.ambiguous ? `${summary.ambiguous} with several possible Sage contacts (map them by hand)` : null].filter(Boolean);
     const unmapped = candidates.length - summary.byStoredId;
     summary.message =
-      unmapped === 0
+      candidates.length === 0
+        ? "Auto-match: there are no marketplace customers yet. Refresh from the marketplace first."
+        : contacts.length === 0
+          ? "Auto-match: there are no Sage contacts to match against yet. Refresh from Sage first."
+          : unmapped === 0
         ? `Auto-match: every customer is already mapped (${summary.byStoredId} kept their stored Sage contact).`
         : `Auto-match: ${summary.matched} of ${unmapped} unmapped customers mapped (${summary.byEmail} by e-mail, ${summary.byReference} by reference, ${summary.byName} by name)${summary.byStoredId ? `; ${summary.byStoredId} kept their stored Sage contact` : ""}${skipped.length ? `; ${skipped.join("; ")}` : ""}.`;
     if (summary.matched > 0) {

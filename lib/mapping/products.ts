@@ -349,10 +349,14 @@ export async function autoMatchProducts(db: Database, input: { tenantId: string;
       summary.ambiguous ? `${summary.ambiguous} with several possible Sage items (map them by hand)` : null,
       summary.itemAlreadyMapped ? `${summary.itemAlreadyMapped} whose Sage item is already mapped to another product` : null,
     ].filter(Boolean);
-    summary.message =
-      candidates.length === 0
+    const anyProduct = candidates.length > 0 || (await tx.select({ id: marketplaceProducts.id }).from(marketplaceProducts).where(eq(marketplaceProducts.tenantId, input.tenantId)).limit(1)).length > 0;
+    summary.message = !anyProduct
+      ? "Auto-match: there are no marketplace products yet. Refresh from the marketplace first."
+      : candidates.length === 0
         ? "Auto-match: every product is already mapped."
-        : `Auto-match: ${summary.matched} of ${candidates.length} unmapped products mapped (${summary.byMpn} by MPN = item code, ${summary.byName} by name = description)${skipped.length ? `; ${skipped.join("; ")}` : ""}.`;
+        : items.length === 0
+          ? "Auto-match: there are no Sage items to match against yet. Refresh from Sage first."
+          : `Auto-match: ${summary.matched} of ${candidates.length} unmapped products mapped (${summary.byMpn} by MPN = item code, ${summary.byName} by name = description)${skipped.length ? `; ${skipped.join("; ")}` : ""}.`;
     if (summary.matched > 0) {
       await writeActionLog(tx, {
         tenantId: input.tenantId,
