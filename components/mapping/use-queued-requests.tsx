@@ -4,7 +4,7 @@ import { createContext, useCallback, useContext, useEffect, useMemo, useState, t
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { getJson, type RequestOutcome } from "./api";
 
-export type Tracked = { requestId: string; kind: "refresh-sage" | "refresh-marketplace" | "add-to-sage" | "create-contact"; subjectId?: string; label: string };
+export type Tracked = { requestId: string; kind: "refresh-sage" | "refresh-marketplace" | "add-to-sage" | "create-contact"; subjectId?: string; label: string; startedAt?: number };
 export type Finished = Tracked & { ok: boolean; message: string };
 
 type Ctx = {
@@ -48,7 +48,7 @@ export function MappingRequestsProvider({ children }: { children: ReactNode }) {
     setFinished((f) => [...done, ...f].slice(0, 20));
     void queryClient.invalidateQueries({ queryKey: ["mapping"] });
   }, [outcomes, pending, queryClient]);
-  const track = useCallback((items: Tracked[]) => setPending((p) => [...p, ...items]), []);
+  const track = useCallback((items: Tracked[]) => setPending((p) => [...p, ...items.map((i) => ({ ...i, startedAt: Date.now() }))]), []);
   const dismiss = useCallback(() => setFinished([]), []);
   const value = useMemo<Ctx>(
     () => ({ pending, finished, track, dismiss, isPending: (kind, subjectId) => pending.some((p) => p.kind === kind && (subjectId === undefined || p.subjectId === subjectId)) }),
@@ -66,13 +66,21 @@ export function useMappingRequests(): Ctx {
 /** Outcomes of finished requests (newest first) and what is still running. */
 export function RequestOutcomes() {
   const { pending, finished, dismiss } = useMappingRequests();
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    if (pending.length === 0) return;
+    const t = setInterval(() => setNow(Date.now()), 5_000);
+    return () => clearInterval(t);
+  }, [pending.length]);
   if (pending.length === 0 && finished.length === 0) return null;
+  const slow = pending.some((p) => p.startedAt !== undefined && now - p.startedAt > 30_000);
   return (
     <div className="space-y-2" data-testid="request-outcomes">
       {pending.length > 0 && (
         <div role="status" className="flex items-center gap-2 rounded-md border border-sky-200 bg-sky-50 px-4 py-2 text-sm text-sky-900">
           <span aria-hidden className="inline-block h-3 w-3 animate-spin rounded-full border-2 border-sky-400 border-t-transparent" />
           {pending.length === 1 ? `${pending[0]!.label}…` : `${pending.length} requests running…`}
+          {slow && " This is taking longer than usual (Sage may be slow or rate-limiting); the outcome will also appear in the Action Log."}
         </div>
       )}
       {finished.length > 0 && (
