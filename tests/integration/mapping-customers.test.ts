@@ -119,6 +119,16 @@ describe("Mapping: customers", () => {
     expect((await w.state()).contacts.filter((c) => c.reference === "TA-0006")).toHaveLength(1);
   });
 
+  it("Create contact in Sage finds a contact by reference (= marketplace customer id) when there is no e-mail", async () => {
+    const made = unwrap(await w.sage.POST("/contacts", { body: { contact: { name: "Litware (entered by hand)", contact_type_ids: ["CUSTOMER"], reference: "ta-0007" } } as never }));
+    const litware = await w.customer({ id: "TA-0007", name: "Litware SAS", email: null });
+    const before = (await w.state()).contacts.length;
+    const result = await createSageContactForCustomer(w.db.db, { tenantId: w.tenantId, customerId: litware, actor: w.actor, requestId: w.requestId(), policy: FAST });
+    expect(result).toMatchObject({ ok: true, outcome: "matched", matchedBy: "reference", sageContactId: made.id });
+    expect((await w.state()).contacts.length).toBe(before);
+    expect((await mappingOf(litware))?.sageContactName).toBe("Litware (entered by hand)");
+  });
+
   it("each customer has its own auto-sync toggle; unmapping keeps it", async () => {
     const before = await w.lastLogId();
     await setCustomerAutoSync(w.db.db, { tenantId: w.tenantId, customerIds: [ids.contoso!], autoSync: true, actor: w.actor });
