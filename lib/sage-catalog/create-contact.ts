@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { and, eq } from "drizzle-orm";
 import { z } from "zod";
 import type { Database } from "@/db/client";
@@ -7,7 +6,7 @@ import { type Actor } from "@/lib/log/action-log";
 import { MappingError, normalizeKey, NOTHING_SAVED, requireActiveConnection } from "@/lib/mapping/common";
 import { mapCustomersInTx } from "@/lib/mapping/customers";
 import { recordRequestFailure } from "@/lib/mapping/status";
-import { collectSagePages, unwrap, type SageAccountingClient } from "@/lib/sage/accounting/api";
+import { collectSagePages, deriveIdempotencyId, unwrap, type SageAccountingClient } from "@/lib/sage/accounting/api";
 import type { RetryPolicy } from "@/lib/sage/accounting/retry";
 import { SageError } from "@/lib/sage/errors";
 import { CONTACT_ATTRIBUTES, contactCacheValues, sageClientFor, upsertCachedContacts, type SageContactDto } from "./refresh";
@@ -16,9 +15,12 @@ export const createContactsInputSchema = z.object({
   customerIds: z.array(z.string().uuid("Unknown customer id")).min(1, "Select at least one customer.").max(200, "Create at most 200 contacts at a time."),
 });
 
-/** The `idempotency_id` of the Sage contact create for one marketplace customer (tenant + customer id). */
-export function contactIdempotencyId(tenantId: string, marketplaceCustomerId: string): string {
-  return createHash("sha256").update(`sage-connector:contact:${tenantId}:${marketplaceCustomerId}`).digest("hex").slice(0, 32);
+/**
+ * The `idempotency_id` of the Sage contact create for one marketplace customer (tenant + customer
+ * id) — the same derivation the sync engine uses, so either path creating it sends the same id.
+ */
+export function contactIdempotencyId(tenantId: string, marketplaceCustomerId: string): Promise<string> {
+  return deriveIdempotencyId(tenantId, marketplaceCustomerId, "contact");
 }
 
 export type ContactMatch = { by: "stored_id" | "email" | "reference"; contact: SageContactDto };
@@ -110,8 +112,10 @@ export async function createSageContactForCustomer(
               name: customer.name,
               contact_type_ids: ["CUSTOMER"],
               reference: customer.marketplaceCustomerId,
+              // invoices must be in the contact's currency: the customer's marketplace currency
+              ...(customer.currency ? { currency_id: customer.currency } : {}),
               ...(customer.email ? { main_contact_person: { name: info?.contact_name ?? customer.name, email: customer.email, is_main_contact: true } } : {}),
-              idempotency_id: contactIdempotencyId(input.tenantId, customer.marketplaceCustomerId),
+              idempotency_id: await contactIdempotencyId(input.tenantId, customer.marketplaceCustomerId),
             },
           } as never,
         }),

@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { and, eq } from "drizzle-orm";
 import { z } from "zod";
 import type { Database } from "@/db/client";
@@ -8,7 +7,7 @@ import { MappingError, normalizeKey, NOTHING_SAVED, requireActiveConnection } fr
 import { mapProductsInTx } from "@/lib/mapping/products";
 import { describeSageItem } from "@/lib/mapping/sage-cache";
 import { recordRequestFailure } from "@/lib/mapping/status";
-import { collectSagePages, unwrap, type SageAccountingClient } from "@/lib/sage/accounting/api";
+import { collectSagePages, deriveIdempotencyId, unwrap, type SageAccountingClient } from "@/lib/sage/accounting/api";
 import type { RetryPolicy } from "@/lib/sage/accounting/retry";
 import { SageError } from "@/lib/sage/errors";
 import { ITEM_ATTRIBUTES, itemCacheValues, sageClientFor, upsertCachedItems, type SageItemDto } from "./refresh";
@@ -26,8 +25,8 @@ export const addProductsToSageInputSchema = z.object({
  * from tenant + marketplace product id, so every attempt (client retry, function retry, a second
  * click) sends the same one and Sage creates the item once.
  */
-export function itemIdempotencyId(tenantId: string, marketplaceProductId: string): string {
-  return createHash("sha256").update(`sage-connector:item:${tenantId}:${marketplaceProductId}`).digest("hex").slice(0, 32);
+export function itemIdempotencyId(tenantId: string, marketplaceProductId: string): Promise<string> {
+  return deriveIdempotencyId(tenantId, marketplaceProductId, "item");
 }
 
 /** Sage items (products and services) whose item code is exactly `code` (case-insensitive). */
@@ -114,7 +113,7 @@ export async function addProductToSage(
         notes: product.description ?? undefined,
         sales_ledger_account_id: salesLedger,
         source_guid: product.marketplaceProductId,
-        idempotency_id: itemIdempotencyId(input.tenantId, product.marketplaceProductId),
+        idempotency_id: await itemIdempotencyId(input.tenantId, product.marketplaceProductId),
       };
       const created =
         type === "service"

@@ -96,7 +96,8 @@ describe("Mapping: customers", () => {
     expect(made[0]!.name).toBe("Northwind Newco");
     const creates = (await w.requestLog()).filter((l) => l.route === "sage.contacts.create");
     expect(creates.length).toBe(2);
-    expect(creates.every((c) => c.idempotency_id === contactIdempotencyId(w.tenantId, "TA-0003"))).toBe(true);
+    const expectedId = await contactIdempotencyId(w.tenantId, "TA-0003");
+    expect(creates.every((c) => c.idempotency_id === expectedId)).toBe(true);
     expect((await mappingOf(ids.newco!))?.sageContactId).toBe(made[0]!.id);
     expect((await contact("TA-0003")).email).toBe("billing@newco.example");
 

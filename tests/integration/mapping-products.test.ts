@@ -171,7 +171,9 @@ describe("Mapping: products", () => {
     // the create carried the derived idempotency_id and the sales price; the retry was a replay
     const creates = (await w.requestLog()).filter((l) => l.route === "sage.services.create");
     expect(creates.length).toBeGreaterThanOrEqual(2);
-    expect(creates.every((c) => c.idempotency_id === itemIdempotencyId(w.tenantId, "PRD-5"))).toBe(true);
+    const expectedId = await itemIdempotencyId(w.tenantId, "PRD-5");
+    expect(expectedId).toMatch(/^[0-9a-f]{32}$/);
+    expect(creates.every((c) => c.idempotency_id === expectedId)).toBe(true);
     const full = unwrap(await w.sage.GET("/services/{key}", { params: { path: { key: created[0]!.id } } })) as { sales_rates?: { rate?: number }[]; sales_ledger_account?: { displayed_as?: string } };
     expect(full.sales_rates?.[0]?.rate).toBe(3.4);
     expect(full.sales_ledger_account?.displayed_as).toMatch(/4000/);
