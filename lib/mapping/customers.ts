@@ -7,7 +7,7 @@ import { activeConnection, chunk, likePattern, listNames, lockTenantMappings, Ma
 import { requireCachedSageContact } from "./sage-cache";
 
 const flag = z
-  .union([z.boolean(), z.enum(["1", "0", "true", "false", "on", "off", ""])])
+  .union([z.boolean(), z.enum(["1", "0", "true", "false", "on", "off", ""])], { message: "unmapped must be 1 or 0" })
   .optional()
   .transform((v) => v === true || v === "1" || v === "true" || v === "on");
 

@@ -11,7 +11,7 @@ import { describeSageItem, requireCachedSageItem } from "./sage-cache";
 // Listing (server-side filter and paging)
 
 const flag = z
-  .union([z.boolean(), z.enum(["1", "0", "true", "false", "on", "off", ""])])
+  .union([z.boolean(), z.enum(["1", "0", "true", "false", "on", "off", ""])], { message: "unmapped must be 1 or 0" })
   .optional()
   .transform((v) => v === true || v === "1" || v === "true" || v === "on");
 
