@@ -163,7 +163,7 @@ export async function syncTaskBatch(db: Database, input: { tenantId: string; con
     }
   }
   const claimIds = tasks.filter((t) => notesOf.has(t.id)).map((t) => t.id);
-  const already = new Map<string, { sageId: string; displayedAs: string | null }>();
+  const already = new Map<string, { sageId: string; displayedAs: string | null; createdAt: Date }>();
   await db.transaction(async (tx) => {
     if (claimIds.length) {
       await tx.update(syncTasks).set({ state: "processing", attempts: sql`${syncTasks.attempts} + 1`, updatedAt: new Date() }).where(inArray(syncTasks.id, claimIds));
@@ -178,7 +178,7 @@ export async function syncTaskBatch(db: Database, input: { tenantId: string; con
     }
     if (docs.length) {
       const existing = await tx.select().from(sageDocuments).where(inArray(sageDocuments.idempotencyId, docs.map((d) => d.idempotencyId)));
-      for (const e of existing) already.set(e.idempotencyId, { sageId: e.sageId, displayedAs: e.displayedAs });
+      for (const e of existing) already.set(e.idempotencyId, { sageId: e.sageId, displayedAs: e.displayedAs, createdAt: e.createdAt });
       const fresh = docs.filter((d) => !already.has(d.idempotencyId));
       if (fresh.length) {
         await tx.insert(sageDocuments).values(
@@ -189,9 +189,10 @@ export async function syncTaskBatch(db: Database, input: { tenantId: string; con
   });
   for (const d of docs) d.resume = already.has(d.idempotencyId);
   result.actionRequired += actionRequired.length;
+  const sage = syncClient(db, input.connectionId);
+  await adoptInterruptedWrites(sage, docs, already);
 
   // 4. write, flushing as we go
-  const sage = syncClient(db, input.connectionId);
   const progress: Progress = {
     outcomes: [],
     failures,
@@ -246,6 +247,31 @@ type Progress = {
   docsByTask: Map<string, string[]>;
   tasks: Map<string, SyncTask>;
 };
+
+/**
+ * Documents whose pending marker survived an interrupted attempt may or may not exist in Sage.
+ * One listing of what was created since the oldest such marker (rather than one search per
+ * document) tells which: found ones are adopted, the rest are written normally.
+ */
+async function adoptInterruptedWrites(sage: ReturnType<typeof syncClient>, docs: PlannedDoc[], already: Map<string, { sageId: string; displayedAs: string | null; createdAt: Date }>) {
+  const resumed = docs.filter((d) => d.resume && !already.get(d.idempotencyId)?.sageId);
+  if (resumed.length === 0) return;
+  const since = new Date(Math.min(...resumed.map((d) => already.get(d.idempotencyId)!.createdAt.getTime())) - 60_000);
+  const stamp = encodeURIComponent(since.toISOString().replace(/\.\d{3}Z$/, "+00:00"));
+  for (const kind of ["sales_invoice", "sales_credit_note"] as const) {
+    const mine = resumed.filter((d) => d.kind === kind);
+    if (mine.length === 0) continue;
+    const path = kind === "sales_invoice" ? "/sales_invoices" : "/sales_credit_notes";
+    const recent = await collectSagePages<SageDoc>(sage, `${path}?updated_or_created_since=${stamp}&attributes=reference,status,contact&items_per_page=200`);
+    const byReference = new Map<string, SageDoc>();
+    for (const r of recent) if (r.reference && r.status?.id !== "VOID") byReference.set(`${r.contact?.id ?? ""}|${r.reference}`, r);
+    for (const d of mine) {
+      const found = byReference.get(`${d.contactId}|${d.task.marketplaceOrderId}`);
+      if (found) already.set(d.idempotencyId, { sageId: found.id, displayedAs: found.displayed_as ?? null, createdAt: new Date() });
+      d.resume = false; // the listing is authoritative: not there means not written
+    }
+  }
+}
 
 async function writeDocument(sage: ReturnType<typeof syncClient>, doc: PlannedDoc): Promise<WrittenDocument> {
   const path = doc.kind === "sales_invoice" ? "/sales_invoices" : "/sales_credit_notes";

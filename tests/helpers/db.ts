@@ -29,7 +29,7 @@ export async function openTestDatabase(opts: { persistent?: boolean } = {}): Pro
         label: `postgres:${name}`,
         env: { DATABASE_URL: dbUrl.toString() },
         reopen: async () => {
-          await handle.close();
+          await handle.close().catch(() => {});
           return make();
         },
         drop: async () => {
@@ -51,7 +51,7 @@ export async function openTestDatabase(opts: { persistent?: boolean } = {}): Pro
       label: `pglite:${dir}`,
       env: { PGLITE_DIR: dir },
       reopen: async () => {
-        await handle.close();
+        await handle.close().catch(() => {});
         return make();
       },
       drop: async () => {
