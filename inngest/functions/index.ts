@@ -1,6 +1,7 @@
 import { connectionKeepAlive } from "./connection-keep-alive";
 import { connectionTest } from "./connection-test";
 import { marketplaceEventReceivedFn } from "./marketplace-event-received";
+import { autoSyncDaily, autoSyncEvery5Minutes, syncSweeper } from "./auto-sync";
 import { syncBatch } from "./sync-batch";
 import { syncTask } from "./sync-task";
 import { mappingMarketplaceRefresh } from "./mapping-marketplace-refresh";
@@ -19,4 +20,7 @@ export const functions = [
   sageContactCreate,
   syncTask,
   syncBatch,
+  autoSyncEvery5Minutes,
+  autoSyncDaily,
+  syncSweeper,
 ];

@@ -1,6 +1,9 @@
 import { getDb } from "@/db/client";
 import { processInboxEvent } from "@/lib/marketplace/webhook-intake";
+import { getSettings } from "@/lib/settings/settings";
+import { autoSyncRequest } from "@/lib/sync/dispatch";
 import { defineFunction } from "../define";
+import { SYNC_TASK_REQUESTED } from "./sync-task";
 
 export const MARKETPLACE_EVENT_RECEIVED = "marketplace/event.received";
 
@@ -24,6 +27,17 @@ export const marketplaceEventReceivedFn = defineFunction(
   },
   async ({ event, step }) => {
     const { webhookId } = event.data as { webhookId: string; installationId: string };
-    return step.run("process-inbox-event", async () => processInboxEvent(await getDb(), webhookId));
+    const result = await step.run("process-inbox-event", async () => processInboxEvent(await getDb(), webhookId));
+    // auto-sync "instant": a new order is synced as soon as it arrives (customer's toggle on)
+    const taskId = "task" in result && result.task && result.task.outcome !== "known" ? result.task.taskId : null;
+    if (!taskId) return result;
+    const request = await step.run("instant-auto-sync", async () => {
+      const db = await getDb();
+      const tenantId = "tenantId" in result ? String(result.tenantId) : null;
+      if (!tenantId || (await getSettings(db, tenantId)).autoSync !== "instant") return null;
+      return autoSyncRequest(db, tenantId, [taskId]);
+    });
+    if (request) await step.sendEvent("sync-now", { name: SYNC_TASK_REQUESTED, id: `instant-${taskId}`, data: { tenantId: request.tenantId, taskId, connectionId: request.connectionId } });
+    return result;
   },
 );

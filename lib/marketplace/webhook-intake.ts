@@ -215,7 +215,7 @@ export async function processInboxEvent(db: Database, webhookId: string): Promis
         }
       }
       await tx.update(inboxEvents).set({ processedAt: new Date(), error: null }).where(and(eq(inboxEvents.webhookId, webhookId), isNull(inboxEvents.processedAt)));
-      return { webhookId, type: row.type, outcome: "processed" as const, ...(task ? { task } : {}) };
+      return { webhookId, type: row.type, outcome: "processed" as const, tenantId: row.tenantId, ...(task ? { task } : {}) };
     });
   } catch (e) {
     await db.update(inboxEvents).set({ error: (e as Error).message.slice(0, 2000) }).where(eq(inboxEvents.webhookId, webhookId)).catch(() => {});

@@ -15,7 +15,7 @@ function artefactTable(title: string, rows: ArtefactRec[]): string {
   const body = rows
     .map((a) => {
       const lines = a.lines.map((l) => `${l.quantity} × ${escapeHtml(l.description)}`).join("<br>");
-      return `<tr data-id="${escapeHtml(a.id)}"><td>${escapeHtml(a.number)}</td><td>${escapeHtml(a.date)}</td><td>${escapeHtml(
+      return `<tr id="doc-${escapeHtml(a.id)}" data-id="${escapeHtml(a.id)}"><td>${escapeHtml(a.number)}</td><td>${escapeHtml(a.date)}</td><td>${escapeHtml(
         `${a.contact_name} (${a.contact_reference})`,
       )}</td><td>${escapeHtml(a.reference ?? "")}</td><td>${lines}</td><td>${escapeHtml(a.status)}${
         a.void_reason ? `<br><small>${escapeHtml(a.void_reason)}</small>` : ""

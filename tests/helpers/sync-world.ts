@@ -4,6 +4,7 @@ import { setDatabaseHandleForTests } from "@/db/client";
 import { productMappings, feeMappings, syncTasks } from "@/db/schema";
 import { syncTask, SYNC_TASK_REQUESTED } from "@/inngest/functions/sync-task";
 import { syncBatch, SYNC_BATCH_REQUESTED } from "@/inngest/functions/sync-batch";
+import { marketplaceEventReceivedFn } from "@/inngest/functions/marketplace-event-received";
 import { InlineRunner } from "@/inngest/inline-runner";
 import type { MarketplaceRequestDto } from "@/lib/marketplace/api-schemas";
 import { upsertMarketplaceProduct } from "@/lib/marketplace/catalog";
@@ -42,7 +43,7 @@ export async function startSyncWorld(opts: { persistentDb?: boolean } = {}) {
     { tenantId: world.tenantId, productId: productIds["M365-BAS"]!, sageItemId: basic.id, sageItemType: "service", sageItemCode: "M365-BASIC", sageItemName: basic.description ?? "M365" },
   ]);
 
-  const runner = new InlineRunner({ db, functions: [syncTask, syncBatch], pollIntervalMs: 10, retryBaseDelayMs: 10, retryMaxDelayMs: 200, leaseMs: 5_000, logger: false, cron: false });
+  const runner = new InlineRunner({ db, functions: [syncTask, syncBatch, marketplaceEventReceivedFn], pollIntervalMs: 10, retryBaseDelayMs: 10, retryMaxDelayMs: 200, leaseMs: 5_000, logger: false, cron: false });
   runner.start();
 
   let orderSeq = 0;

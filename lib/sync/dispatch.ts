@@ -1,0 +1,109 @@
+import { and, eq, inArray, lt, sql } from "drizzle-orm";
+import type { Database } from "@/db/client";
+import { customerMappings, marketplaceCustomers, sageDocuments, syncTasks, tenantSettings, type TaskState } from "@/db/schema";
+import { getConfig } from "@/lib/config";
+import { findActiveConnection } from "@/lib/connections/authorize";
+import { getSettings } from "@/lib/settings/settings";
+
+/** States a reseller can (re)sync from. */
+export const SYNCABLE_STATES: TaskState[] = ["pending", "failed", "action_required"];
+
+export class SyncRequestError extends Error {}
+
+export type SyncRequest = { tenantId: string; connectionId: string; taskIds: string[] };
+
+/**
+ * What a "Sync" / "Sync all" click may send: the tenant's connected Sage connection and the tasks
+ * that can be synced. `taskIds` omitted = every syncable task.
+ */
+export async function prepareSyncRequest(db: Database, input: { tenantId: string; taskIds?: string[] }): Promise<SyncRequest> {
+  const connection = await findActiveConnection(db, input.tenantId);
+  if (!connection) throw new SyncRequestError("Connect Sage first: there is no Sage connection.");
+  if (connection.status === "reconnect_required") throw new SyncRequestError("Reconnect Sage first: Sage refused the connection's authorization.");
+  if (!connection.businessId) throw new SyncRequestError("Choose the Sage business to write to first.");
+  const where = [eq(syncTasks.tenantId, input.tenantId), inArray(syncTasks.state, SYNCABLE_STATES)];
+  if (input.taskIds) {
+    if (input.taskIds.length === 0) throw new SyncRequestError("Select at least one task.");
+    where.push(inArray(syncTasks.id, input.taskIds));
+  }
+  const rows = await db.select({ id: syncTasks.id }).from(syncTasks).where(and(...where)).orderBy(syncTasks.orderCreatedAt);
+  if (rows.length === 0) throw new SyncRequestError(input.taskIds ? "None of the selected tasks can be synced (already synced, processing or ignored)." : "There is nothing to sync.");
+  return { tenantId: input.tenantId, connectionId: connection.id, taskIds: rows.map((r) => r.id) };
+}
+
+/** Progress of a set of tasks (the Sync all progress bar). */
+export async function syncProgress(db: Database, tenantId: string, taskIds: string[]) {
+  const rows = taskIds.length
+    ? await db
+        .select({ state: syncTasks.state, n: sql<number>`count(*)::int` })
+        .from(syncTasks)
+        .where(and(eq(syncTasks.tenantId, tenantId), inArray(syncTasks.id, taskIds)))
+        .groupBy(syncTasks.state)
+    : [];
+  const counts = Object.fromEntries(rows.map((r) => [r.state, Number(r.n)])) as Partial<Record<TaskState, number>>;
+  const total = taskIds.length;
+  const finished = (counts.synced ?? 0) + (counts.failed ?? 0) + (counts.action_required ?? 0) + (counts.ignored ?? 0);
+  return { total, finished, counts, done: finished >= total };
+}
+
+/** Where a Sage document can be opened (the real Sage web app, or the sandbox's inspect page). */
+export function sageDocumentUrl(kind: string, sageId: string): string {
+  const template = process.env.SAGE_DOCUMENT_URL ?? `${getConfig().sage.apiUrl.replace(/\/v3\.1$/, "")}/inspect#doc-{id}`;
+  return template.replace("{kind}", kind).replace("{id}", sageId);
+}
+
+/** The Sage documents written for tasks, with links. */
+export async function documentsForTasks(db: Database, tenantId: string, taskIds: string[]) {
+  if (taskIds.length === 0) return [];
+  const rows = await db
+    .select({ taskId: sageDocuments.taskId, kind: sageDocuments.kind, sageId: sageDocuments.sageId, displayedAs: sageDocuments.displayedAs })
+    .from(sageDocuments)
+    .where(and(eq(sageDocuments.tenantId, tenantId), inArray(sageDocuments.taskId, taskIds), sql`${sageDocuments.sageId} <> ''`));
+  return rows.filter((r) => r.kind !== "contact").map((r) => ({ ...r, url: sageDocumentUrl(r.kind === "sales_invoice_lines" ? "sales_invoice" : r.kind, r.sageId) }));
+}
+
+/**
+ * Auto-sync touches only customers whose own auto-sync toggle is on, and only when the tenant's
+ * setting is not Off. Returns the pending tasks (of `taskIds`, or all) that qualify.
+ */
+export async function autoSyncRequest(db: Database, tenantId: string, taskIds?: string[]): Promise<SyncRequest | null> {
+  const settings = await getSettings(db, tenantId);
+  if (settings.autoSync === "off") return null;
+  const where = [eq(syncTasks.tenantId, tenantId), eq(syncTasks.state, "pending"), eq(customerMappings.autoSync, true)];
+  if (taskIds) {
+    if (taskIds.length === 0) return null;
+    where.push(inArray(syncTasks.id, taskIds));
+  }
+  const rows = await db
+    .select({ id: syncTasks.id })
+    .from(syncTasks)
+    .innerJoin(marketplaceCustomers, and(eq(marketplaceCustomers.tenantId, syncTasks.tenantId), eq(marketplaceCustomers.marketplaceCustomerId, syncTasks.marketplaceCustomerId)))
+    .innerJoin(customerMappings, eq(customerMappings.customerId, marketplaceCustomers.id))
+    .where(and(...where))
+    .orderBy(syncTasks.orderCreatedAt);
+  if (rows.length === 0) return null;
+  const connection = await findActiveConnection(db, tenantId);
+  if (!connection || connection.status !== "connected" || !connection.businessId) return null;
+  return { tenantId, connectionId: connection.id, taskIds: rows.map((r) => r.id) };
+}
+
+/** Tenants whose auto-sync setting is one of `modes`. */
+export async function tenantsWithAutoSync(db: Database, modes: ("daily" | "every_5_minutes" | "instant")[]) {
+  return db.select({ tenantId: tenantSettings.tenantId, mode: tenantSettings.autoSync }).from(tenantSettings).where(inArray(tenantSettings.autoSync, modes));
+}
+
+/** Tasks left `processing` longer than `olderThanMs` (a crash or lost run): grouped per tenant for re-dispatch. */
+export async function stuckTasks(db: Database, olderThanMs: number, now = new Date()) {
+  const rows = await db
+    .select({ id: syncTasks.id, tenantId: syncTasks.tenantId })
+    .from(syncTasks)
+    .where(and(eq(syncTasks.state, "processing"), lt(syncTasks.updatedAt, new Date(now.getTime() - olderThanMs))));
+  const byTenant = new Map<string, string[]>();
+  for (const r of rows) byTenant.set(r.tenantId, [...(byTenant.get(r.tenantId) ?? []), r.id]);
+  const out: SyncRequest[] = [];
+  for (const [tenantId, ids] of byTenant) {
+    const connection = await findActiveConnection(db, tenantId);
+    if (connection && connection.status === "connected") out.push({ tenantId, connectionId: connection.id, taskIds: ids });
+  }
+  return out;
+}
