@@ -64,7 +64,9 @@ export async function checkChanges(
   const [tenant] = await db.select({ accountId: tenants.marketplaceAccountId }).from(tenants).where(eq(tenants.id, input.tenantId));
   if (!tenant) throw new CheckChangesError("Unknown reseller account.");
 
-  const webhooks = installation.webhookSecretEncrypted ? undefined : await registerMarketplaceWebhooks(db, installation.id, input.actor);
+  // (re)connect marketplace events; also picks up a secret the marketplace rotated
+  const registration = await registerMarketplaceWebhooks(db, installation.id, input.actor, { refresh: true });
+  const webhooks = installation.webhookSecretEncrypted && registration.ok ? undefined : registration;
 
   const [mark] = await db.select().from(orderWatermarks).where(eq(orderWatermarks.installationId, installation.id));
   const since = mark?.watermark ?? oneMonthBefore(now);
