@@ -31,16 +31,29 @@ export async function prepareSyncRequest(db: Database, input: { tenantId: string
   return { tenantId: input.tenantId, connectionId: connection.id, taskIds: rows.map((r) => r.id) };
 }
 
-/** Progress of a set of tasks (the Sync all progress bar). */
-export async function syncProgress(db: Database, tenantId: string, taskIds: string[]) {
+/** States a sync ends a task in. */
+const FINISHED_STATES: TaskState[] = ["synced", "failed", "action_required", "ignored"];
+
+/**
+ * Progress of a set of tasks (the Sync all progress bar). With `since` (when the sync was requested),
+ * a task counts as finished only when it reached a final state after that moment: a failed or
+ * action-required task that is synced again is still "to do" until the new run has handled it
+ * (counted as `pending` until then), instead of making the progress look done at once.
+ */
+export async function syncProgress(db: Database, tenantId: string, taskIds: string[], since?: Date) {
+  const fresh = since ? sql<boolean>`${syncTasks.updatedAt} >= ${since.toISOString()}::timestamptz` : sql<boolean>`true`;
   const rows = taskIds.length
     ? await db
-        .select({ state: syncTasks.state, n: sql<number>`count(*)::int` })
+        .select({ state: syncTasks.state, fresh: sql<boolean>`${fresh}`, n: sql<number>`count(*)::int` })
         .from(syncTasks)
         .where(and(eq(syncTasks.tenantId, tenantId), inArray(syncTasks.id, taskIds)))
-        .groupBy(syncTasks.state)
+        .groupBy(syncTasks.state, sql`2`)
     : [];
-  const counts = Object.fromEntries(rows.map((r) => [r.state, Number(r.n)])) as Partial<Record<TaskState, number>>;
+  const counts: Partial<Record<TaskState, number>> = {};
+  for (const r of rows) {
+    const state: TaskState = FINISHED_STATES.includes(r.state) && !r.fresh ? "pending" : r.state;
+    counts[state] = (counts[state] ?? 0) + Number(r.n);
+  }
   const total = taskIds.length;
   const finished = (counts.synced ?? 0) + (counts.failed ?? 0) + (counts.action_required ?? 0) + (counts.ignored ?? 0);
   return { total, finished, counts, done: finished >= total };
