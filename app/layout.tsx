@@ -1,6 +1,7 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import "./globals.css";
+import { Notifications } from "@/components/notifications";
 import { Providers } from "@/components/providers";
 import { getSessionUser } from "@/lib/auth/session";
 import { signOutAction } from "./session-actions";
@@ -33,6 +34,7 @@ export default async function RootLayout({ children }: { children: React.ReactNo
             </div>
           </header>
           <main className="mx-auto max-w-5xl px-6 py-8">{children}</main>
+          {user?.tenantId && user.role === "reseller_admin" && <Notifications tenantId={user.tenantId} />}
         </Providers>
       </body>
     </html>

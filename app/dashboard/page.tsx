@@ -11,6 +11,7 @@ import { eq } from "drizzle-orm";
 import { tenants } from "@/db/schema";
 import { CheckChangesButton } from "@/components/tasks/check-changes-button";
 import { TaskCounts } from "@/components/tasks/tasks-card";
+import { SyncAllButton } from "@/components/tasks/use-sync";
 import { taskSummary } from "@/lib/tasks/tasks";
 import { checkChangesAction } from "@/app/tasks/actions";
 
@@ -50,6 +51,7 @@ export default async function DashboardPage() {
           <div className="space-y-4">
             <TaskCounts counts={tasks.counts} />
             <CheckChangesButton action={checkChangesAction} />
+            <SyncAllButton syncable={tasks.counts.pending + tasks.counts.failed + tasks.counts.action_required} />
           </div>
         </Card>
         <Card title="Activity" actions={<Link href="/action-log" className="text-sm text-brand hover:underline">Open Action Log</Link>}>

@@ -9,6 +9,17 @@ import { Alert } from "@/components/ui/card";
 import { ORDER_TYPE_FILTER_LABELS, ORDER_TYPE_ORDER, TASK_STATE_LABELS, TASK_STATE_ORDER, TASK_STATE_STYLE } from "@/lib/tasks/labels";
 import { describeItem } from "@/lib/tasks/order-to-task";
 import type { TaskList, TaskRow } from "@/lib/tasks/tasks";
+import { SyncProgress, useSync } from "./use-sync";
+
+type SageDocumentLink = { taskId: string | null; kind: string; sageId: string; displayedAs: string | null; url: string };
+
+/** "Invoice SI-12", "Credit note SCN-3", "Lines added to invoice SI-14" */
+function documentLabel(d: SageDocumentLink) {
+  const name = d.displayedAs ?? d.sageId.slice(0, 8);
+  return d.kind === "sales_credit_note" ? `Credit note ${name}` : d.kind === "sales_invoice_lines" ? `Lines added to invoice ${name}` : `Invoice ${name}`;
+}
+
+const SYNCABLE: readonly TaskState[] = ["pending", "action_required", "failed"];
 
 export type TaskFilters = { state?: TaskState; type?: OrderType; q?: string; page: number };
 
@@ -43,6 +54,17 @@ export function TaskTable({ initial }: { initial: TaskFilters }) {
   const [asking, setAsking] = useState(false);
   const [notice, setNotice] = useState<string | null>(null);
   const queryClient = useQueryClient();
+  const sync = useSync();
+
+  // a link to /tasks?q=… while the page is open (e.g. from a notification) sets the filters again
+  const initialKey = JSON.stringify(initial);
+  const [appliedKey, setAppliedKey] = useState(initialKey);
+  if (initialKey !== appliedKey) {
+    setAppliedKey(initialKey);
+    setFilters(initial);
+    setSearch(initial.q ?? "");
+    setSelected(new Set());
+  }
 
   // keep the URL shareable (?state=ignored …) without a navigation
   useEffect(() => {
@@ -65,7 +87,7 @@ export function TaskTable({ initial }: { initial: TaskFilters }) {
       return json;
     },
     placeholderData: keepPreviousData,
-    refetchInterval: 10_000,
+    refetchInterval: sync.running ? 1_500 : 10_000,
   });
 
   const setFilter = (patch: Partial<TaskFilters>) => {
@@ -75,8 +97,33 @@ export function TaskTable({ initial }: { initial: TaskFilters }) {
   };
 
   const viewingIgnored = filters.state === "ignored";
-  const selectable = (t: TaskRow) => (viewingIgnored ? t.canUnignore : t.state === "pending" || t.state === "action_required" || t.state === "failed");
+  const selectable = (t: TaskRow) => (viewingIgnored ? t.canUnignore : SYNCABLE.includes(t.state));
   const rows = useMemo(() => data?.tasks ?? [], [data]);
+
+  // the Sage documents of the rows on this page (links to the invoice / credit note)
+  const rowIds = rows.map((t) => t.id).join(",");
+  const documents = useQuery({
+    queryKey: ["sync-documents", rowIds, rows.filter((t) => t.state === "synced" || t.state === "failed").length],
+    enabled: rows.some((t) => t.state === "synced" || t.state === "failed"),
+    queryFn: async (): Promise<SageDocumentLink[]> => {
+      const res = await fetch(`/api/sync/documents?ids=${rowIds}`);
+      const json = await res.json().catch(() => ({}));
+      if (!res.ok) throw new Error(json.error ?? `HTTP ${res.status}`);
+      return json.documents;
+    },
+    placeholderData: keepPreviousData,
+  });
+  const docsOf = useMemo(() => {
+    const m = new Map<string, SageDocumentLink[]>();
+    for (const d of documents.data ?? []) if (d.taskId) m.set(d.taskId, [...(m.get(d.taskId) ?? []), d]);
+    return m;
+  }, [documents.data]);
+  const syncableCount = data ? SYNCABLE.reduce((n, s) => n + (data.counts[s] ?? 0), 0) : 0;
+  const syncSelected = () => {
+    setNotice(null);
+    sync.sync({ taskIds: [...selected], what: `Sync of ${selected.size} selected ${selected.size === 1 ? "task" : "tasks"}` });
+    setSelected(new Set());
+  };
   const selectableRows = rows.filter(selectable);
   const allSelected = selectableRows.length > 0 && selectableRows.every((t) => selected.has(t.id));
 
@@ -144,12 +191,37 @@ export function TaskTable({ initial }: { initial: TaskFilters }) {
         {isFetching && <span className="text-sm text-slate-500">Loading…</span>}
       </div>
 
+      <div className="flex flex-wrap items-center gap-3" role="group" aria-label="Sync">
+        <Button
+          type="button"
+          onClick={() => {
+            setNotice(null);
+            sync.sync({ what: "Sync all" });
+          }}
+          disabled={sync.running || !data || syncableCount === 0}
+          aria-busy={sync.running}
+          title={data && syncableCount === 0 ? "No task is pending, failed or waiting for action." : "Sync every pending, failed and action-required task to Sage"}
+        >
+          {sync.running ? "Syncing…" : "Sync all"}
+        </Button>
+        <span className="text-sm text-slate-600" data-testid="syncable-count">
+          {data ? (syncableCount === 0 ? "Nothing to sync." : `${syncableCount} ${syncableCount === 1 ? "task" : "tasks"} to sync`) : ""}
+          {data && (data.counts.processing ?? 0) > 0 ? ` · ${data.counts.processing} being synced` : ""}
+        </span>
+      </div>
+      <SyncProgress sync={sync} />
+
       {notice && <Alert tone="success">{notice}</Alert>}
       {mutationError && <Alert tone="error">{mutationError.message}</Alert>}
 
       {selected.size > 0 && (
         <div className="flex flex-wrap items-center gap-3 rounded-md border border-slate-200 bg-slate-50 px-4 py-3" role="region" aria-label="Selected tasks">
           <span className="text-sm">{selected.size} selected</span>
+          {!viewingIgnored && !asking && (
+            <Button type="button" onClick={syncSelected} disabled={sync.running}>
+              Sync selected
+            </Button>
+          )}
           {viewingIgnored ? (
             <Button type="button" onClick={() => unignore.mutate()} disabled={unignore.isPending}>
               {unignore.isPending ? "Un-ignoring…" : "Un-ignore"}
@@ -212,7 +284,8 @@ export function TaskTable({ initial }: { initial: TaskFilters }) {
               <th className="py-2 pr-4 font-medium">Type</th>
               <th className="py-2 pr-4 font-medium">Items</th>
               <th className="py-2 pr-4 font-medium">State</th>
-              <th className="py-2 font-medium">Created</th>
+              <th className="py-2 pr-4 font-medium">Created</th>
+              <th className="py-2 font-medium">Sage</th>
             </tr>
           </thead>
           <tbody>
@@ -252,13 +325,42 @@ export function TaskTable({ initial }: { initial: TaskFilters }) {
                 </td>
                 <td className="py-2 pr-4">
                   <span data-testid="task-state" className={`whitespace-nowrap rounded px-2 py-0.5 text-xs ${TASK_STATE_STYLE[t.state]}`}>{TASK_STATE_LABELS[t.state]}</span>
-                  {t.reason && <p className="mt-1 max-w-xs text-xs text-slate-600" data-testid="task-reason">{t.reason}</p>}
+                  {t.reason && <p className={`mt-1 max-w-xs text-xs ${t.state === "failed" ? "text-red-800" : "text-slate-600"}`} data-testid="task-reason">{t.reason}</p>}
                   {t.state === "ignored" && t.ignoredBy && <p className="text-xs text-slate-400">by {t.ignoredBy}{t.ignoredAt ? `, ${new Date(t.ignoredAt).toLocaleString()}` : ""}</p>}
                   {(t.state === "action_required" || t.state === "failed") && t.reasonLink && (
                     <Link href={t.reasonLink} className="text-xs text-brand underline">Fix this</Link>
                   )}
                 </td>
-                <td className="whitespace-nowrap py-2" title={t.createdAt}>{new Date(t.createdAt).toLocaleString()}</td>
+                <td className="whitespace-nowrap py-2 pr-4" title={t.createdAt}>{new Date(t.createdAt).toLocaleString()}</td>
+                <td className="py-2">
+                  {(docsOf.get(t.id) ?? []).length > 0 && (
+                    <ul className="space-y-0.5" aria-label={`Sage documents of ${t.marketplaceOrderId}`}>
+                      {(docsOf.get(t.id) ?? []).map((d) => (
+                        <li key={`${d.kind}-${d.sageId}`}>
+                          <a href={d.url} target="_blank" rel="noopener noreferrer" className="whitespace-nowrap text-brand underline" data-testid="sage-document-link">
+                            {documentLabel(d)}
+                          </a>
+                        </li>
+                      ))}
+                    </ul>
+                  )}
+                  {SYNCABLE.includes(t.state) && (
+                    <Button
+                      type="button"
+                      variant="secondary"
+                      className="px-3 py-1"
+                      aria-label={`Sync ${t.marketplaceOrderId}`}
+                      disabled={sync.running}
+                      onClick={() => {
+                        setNotice(null);
+                        sync.sync({ taskIds: [t.id], what: `Sync of ${t.marketplaceOrderId}` });
+                      }}
+                    >
+                      Sync
+                    </Button>
+                  )}
+                  {t.state === "processing" && <span className="text-xs text-slate-500">Syncing…</span>}
+                </td>
               </tr>
             ))}
           </tbody>

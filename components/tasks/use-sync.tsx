@@ -1,0 +1,181 @@
+"use client";
+
+import { useRouter } from "next/navigation";
+import { useCallback, useEffect, useRef, useState } from "react";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import type { TaskState } from "@/db/schema/sync-tasks";
+import { Button } from "@/components/ui/button";
+
+/**
+ * "Sync" / "Sync all": POST /api/sync starts the sync flow and answers the task ids; the progress
+ * is polled (POST /api/sync/progress) until every task is handled, then the task lists refresh.
+ * The running sync is kept in sessionStorage, so the progress bar survives a reload or a move
+ * between the dashboard and the Tasks page.
+ */
+
+export type SyncRun = { taskIds: string[]; since: string; what: string };
+export type SyncProgressData = { total: number; finished: number; counts: Partial<Record<TaskState, number>>; done: boolean };
+
+const STORAGE_KEY = "sage-connector.sync-run";
+/** a run older than this is not resumed after a reload */
+const RESUME_WITHIN_MS = 30 * 60_000;
+
+async function postJson<T>(url: string, body: unknown): Promise<T> {
+  const res = await fetch(url, { method: "POST", headers: { "Content-Type": "application/json", Accept: "application/json" }, body: JSON.stringify(body) });
+  const json = (await res.json().catch(() => ({}))) as { error?: string };
+  if (!res.ok) throw new Error(json.error ?? `The server answered ${res.status}.`);
+  return json as T;
+}
+
+function saved(): SyncRun | null {
+  try {
+    const raw = window.sessionStorage.getItem(STORAGE_KEY);
+    if (!raw) return null;
+    const run = JSON.parse(raw) as SyncRun;
+    return Array.isArray(run.taskIds) && Date.now() - new Date(run.since).getTime() < RESUME_WITHIN_MS ? run : null;
+  } catch {
+    return null;
+  }
+}
+
+function remember(run: SyncRun | null) {
+  try {
+    if (run) window.sessionStorage.setItem(STORAGE_KEY, JSON.stringify(run));
+    else window.sessionStorage.removeItem(STORAGE_KEY);
+  } catch {
+    /* private mode: the progress just does not survive a reload */
+  }
+}
+
+export function useSync(opts: { refreshPage?: boolean } = {}) {
+  const refreshPage = !!opts.refreshPage;
+  const [run, setRun] = useState<SyncRun | null>(null);
+  const queryClient = useQueryClient();
+  const router = useRouter();
+
+  useEffect(() => {
+    const resumed = saved();
+    if (resumed) setRun(resumed);
+  }, []);
+
+  const start = useMutation({
+    mutationFn: (input: { taskIds?: string[]; what: string }) =>
+      postJson<{ taskIds: string[]; since: string }>("/api/sync", input.taskIds ? { taskIds: input.taskIds } : {}).then((r) => ({ ...r, what: input.what })),
+    onSuccess: async (r) => {
+      const next: SyncRun = { taskIds: r.taskIds, since: r.since, what: r.what };
+      remember(next);
+      setRun(next);
+      await queryClient.invalidateQueries({ queryKey: ["tasks"] });
+    },
+  });
+
+  const progress = useQuery({
+    queryKey: ["sync-progress", run?.since, run?.taskIds[0], run?.taskIds.length],
+    enabled: !!run,
+    queryFn: () => postJson<SyncProgressData>("/api/sync/progress", { taskIds: run!.taskIds, since: run!.since }),
+    refetchInterval: (q) => (q.state.data?.done ? false : run && run.taskIds.length > 2_000 ? 3_000 : 1_000),
+    staleTime: 0,
+  });
+
+  const done = !!progress.data?.done;
+  const finishedFor = useRef<string | null>(null);
+  useEffect(() => {
+    if (!done || !run || finishedFor.current === run.since) return;
+    finishedFor.current = run.since;
+    remember(null);
+    void queryClient.invalidateQueries({ queryKey: ["tasks"] });
+    void queryClient.invalidateQueries({ queryKey: ["sync-documents"] });
+    if (refreshPage) router.refresh(); // server-rendered counts (dashboard)
+  }, [done, run, queryClient, router, refreshPage]);
+
+  const dismiss = useCallback(() => {
+    remember(null);
+    setRun(null);
+    start.reset();
+  }, [start]);
+
+  const running = start.isPending || (!!run && !done);
+  const sync = useCallback(
+    (input: { taskIds?: string[]; what: string }) => {
+      if (running) return;
+      start.mutate(input);
+    },
+    [running, start],
+  );
+  return { sync, run, running, progress: progress.data, progressError: progress.error as Error | null, startError: start.error as Error | null, dismiss };
+}
+
+const COUNT_WORDS: [TaskState, string][] = [
+  ["synced", "synced"],
+  ["failed", "failed"],
+  ["action_required", "action required"],
+  ["ignored", "ignored"],
+];
+
+/** "37 of 120 done — 35 synced, 1 failed, 1 action required" */
+export function describeProgress(p: SyncProgressData): string {
+  const parts = COUNT_WORDS.filter(([s]) => (p.counts[s] ?? 0) > 0).map(([s, w]) => `${p.counts[s]} ${w}`);
+  return `${p.finished} of ${p.total} done${parts.length ? ` — ${parts.join(", ")}` : ""}`;
+}
+
+/** The progress bar of the running (or just finished) sync. */
+export function SyncProgress({ sync }: { sync: ReturnType<typeof useSync> }) {
+  const { run, progress, progressError, startError, dismiss } = sync;
+  if (startError) {
+    return (
+      <div role="alert" data-testid="sync-error" className="flex items-start justify-between gap-3 rounded-md border border-red-200 bg-red-50 px-4 py-3 text-sm text-red-900">
+        <span>{startError.message}</span>
+        <button type="button" className="text-red-900 underline" onClick={dismiss}>Dismiss</button>
+      </div>
+    );
+  }
+  if (!run) return null;
+  const total = progress?.total ?? run.taskIds.length;
+  const finished = progress?.finished ?? 0;
+  const pct = total ? Math.round((finished / total) * 100) : 100;
+  const done = !!progress?.done;
+  const bad = (progress?.counts.failed ?? 0) + (progress?.counts.action_required ?? 0) > 0;
+  return (
+    <div className="space-y-2 rounded-md border border-slate-200 bg-slate-50 px-4 py-3" data-testid="sync-progress" data-done={done ? "true" : "false"}>
+      <div className="flex items-center justify-between gap-3 text-sm">
+        <span className="font-medium">{done ? `${run.what}: finished` : `${run.what}…`}</span>
+        {done && (
+          <button type="button" className="text-slate-600 underline" onClick={dismiss}>
+            Hide
+          </button>
+        )}
+      </div>
+      <div
+        role="progressbar"
+        aria-label="Sync progress"
+        aria-valuemin={0}
+        aria-valuemax={total}
+        aria-valuenow={finished}
+        aria-valuetext={progress ? describeProgress(progress) : `0 of ${total} done`}
+        className="h-2 w-full overflow-hidden rounded-full bg-slate-200"
+      >
+        <div className={`h-2 rounded-full transition-[width] ${done && bad ? "bg-amber-500" : "bg-brand"}`} style={{ width: `${pct}%` }} />
+      </div>
+      <p role="status" aria-live="polite" className="text-sm text-slate-700" data-testid="sync-progress-text">
+        {progress ? describeProgress(progress) : `0 of ${total} done — starting…`}
+      </p>
+      {progressError && <p className="text-sm text-red-700">Could not read the progress: {progressError.message}</p>}
+    </div>
+  );
+}
+
+/** Dashboard: "Sync all" with its progress bar. */
+export function SyncAllButton({ syncable }: { syncable: number }) {
+  const sync = useSync({ refreshPage: true });
+  return (
+    <div className="space-y-2">
+      <div className="flex flex-wrap items-center gap-3">
+        <Button type="button" onClick={() => sync.sync({ what: "Sync all" })} disabled={sync.running || syncable === 0} aria-busy={sync.running}>
+          {sync.running ? "Syncing…" : "Sync all"}
+        </Button>
+        <span className="text-sm text-slate-600">{syncable === 0 ? "Nothing to sync." : `${syncable} ${syncable === 1 ? "task" : "tasks"} to sync (pending, failed or action required).`}</span>
+      </div>
+      <SyncProgress sync={sync} />
+    </div>
+  );
+}
