@@ -253,7 +253,7 @@ async function createDocumentOnce(db: Database, ctx: TaskContext, kind: "sales_i
     const found = (await collectSagePages<SageDoc>(sage, `${path}?search=${encodeURIComponent(ctx.orderId)}&contact_id=${contactId}&attributes=reference,status`)).find(
       (d) => d.reference === ctx.orderId && d.status?.id !== "VOID",
     );
-    if (found) return recordWritten(db, ctx, idempotencyId, kind, found, totals.total, plan);
+    if (found) return recordWritten(db, idempotencyId, kind, found, totals.total);
   } else {
     await db.insert(sageDocuments).values({ tenantId: ctx.tenantId, connectionId: ctx.connectionId, taskId: ctx.taskId, kind, sageId: "", reference: ctx.orderId, idempotencyId, currency: plan.currency, billingPeriod: plan.billingPeriod, details: { status: "pending", contactId } }).onConflictDoNothing();
   }
@@ -274,15 +274,14 @@ async function createDocumentOnce(db: Database, ctx: TaskContext, kind: "sales_i
     idempotencyId,
   );
   const created = unwrap(await sage.POST(path as "/sales_invoices", { body: body as never })) as SageDoc;
-  return recordWritten(db, ctx, idempotencyId, kind, created, totals.total, plan);
+  return recordWritten(db, idempotencyId, kind, created, totals.total);
 }
 
-async function recordWritten(db: Database, ctx: TaskContext, idempotencyId: string, kind: SageDocumentKind, doc: SageDoc, total: number, plan: TaskPlan): Promise<WrittenDocument> {
+async function recordWritten(db: Database, idempotencyId: string, kind: SageDocumentKind, doc: SageDoc, total: number): Promise<WrittenDocument> {
   await db
     .update(sageDocuments)
     .set({ sageId: doc.id, displayedAs: doc.displayed_as ?? null, details: { status: "written", contactId: doc.contact?.id ?? null, total } })
     .where(eq(sageDocuments.idempotencyId, idempotencyId));
-  void plan;
   return { kind, sageId: doc.id, displayedAs: doc.displayed_as ?? null, total };
 }
 
