@@ -1,0 +1,250 @@
+/**
+ * Shared set-up for the sync benchmarks (bench/sync-p1.ts, sync-p2.ts, sync-p3.ts).
+ *
+ * - the Sage/marketplace sandbox runs as a **separate process** (`node --import tsx sandbox/server.ts`),
+ *   so its CPU and memory are not the app's;
+ * - the app side is the real code: seeded demo tenant, installed from the marketplace, Sage authorized
+ *   over HTTP (consent page → central redirector → callback), marketplace catalog and customers
+ *   refreshed through the marketplace API, Sage items/contacts cached through the Sage API, products
+ *   mapped, and an `InlineRunner` running the real Inngest functions.
+ *
+ * Import this module only after the environment is set (SAGE_RATE_LIMIT etc. are read at first use).
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { createServer } from "node:net";
+import path from "node:path";
+import { and, eq, inArray } from "drizzle-orm";
+import { setDatabaseHandleForTests } from "@/db/client";
+import { connections, customerMappings, marketplaceCustomers, marketplaceProducts, productMappings, sageItems, syncTasks, tenants, users } from "@/db/schema";
+import { marketplaceEventReceivedFn } from "@/inngest/functions/marketplace-event-received";
+import { syncBatch } from "@/inngest/functions/sync-batch";
+import { syncTask } from "@/inngest/functions/sync-task";
+import { InlineRunner, type InlineRunnerOptions } from "@/inngest/inline-runner";
+import { resetConfigForTests } from "@/lib/config";
+import { completeSageAuthorization, startSageAuthorization } from "@/lib/connections/authorize";
+import { installFromMarketplace } from "@/lib/install/install";
+import { refreshFromMarketplace } from "@/lib/mapping/marketplace-refresh";
+import { decideOAuthRedirect } from "@/lib/oauth/redirector";
+import { refreshSageCatalog } from "@/lib/sage-catalog/refresh";
+import { seedDemo, DEMO_ADMIN, DEMO_TENANT } from "@/lib/seed/demo";
+import { saveSettings, DEFAULT_SETTINGS, type SettingsInput } from "@/lib/settings/settings";
+import { openTestDatabase, type TestDatabase } from "../../tests/helpers/db";
+import { answerSageConsent } from "../../tests/helpers/sage-consent";
+import { sleep } from "./cli";
+
+export * from "./cli";
+
+export const ROOT = path.resolve(__dirname, "../..");
+export const ACCOUNT = DEMO_TENANT.marketplaceAccountId; // RES-1001
+
+/** marketplace mpn → Sage item code (the sandbox seeds these services/products in every GB business) */
+export const MPN_TO_SAGE: Record<string, string> = {
+  "M365-BASIC-M": "M365-BASIC",
+  "M365-STANDARD-M": "M365-STANDARD",
+  "BACKUP-50GB": "BACKUP-50GB",
+  "YUBIKEY-5": "YUBIKEY-5",
+};
+export const MAPPED_MPNS = Object.keys(MPN_TO_SAGE);
+
+// ─── the sandbox, as its own process ─────────────────────────────────────────────────────────────
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export type RequestLogLine = { seq: number; route?: string; method: string; path: string; status?: number | null; rate_limited?: boolean; duration_ms?: number; at?: string; [k: string]: unknown };
+
+export type SandboxProcess = Awaited<ReturnType<typeof startSandboxProcess>>;
+
+export async function startSandboxProcess(opts: { appUrl: string }) {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", "sandbox/server.ts"], {
+    cwd: ROOT,
+    env: { ...process.env, PORT: String(port), SANDBOX_HOST: "127.0.0.1", APP_URL: opts.appUrl, NODE_OPTIONS: "" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout!.on("data", (d) => (output += d));
+  child.stderr!.on("data", (d) => (output += d));
+  let exited = false;
+  child.on("exit", () => (exited = true));
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (exited) throw new Error(`sandbox process exited:\n${output}`);
+    const ok = await fetch(`${url}/__sandbox/health`).then((r) => r.ok).catch(() => false);
+    if (ok) break;
+    if (Date.now() > deadline) throw new Error(`sandbox did not start:\n${output}`);
+    await sleep(100);
+  }
+  const sb = {
+    url,
+    pid: child.pid!,
+    async get<T = unknown>(p: string): Promise<T> {
+      const res = await fetch(`${url}/__sandbox/${p}`);
+      if (!res.ok) throw new Error(`sandbox GET ${p}: ${res.status} ${await res.text()}`);
+      return (await res.json()) as T;
+    },
+    async control<T = Record<string, unknown>>(p: string, body?: unknown): Promise<T> {
+      const res = await fetch(`${url}/__sandbox/${p}`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body ?? {}) });
+      const text = await res.text();
+      if (!res.ok) throw new Error(`sandbox control ${p}: ${res.status} ${text}`);
+      return (text ? JSON.parse(text) : null) as T;
+    },
+    async requestLog(): Promise<RequestLogLine[]> {
+      const text = await (await fetch(`${url}/__sandbox/requests`)).text();
+      return text.split("\n").filter(Boolean).map((l) => JSON.parse(l) as RequestLogLine);
+    },
+    async clearRequestLog() {
+      await fetch(`${url}/__sandbox/requests`, { method: "DELETE" });
+    },
+    async setRateLimit(limit: number, windowSeconds: number) {
+      await sb.control("config", { rateLimit: { limit, windowSeconds, retryAfter: true } });
+    },
+    /** the sandbox process's RSS in MB (Linux /proc), for the record */
+    async close() {
+      if (exited) return;
+      child.kill("SIGTERM");
+      const until = Date.now() + 5_000;
+      while (!exited && Date.now() < until) await sleep(50);
+      if (!exited) child.kill("SIGKILL");
+    },
+  };
+  return sb;
+}
+
+/** Sage API calls (the rate-limited `/sage/v3.1` routes) in a request log. */
+export const apiCalls = (log: RequestLogLine[]) => log.filter((l) => l.path.startsWith("/sage/v3.1"));
+
+// ─── the app side ────────────────────────────────────────────────────────────────────────────────
+
+export type DatabaseKind = "pglite-memory" | "pglite-dir" | "postgres";
+
+/** A fresh database of the given kind (postgres needs DATABASE_URL: a new database is created next to it). */
+export async function openBenchDatabase(kind: DatabaseKind): Promise<TestDatabase> {
+  const saved = process.env.DATABASE_URL;
+  try {
+    if (kind === "postgres") {
+      if (!saved) throw new Error("postgres needs DATABASE_URL");
+    } else delete process.env.DATABASE_URL;
+    return await openTestDatabase({ persistent: kind === "pglite-dir" });
+  } finally {
+    if (saved !== undefined) process.env.DATABASE_URL = saved;
+  }
+}
+
+export type BenchApp = Awaited<ReturnType<typeof startBenchApp>>;
+
+/**
+ * The app against a running sandbox: a connected, installed tenant with the marketplace catalog and
+ * customers, Sage's items cached and four products mapped. `runner` runs sync-task, sync-batch and
+ * marketplace-event-received (the functions this bench exercises).
+ */
+export async function startBenchApp(opts: { sandbox: SandboxProcess; appUrl: string; database: DatabaseKind; runner?: Partial<Omit<InlineRunnerOptions, "db" | "functions">> }) {
+  process.env.SANDBOX_URL = opts.sandbox.url;
+  process.env.APP_URL = opts.appUrl;
+  resetConfigForTests();
+  const handle = await openBenchDatabase(opts.database);
+  setDatabaseHandleForTests(handle);
+  const db = handle.db;
+  await seedDemo(db);
+  const [tenant] = await db.select().from(tenants).where(eq(tenants.marketplaceAccountId, ACCOUNT));
+  const [admin] = await db.select().from(users).where(eq(users.email, DEMO_ADMIN.email));
+  const tenantId = tenant!.id;
+  const actor = { type: "user" as const, id: admin!.id, label: admin!.email };
+
+  const { installation } = await installFromMarketplace(db, { tenantId, marketplaceId: "demo-marketplace", accountId: ACCOUNT, actor });
+  const url = await startSageAuthorization(db, { tenantId, userId: admin!.id, product: "sage-accounting", country: "gb" });
+  const sageRedirect = await answerSageConsent(url, { userLabel: /\(1 business\)/, decision: "allow" });
+  const forward = await decideOAuthRedirect(sageRedirect.searchParams);
+  if (forward.kind !== "forward") throw new Error(`redirector rejected: ${forward.message}`);
+  const outcome = await completeSageAuthorization(db, { tenantId, actor, params: new URL(forward.location).searchParams });
+  const [connection] = await db.select().from(connections).where(eq(connections.tenantId, tenantId));
+  if (!connection?.businessId) throw new Error(`Sage authorization did not connect a business: ${JSON.stringify(outcome)}`);
+
+  // what the Mapping screen's two refreshes do, then the mappings
+  const market = await refreshFromMarketplace(db, { tenantId, actor });
+  if (!market.ok) throw new Error(`marketplace refresh failed: ${market.message}`);
+  const sage = await refreshSageCatalog(db, { tenantId, actor });
+  if (!sage.ok) throw new Error(`Sage refresh failed: ${sage.message}`);
+  const items = await db.select().from(sageItems).where(eq(sageItems.connectionId, connection.id));
+  const products = await db.select().from(marketplaceProducts).where(and(eq(marketplaceProducts.tenantId, tenantId), inArray(marketplaceProducts.mpn, MAPPED_MPNS)));
+  await db.insert(productMappings).values(
+    products.map((p) => {
+      const item = items.find((i) => i.itemCode === MPN_TO_SAGE[p.mpn]);
+      if (!item) throw new Error(`no Sage item ${MPN_TO_SAGE[p.mpn]} in the cache`);
+      return { tenantId, productId: p.id, sageItemId: item.sageId, sageItemType: item.type, sageItemCode: item.itemCode, sageItemName: item.description };
+    }),
+  );
+  const customers = await db.select().from(marketplaceCustomers).where(eq(marketplaceCustomers.tenantId, tenantId));
+
+  const runner = new InlineRunner({ db, functions: [syncTask, syncBatch, marketplaceEventReceivedFn], logger: false, cron: false, ...opts.runner });
+  runner.start();
+
+  const app = {
+    db,
+    handle,
+    tenantId,
+    actor,
+    installationId: installation.id,
+    connectionId: connection.id,
+    businessId: connection.businessId,
+    runner,
+    /** marketplace customer ids (TA-1001-000x), GBP ones first */
+    customers: customers.sort((a, b) => (a.currency === b.currency ? a.marketplaceCustomerId.localeCompare(b.marketplaceCustomerId) : a.currency === "GBP" ? -1 : 1)),
+    async settings(values: Partial<SettingsInput>) {
+      await saveSettings(db, { tenantId, actor, values: { ...DEFAULT_SETTINGS, ...values } });
+    },
+    async setAutoSync(customerIds: string[]) {
+      const rows = customers.filter((c) => customerIds.includes(c.marketplaceCustomerId));
+      for (const c of rows) {
+        await db.insert(customerMappings).values({ tenantId, customerId: c.id, autoSync: true }).onConflictDoUpdate({ target: [customerMappings.tenantId, customerMappings.customerId], set: { autoSync: true } });
+      }
+    },
+    async taskStates(taskIds?: string[]) {
+      const rows = await db
+        .select({ state: syncTasks.state, id: syncTasks.id })
+        .from(syncTasks)
+        .where(taskIds ? and(eq(syncTasks.tenantId, tenantId), inArray(syncTasks.id, taskIds)) : eq(syncTasks.tenantId, tenantId));
+      const counts: Record<string, number> = {};
+      for (const r of rows) counts[r.state] = (counts[r.state] ?? 0) + 1;
+      return counts;
+    },
+    async orderIds(taskIds: string[]) {
+      const rows = await db.select({ orderId: syncTasks.marketplaceOrderId }).from(syncTasks).where(and(eq(syncTasks.tenantId, tenantId), inArray(syncTasks.id, taskIds)));
+      return rows.map((r) => r.orderId);
+    },
+    async close() {
+      await runner.stop({ timeoutMs: 5_000 }).catch(() => {});
+      setDatabaseHandleForTests(undefined);
+      await handle.drop().catch(() => {});
+    },
+  };
+  return app;
+}
+
+/** What "Sync all" sends, run to the end: one `sync/batch.requested` for the given tasks. Returns ms. */
+export async function syncAll(app: BenchApp, taskIds: string[], timeoutMs = 600_000): Promise<number> {
+  const { SYNC_BATCH_REQUESTED } = await import("@/inngest/functions/sync-batch");
+  const started = performance.now();
+  const { runIds } = await app.runner.send({ name: SYNC_BATCH_REQUESTED, data: { tenantId: app.tenantId, connectionId: app.connectionId, taskIds } });
+  for (const id of runIds) {
+    const run = await app.runner.waitForRun(id, { timeoutMs });
+    if (run.status !== "completed") throw new Error(`sync-batch run ${id} ${run.status}: ${JSON.stringify(run).slice(0, 500)}`);
+  }
+  return performance.now() - started;
+}
+
+export type SageStateDoc = { id: string; reference?: string | null; contact?: { id: string } | null; status?: { id: string } };
+export async function sageInvoices(sb: SandboxProcess, businessId: string): Promise<SageStateDoc[]> {
+  const state = await sb.get<{ sales_invoices: SageStateDoc[] }>(`state?business=${businessId}`);
+  return state.sales_invoices;
+}
+
