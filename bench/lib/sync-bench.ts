@@ -61,7 +61,7 @@ export async function freePort(): Promise<number> {
 
 export type RequestLogLine = { seq: number; route?: string; method: string; path: string; status?: number | null; rate_limited?: boolean; duration_ms?: number; at?: string; [k: string]: unknown };
 
-export type SandboxProcess = Awaited<ReturnType<typeof startSandboxProcess>>;
+export type SandboxProcess = ReturnType<typeof sandboxClient>;
 
 export async function startSandboxProcess(opts: { appUrl: string }) {
   const port = await freePort();
@@ -84,9 +84,23 @@ export async function startSandboxProcess(opts: { appUrl: string }) {
     if (Date.now() > deadline) throw new Error(`sandbox did not start:\n${output}`);
     await sleep(100);
   }
+  return sandboxClient(url, async () => {
+    if (exited) return;
+    child.kill("SIGTERM");
+    const until = Date.now() + 5_000;
+    while (!exited && Date.now() < until) await sleep(50);
+    if (!exited) child.kill("SIGKILL");
+  });
+}
+
+/** A sandbox some other process started. */
+export async function attachSandbox(url: string) {
+  return sandboxClient(url, async () => {});
+}
+
+function sandboxClient(url: string, close: () => Promise<void>) {
   const sb = {
     url,
-    pid: child.pid!,
     async get<T = unknown>(p: string): Promise<T> {
       const res = await fetch(`${url}/__sandbox/${p}`);
       if (!res.ok) throw new Error(`sandbox GET ${p}: ${res.status} ${await res.text()}`);
@@ -108,14 +122,7 @@ export async function startSandboxProcess(opts: { appUrl: string }) {
     async setRateLimit(limit: number, windowSeconds: number) {
       await sb.control("config", { rateLimit: { limit, windowSeconds, retryAfter: true } });
     },
-    /** the sandbox process's RSS in MB (Linux /proc), for the record */
-    async close() {
-      if (exited) return;
-      child.kill("SIGTERM");
-      const until = Date.now() + 5_000;
-      while (!exited && Date.now() < until) await sleep(50);
-      if (!exited) child.kill("SIGKILL");
-    },
+    close,
   };
   return sb;
 }
@@ -230,16 +237,31 @@ export async function startBenchApp(opts: { sandbox: SandboxProcess; appUrl: str
   return app;
 }
 
-/** What "Sync all" sends, run to the end: one `sync/batch.requested` for the given tasks. Returns ms. */
+/**
+ * What "Sync all" sends, run to the end: one `sync/batch.requested` for the given tasks. Returns the
+ * ms from the send to the run's completion as the runner stamped it (`inline_runs.updated_at`).
+ * Completion is polled every 250 ms without kicking the runner: InlineRunner.waitForRun (a test
+ * helper) polls every 25 ms and kicks the runner each time, which on PGlite costs the sync itself
+ * ~0.3 s of database time per 2,000 orders — the benchmark must not slow down what it measures.
+ */
 export async function syncAll(app: BenchApp, taskIds: string[], timeoutMs = 600_000): Promise<number> {
   const { SYNC_BATCH_REQUESTED } = await import("@/inngest/functions/sync-batch");
-  const started = performance.now();
+  const started = Date.now();
   const { runIds } = await app.runner.send({ name: SYNC_BATCH_REQUESTED, data: { tenantId: app.tenantId, connectionId: app.connectionId, taskIds } });
+  let finished = started;
   for (const id of runIds) {
-    const run = await app.runner.waitForRun(id, { timeoutMs });
-    if (run.status !== "completed") throw new Error(`sync-batch run ${id} ${run.status}: ${JSON.stringify(run).slice(0, 500)}`);
+    for (;;) {
+      const run = await app.runner.getRun(id);
+      if (run?.status === "completed") {
+        finished = Math.max(finished, run.updatedAt.getTime());
+        break;
+      }
+      if (!run || run.status === "failed") throw new Error(`sync-batch run ${id} ${run?.status}: ${run?.lastError ?? ""}`);
+      if (Date.now() - started > timeoutMs) throw new Error(`sync-batch run ${id} still ${run.status} after ${timeoutMs} ms`);
+      await sleep(250);
+    }
   }
-  return performance.now() - started;
+  return finished - started;
 }
 
 export type SageStateDoc = { id: string; reference?: string | null; contact?: { id: string } | null; status?: { id: string } };
@@ -248,3 +270,124 @@ export async function sageInvoices(sb: SandboxProcess, businessId: string): Prom
   return state.sales_invoices;
 }
 
+
+// ─── orders ──────────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * One order per marketplace customer, placed on the sandbox marketplace, pulled with Check Changes
+ * and synced with "Sync all": afterwards every customer has its Sage contact and the items and the
+ * business defaults are cached — the state the targets are measured in.
+ */
+export async function presyncOnePerCustomer(app: BenchApp, sb: SandboxProcess) {
+  const { checkChanges } = await import("@/lib/marketplace/check-changes");
+  const { prepareSyncRequest } = await import("@/lib/sync/dispatch");
+  const customerIds = app.customers.map((c) => c.marketplaceCustomerId);
+  await sb.control("marketplace/orders", { account_id: ACCOUNT, orders: customerIds.map((customer_id) => ({ type: "purchase", customer_id, items: [{ mpn: "M365-BASIC-M", quantity: 1 }] })), webhooks: false });
+  await checkChanges(app.db, { tenantId: app.tenantId, actor: app.actor });
+  const pre = await prepareSyncRequest(app.db, { tenantId: app.tenantId });
+  await syncAll(app, pre.taskIds);
+  const states = await app.taskStates(pre.taskIds);
+  if ((states.synced ?? 0) !== pre.taskIds.length) throw new Error(`pre-sync did not sync every order: ${JSON.stringify(states)}`);
+  return { orders: pre.taskIds.length, states };
+}
+
+/**
+ * `count` purchase orders shaped like the marketplace's (deterministic: customer i mod 8, one or two
+ * mapped items, marketplace prices), for recording straight into tasks (`recordOrder`).
+ */
+export async function makeOrders(app: BenchApp, prefix: string, count: number) {
+  const products = await app.db.select().from(marketplaceProducts).where(and(eq(marketplaceProducts.tenantId, app.tenantId), inArray(marketplaceProducts.mpn, MAPPED_MPNS)));
+  const byMpn = new Map(products.map((p) => [p.mpn, p]));
+  const created = new Date().toISOString();
+  const orders: import("@/lib/marketplace/api-schemas").MarketplaceRequestDto[] = [];
+  for (let i = 0; i < count; i++) {
+    const c = app.customers[i % app.customers.length]!;
+    const lines = i % 3 === 0 ? 2 : 1;
+    const items = Array.from({ length: lines }, (_, k) => {
+      const p = byMpn.get(MAPPED_MPNS[(i + k) % MAPPED_MPNS.length]!)!;
+      return { id: p.marketplaceProductId, mpn: p.mpn, name: p.name, quantity: String(1 + ((i * 7 + k) % 25)), old_quantity: "0", unit_price: p.unitPrice ?? "1.00" };
+    });
+    orders.push({
+      id: `${prefix}-${String(i + 1).padStart(6, "0")}`,
+      type: "purchase",
+      status: "approved",
+      created,
+      updated: created,
+      currency: c.currency ?? "GBP",
+      billing_period: "monthly",
+      account_id: ACCOUNT,
+      asset: { id: `AS-${prefix}-${i + 1}`, items, tiers: { customer: { id: c.marketplaceCustomerId, name: c.name, contact_info: { email: c.email }, currency: c.currency } } },
+      marketplace: { id: "demo-marketplace" },
+    } as import("@/lib/marketplace/api-schemas").MarketplaceRequestDto);
+  }
+  return orders;
+}
+
+/** Orders → pending tasks through `recordOrder` (the function push and pull share), a few hundred per transaction. */
+export async function recordOrders(app: BenchApp, orders: Awaited<ReturnType<typeof makeOrders>>, perTransaction = 500): Promise<string[]> {
+  const { recordOrder } = await import("@/lib/tasks/record-order");
+  const ids: string[] = [];
+  for (let i = 0; i < orders.length; i += perTransaction) {
+    const chunk = orders.slice(i, i + perTransaction);
+    const out = await app.db.transaction(async (tx) => {
+      const customersDone = new Set<string>();
+      const r: string[] = [];
+      for (const order of chunk) r.push((await recordOrder(tx, { tenantId: app.tenantId, order, source: "pull", actor: app.actor, notifications: "errors_and_actions", customersDone })).taskId);
+      return r;
+    });
+    ids.push(...out);
+  }
+  return ids;
+}
+
+/**
+ * The `/sales_invoices` bodies the app would send for these orders (same planner, same lines, same
+ * contact, idempotency id), with the references replaced by `referencePrefix-n` — what a bare
+ * script posting "the same invoices" sends.
+ */
+export async function invoiceBodies(app: BenchApp, orders: Awaited<ReturnType<typeof makeOrders>>, referencePrefix: string) {
+  const { orderToTask } = await import("@/lib/tasks/order-to-task");
+  const { planSync, documentTotals } = await import("@/lib/sync/plan");
+  const { apiLines, itemDetails, todayIso } = await import("@/lib/sync/sync-task");
+  const { businessDefaults } = await import("@/lib/sync/sage-context");
+  const { getSettings } = await import("@/lib/settings/settings");
+  const { randomBytes } = await import("node:crypto");
+  const settings = await getSettings(app.db, app.tenantId);
+  const defaults = await businessDefaults(app.db, app.connectionId);
+  const rows = await app.db
+    .select({ product: marketplaceProducts, mapping: productMappings })
+    .from(marketplaceProducts)
+    .innerJoin(productMappings, eq(productMappings.productId, marketplaceProducts.id))
+    .where(eq(marketplaceProducts.tenantId, app.tenantId));
+  const products = new Map(rows.map((r) => [r.product.mpn, { name: r.product.name, description: r.product.description, unitPrice: r.product.unitPrice, kind: r.product.kind }]));
+  const ctx = { taskId: "", tenantId: app.tenantId, connectionId: app.connectionId, orderId: "" };
+  const itemMappings = new Map();
+  for (const r of rows) itemMappings.set(r.product.mpn, await itemDetails(app.db, ctx, r.mapping));
+  const contacts = await app.db
+    .select({ customer: marketplaceCustomers.marketplaceCustomerId, contactId: customerMappings.sageContactId })
+    .from(customerMappings)
+    .innerJoin(marketplaceCustomers, eq(marketplaceCustomers.id, customerMappings.customerId))
+    .where(eq(customerMappings.tenantId, app.tenantId));
+  const contactOf = new Map(contacts.map((c) => [c.customer, c.contactId]));
+  return orders.map((order, n) => {
+    const draft = orderToTask(order);
+    const plan = planSync({ orderId: order.id, orderType: draft.orderType, items: draft.items, settings, products, itemMappings, cancellationFee: null, taxRates: defaults.taxRates, defaults });
+    if (plan.kind !== "write") throw new Error(`order ${order.id} does not plan to a write`);
+    const totals = documentTotals(plan.invoiceLines);
+    const contactId = contactOf.get(order.asset.tiers.customer.id);
+    if (!contactId) throw new Error(`no Sage contact for ${order.asset.tiers.customer.id}`);
+    return JSON.stringify({
+      sales_invoice: {
+        contact_id: contactId,
+        date: todayIso(),
+        reference: `${referencePrefix}-${String(n + 1).padStart(6, "0")}`,
+        ...(draft.currency ? { currency_id: draft.currency } : {}),
+        invoice_lines: apiLines(plan.invoiceLines),
+        net_amount: totals.net,
+        tax_amount: totals.tax,
+        total_amount: totals.total,
+        idempotency_id: randomBytes(16).toString("hex"),
+      },
+    });
+  });
+}

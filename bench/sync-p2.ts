@@ -1,0 +1,259 @@
+/**
+ * P2 — throughput and memory against an unthrottled Sage: `npx tsx bench/sync-p2.ts`
+ *   [--orders=2000] [--reps=3] [--db=pglite-memory|pglite-dir|postgres] [--explain]   (speed)
+ *   [--memory-orders=20000] [--memory-db=pglite-dir,postgres] [--skip-speed] [--skip-memory]
+ *
+ * Targets: syncing 2,000 orders takes at most 1.2× the time of a bare script that POSTs the same
+ * invoices to the sandbox in the same run; memory stays flat (RSS growth under 50 MB from 1,000 to
+ * 20,000 orders synced).
+ *
+ * The sandbox runs as its own process with its rate limit lifted (and the app's SAGE_RATE_LIMIT
+ * lifted too), so the app's RSS is the app's alone.
+ *
+ * Speed: the app is set up (installed, authorized, catalog refreshed, products mapped) and one order
+ * per customer is synced first (contacts exist, items cached). Then, `reps` times, back to back:
+ *   - baseline: the `/sales_invoices` bodies the app would send for 2,000 orders (same planner, lines,
+ *     contacts, an idempotency id each; own references) POSTed one after the other with fetch and
+ *     the bearer token, nothing else;
+ *   - app: 2,000 new orders recorded as tasks (recordOrder, not timed), then "Sync all" —
+ *     `sync/batch.requested` through an InlineRunner with the real functions — timed from the send
+ *     to the run's completion.
+ * Medians of each and the ratio app ÷ baseline are printed.
+ *
+ * Memory: for each database, a child process (`node --expose-gc`) sets the app up against a reset
+ * sandbox, records 20,000 orders as tasks (recordOrder in transactions of 500, not timed), then runs
+ * one "Sync all" of all 20,000 (chunks of 200, as the app does) and samples
+ * `process.memoryUsage()` after a forced GC once 1,000 are synced, every 2,000 after that and at the
+ * end. Growth = RSS at 20,000 − RSS at 1,000. PGlite keeps its pages in the WASM heap (which never
+ * shrinks), so it is reported separately from PostgreSQL (DATABASE_URL; a fresh database is created).
+ */
+import { spawn } from "node:child_process";
+import { performance } from "node:perf_hooks";
+
+const MB = 1024 * 1024;
+
+async function setupApp(sandboxUrl: string | undefined, database: string) {
+  process.env.SAGE_RATE_LIMIT = "1000000/1"; // unthrottled: read by lib/config at first use
+  const lib = await import("./lib/sync-bench");
+  const appUrl = "http://localhost:3000";
+  const sb = sandboxUrl ? await lib.attachSandbox(sandboxUrl) : await lib.startSandboxProcess({ appUrl });
+  await sb.setRateLimit(1_000_000_000, 1);
+  const app = await lib.startBenchApp({ sandbox: sb, appUrl, database: database as never });
+  await app.settings({});
+  await lib.presyncOnePerCustomer(app, sb);
+  return { lib, sb, app };
+}
+
+// ─── speed ───────────────────────────────────────────────────────────────────────────────────────
+
+async function speed(sandboxUrl: string | undefined, opts: { orders: number; reps: number; database: string; explain: boolean }) {
+  const { lib, sb, app } = await setupApp(sandboxUrl, opts.database);
+  const { getAccessToken } = await import("@/lib/connections/tokens");
+  const { getConfig } = await import("@/lib/config");
+  const apiUrl = getConfig().sage.apiUrl;
+  console.log(`\nP2 speed — ${opts.orders} orders, unthrottled sandbox (own process), ${opts.reps} repetitions, database ${opts.database}`);
+  const base: number[] = [];
+  const appTimes: number[] = [];
+  try {
+    // warm-up, not measured: both paths once with a few hundred orders (JIT, connections, the sandbox's validators)
+    {
+      const orders = await lib.makeOrders(app, "PR-P2-WARM", 300);
+      const token = await getAccessToken(app.db, app.connectionId);
+      const headers = { Authorization: `Bearer ${token.accessToken}`, "X-Business": token.businessId!, "Content-Type": "application/json", Accept: "application/json" };
+      for (const body of await lib.invoiceBodies(app, orders, "BASE-WARM")) await (await fetch(`${apiUrl}/sales_invoices`, { method: "POST", headers, body })).arrayBuffer();
+      await lib.syncAll(app, await lib.recordOrders(app, orders));
+    }
+    for (let rep = 1; rep <= opts.reps; rep++) {
+      // baseline: bare POSTs of the same invoices
+      const orders = await lib.makeOrders(app, `PR-P2-${rep}`, opts.orders);
+      const bodies = await lib.invoiceBodies(app, orders, `BASE-${rep}`);
+      const token = await getAccessToken(app.db, app.connectionId);
+      const headers = { Authorization: `Bearer ${token.accessToken}`, "X-Business": token.businessId!, "Content-Type": "application/json", Accept: "application/json" };
+      await sb.clearRequestLog();
+      let t = performance.now();
+      for (const body of bodies) {
+        const res = await fetch(`${apiUrl}/sales_invoices`, { method: "POST", headers, body });
+        if (res.status !== 201) throw new Error(`baseline POST answered ${res.status}: ${await res.text()}`);
+        await res.arrayBuffer();
+      }
+      const baseMs = performance.now() - t;
+      base.push(baseMs);
+
+      // the app: the same orders as tasks, then Sync all
+      const taskIds = await lib.recordOrders(app, orders);
+      await sb.clearRequestLog();
+      const appMs = await lib.syncAll(app, taskIds);
+      appTimes.push(appMs);
+      const log = lib.apiCalls(await sb.requestLog());
+      const states = await app.taskStates(taskIds);
+      if ((states.synced ?? 0) !== opts.orders) throw new Error(`app run ${rep}: ${JSON.stringify(states)}`);
+      console.log(
+        `  rep ${rep}: baseline ${(baseMs / 1000).toFixed(2)} s (${((baseMs / opts.orders) * 1000).toFixed(0)} µs/invoice) · app ${(appMs / 1000).toFixed(2)} s (${((appMs / opts.orders) * 1000).toFixed(0)} µs/order, ${log.length} Sage calls, ${log.filter((l) => l.status === 429).length} × 429) → ${(appMs / baseMs).toFixed(2)}×`,
+      );
+      await sb.clearRequestLog();
+    }
+    if (opts.explain) await explain(lib, app, sb, opts.orders);
+    const mBase = lib.median(base);
+    const mApp = lib.median(appTimes);
+    const ratio = mApp / mBase;
+    const pass = ratio <= 1.2;
+    console.log(`  ${lib.verdict(pass)}  median app ${(mApp / 1000).toFixed(2)} s vs median baseline ${(mBase / 1000).toFixed(2)} s → ratio ${ratio.toFixed(2)} (target ≤ 1.2)`);
+    return { pass, ratio, mApp, mBase };
+  } finally {
+    await app.close();
+    if (!sandboxUrl) await sb.close();
+  }
+}
+
+/**
+ * `--explain`: one more app run (not part of the figures) with every Sage call's start and end
+ * recorded, to show where the app's time goes: inside the calls, between consecutive calls (the
+ * per-document work: batch loop, typed client, transport) and in the longer pauses (database flushes
+ * every 100 documents, the next chunk of 200 being prepared).
+ */
+async function explain(lib: typeof import("./lib/sync-bench"), app: import("./lib/sync-bench").BenchApp, sb: import("./lib/sync-bench").SandboxProcess, n: number) {
+  const orders = await lib.makeOrders(app, "PR-P2-EXPLAIN", n);
+  const taskIds = await lib.recordOrders(app, orders);
+  const original = globalThis.fetch;
+  const spans: [number, number][] = [];
+  globalThis.fetch = (async (...a: Parameters<typeof fetch>) => {
+    const t = performance.now();
+    const res = await original(...a);
+    const body = await res.arrayBuffer();
+    spans.push([t, performance.now()]);
+    return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
+  }) as typeof fetch;
+  const t0 = performance.now();
+  let total: number;
+  try {
+    total = await lib.syncAll(app, taskIds);
+  } finally {
+    globalThis.fetch = original;
+  }
+  const sage = spans.filter(([a]) => a >= t0);
+  const inCalls = sage.reduce((s, [a, b]) => s + b - a, 0);
+  const gaps = sage.slice(1).map(([a], i) => a - sage[i]![1]);
+  const small = gaps.filter((g) => g <= 5);
+  const big = gaps.filter((g) => g > 5);
+  const sum = (xs: number[]) => xs.reduce((s, x) => s + x, 0);
+  console.log(`  explain (one more app run of ${n}, fetch instrumented, ${sage.length} calls): ${total.toFixed(0)} ms =`);
+  console.log(`    ${inCalls.toFixed(0).padStart(6)} ms inside Sage calls (${((inCalls / sage.length) * 1000).toFixed(0)} µs per call, request → response body read)`);
+  console.log(`    ${sum(small).toFixed(0).padStart(6)} ms between consecutive calls (${small.length} gaps, median ${(lib.median(small) * 1000).toFixed(0)} µs)`);
+  console.log(`    ${sum(big).toFixed(0).padStart(6)} ms in ${big.length} pauses > 5 ms (flushes / chunk preparation: ${big.map((g) => g.toFixed(0)).join(", ")} ms)`);
+  console.log(`    ${(sage[0]![0] - t0).toFixed(0).padStart(6)} ms before the first call, ${(total - (sage[sage.length - 1]![1] - t0)).toFixed(0)} ms after the last`);
+  await sb.clearRequestLog();
+}
+
+// ─── memory (child process) ──────────────────────────────────────────────────────────────────────
+
+type Sample = { synced: number; rss: number; heapUsed: number; external: number; arrayBuffers: number };
+
+async function memoryChild(sandboxUrl: string, opts: { orders: number; database: string }) {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  const sample = (synced: number): Sample => {
+    gc?.();
+    gc?.();
+    const m = process.memoryUsage();
+    return { synced, rss: m.rss, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers };
+  };
+  const { lib, app } = await setupApp(sandboxUrl, opts.database);
+  try {
+    const t0 = performance.now();
+    const orders = await lib.makeOrders(app, "PR-P2M", opts.orders);
+    const taskIds = await lib.recordOrders(app, orders);
+    const recordMs = performance.now() - t0;
+    const samples: Sample[] = [sample(0)];
+    const { syncTasks } = await import("@/db/schema");
+    const { and, eq, sql } = await import("drizzle-orm");
+    const syncedCount = async () => {
+      const [row] = await app.db.select({ n: sql<number>`count(*)::int` }).from(syncTasks).where(and(eq(syncTasks.tenantId, app.tenantId), eq(syncTasks.state, "synced")));
+      return Number(row?.n ?? 0) - app.customers.length; // minus the pre-sync orders
+    };
+    let next = 1_000;
+    let done = false;
+    const started = performance.now();
+    const run = lib.syncAll(app, taskIds, 1_800_000).finally(() => (done = true));
+    while (!done) {
+      await lib.sleep(100);
+      const n = await syncedCount();
+      if (n >= next && n < opts.orders) {
+        samples.push(sample(n));
+        next = next === 1_000 ? 2_000 : next + 2_000;
+      }
+    }
+    await run;
+    const syncMs = performance.now() - started;
+    const final = await syncedCount();
+    samples.push(sample(final));
+    console.log(JSON.stringify({ p2memory: { database: opts.database, label: app.handle.label, orders: opts.orders, synced: final, recordMs, syncMs, samples } }));
+  } finally {
+    await app.close();
+  }
+}
+
+async function memory(sandboxUrl: string, opts: { orders: number; database: string }) {
+  const lib = await import("./lib/cli");
+  // a reset sandbox per database, limit lifted again (reset restores the default config)
+  await fetch(`${sandboxUrl}/__sandbox/reset`, { method: "POST" });
+  const args = ["--expose-gc", "--import", "tsx", __filename, "--phase=memory-child", `--sandbox-url=${sandboxUrl}`, `--memory-orders=${opts.orders}`, `--db=${opts.database}`];
+  const out = await new Promise<string>((resolve, reject) => {
+    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, NODE_OPTIONS: "" } });
+    let text = "";
+    child.stdout.on("data", (d) => (text += d));
+    child.on("exit", (code) => (code === 0 ? resolve(text) : reject(new Error(`memory child (${opts.database}) exited ${code}:\n${text}`))));
+  });
+  const line = out.split("\n").find((l) => l.startsWith('{"p2memory"'));
+  if (!line) throw new Error(`memory child printed no result:\n${out}`);
+  const r = JSON.parse(line).p2memory as { database: string; label: string; orders: number; synced: number; recordMs: number; syncMs: number; samples: Sample[] };
+  const at1000 = r.samples.find((s) => s.synced >= 1_000)!;
+  const last = r.samples[r.samples.length - 1]!;
+  const growth = (last.rss - at1000.rss) / MB;
+  const pass = r.synced === r.orders && growth < 50;
+  console.log(`\nP2 memory — ${r.database} (${r.label.replace(/:.*/, "")}): ${r.synced} of ${r.orders} orders synced in ${(r.syncMs / 1000).toFixed(1)} s (${((r.syncMs / r.orders) * 1000).toFixed(0)} µs/order; recording the tasks took ${(r.recordMs / 1000).toFixed(1)} s, not measured)`);
+  console.log(`  synced     rss MB  heapUsed MB  external MB  arrayBuffers MB`);
+  for (const s of r.samples) console.log(`  ${String(s.synced).padStart(6)}  ${(s.rss / MB).toFixed(1).padStart(8)}  ${(s.heapUsed / MB).toFixed(1).padStart(11)}  ${(s.external / MB).toFixed(1).padStart(11)}  ${(s.arrayBuffers / MB).toFixed(1).padStart(15)}`);
+  const tail = r.samples.filter((x) => x.synced >= 1_000);
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const mx = mean(tail.map((x) => x.synced));
+  const my = mean(tail.map((x) => x.rss));
+  const slope = tail.reduce((a, x) => a + (x.synced - mx) * (x.rss - my), 0) / tail.reduce((a, x) => a + (x.synced - mx) ** 2, 0);
+  const rssValues = tail.map((x) => x.rss / MB);
+  console.log(`  trend from 1,000 on: ${((slope * 1_000) / MB).toFixed(2)} MB per 1,000 orders (least squares), RSS range ${Math.min(...rssValues).toFixed(0)}–${Math.max(...rssValues).toFixed(0)} MB`);
+  console.log(`  ${lib.verdict(pass)}  RSS growth from ${at1000.synced} to ${last.synced} orders synced: ${growth.toFixed(1)} MB (target < 50 MB; heapUsed ${((last.heapUsed - at1000.heapUsed) / MB).toFixed(1)} MB)`);
+  return { pass, growth, database: r.database };
+}
+
+// ─── main ────────────────────────────────────────────────────────────────────────────────────────
+
+async function main() {
+  const { arg, numArg } = await import("./lib/cli");
+  const phase = arg("phase", "all");
+  if (phase === "memory-child") {
+    await memoryChild(arg("sandbox-url")!, { orders: numArg("memory-orders", 20_000), database: arg("db", "pglite-dir") });
+    return true;
+  }
+  const { startSandboxProcess } = await import("./lib/sync-bench");
+  const sb = await startSandboxProcess({ appUrl: "http://localhost:3000" });
+  const results: boolean[] = [];
+  try {
+    if (!arg("skip-speed")) results.push((await speed(sb.url, { orders: numArg("orders", 2_000), reps: numArg("reps", 3), database: arg("db", "pglite-memory"), explain: !!arg("explain") })).pass);
+    if (!arg("skip-memory")) {
+      const dbs = arg("memory-db", process.env.DATABASE_URL ? "pglite-dir,postgres" : "pglite-dir").split(",").filter(Boolean);
+      if (!process.env.DATABASE_URL) console.log("\n(DATABASE_URL not set: the memory figure is for PGlite only)");
+      for (const database of dbs) results.push((await memory(sb.url, { orders: numArg("memory-orders", 20_000), database })).pass);
+    }
+  } finally {
+    await sb.close();
+  }
+  const pass = results.every(Boolean);
+  console.log(`\nP2 (throughput and memory, unthrottled): ${pass ? "PASS" : "FAIL"}`);
+  return pass;
+}
+
+main().then(
+  (pass) => process.exit(pass ? 0 : 1),
+  (e) => {
+    console.error(e);
+    process.exit(1);
+  },
+);
