@@ -154,7 +154,13 @@ export type BenchApp = Awaited<ReturnType<typeof startBenchApp>>;
  * customers, Sage's items cached and four products mapped. `runner` runs sync-task, sync-batch and
  * marketplace-event-received (the functions this bench exercises).
  */
-export async function startBenchApp(opts: { sandbox: SandboxProcess; appUrl: string; database: DatabaseKind; runner?: Partial<Omit<InlineRunnerOptions, "db" | "functions">> }) {
+export async function startBenchApp(opts: {
+  sandbox: SandboxProcess;
+  appUrl: string;
+  database: DatabaseKind;
+  /** options for the bench's own InlineRunner; `false`: none (the app's process-wide runner, inngest/send.ts, does the work) */
+  runner?: Partial<Omit<InlineRunnerOptions, "db" | "functions">> | false;
+}) {
   process.env.SANDBOX_URL = opts.sandbox.url;
   process.env.APP_URL = opts.appUrl;
   resetConfigForTests();
@@ -192,8 +198,8 @@ export async function startBenchApp(opts: { sandbox: SandboxProcess; appUrl: str
   );
   const customers = await db.select().from(marketplaceCustomers).where(eq(marketplaceCustomers.tenantId, tenantId));
 
-  const runner = new InlineRunner({ db, functions: [syncTask, syncBatch, marketplaceEventReceivedFn], logger: false, cron: false, ...opts.runner });
-  runner.start();
+  const runner = opts.runner === false ? undefined : new InlineRunner({ db, functions: [syncTask, syncBatch, marketplaceEventReceivedFn], logger: false, cron: false, ...opts.runner });
+  runner?.start();
 
   const app = {
     db,
@@ -203,7 +209,10 @@ export async function startBenchApp(opts: { sandbox: SandboxProcess; appUrl: str
     installationId: installation.id,
     connectionId: connection.id,
     businessId: connection.businessId,
-    runner,
+    get runner(): InlineRunner {
+      if (!runner) throw new Error("this bench app has no runner of its own");
+      return runner;
+    },
     /** marketplace customer ids (TA-1001-000x), GBP ones first */
     customers: customers.sort((a, b) => (a.currency === b.currency ? a.marketplaceCustomerId.localeCompare(b.marketplaceCustomerId) : a.currency === "GBP" ? -1 : 1)),
     async settings(values: Partial<SettingsInput>) {
@@ -229,7 +238,7 @@ export async function startBenchApp(opts: { sandbox: SandboxProcess; appUrl: str
       return rows.map((r) => r.orderId);
     },
     async close() {
-      await runner.stop({ timeoutMs: 5_000 }).catch(() => {});
+      await runner?.stop({ timeoutMs: 5_000 }).catch(() => {});
       setDatabaseHandleForTests(undefined);
       await handle.drop().catch(() => {});
     },
