@@ -20,7 +20,17 @@ const body = z.object({
  * sync, then hands the tasks to the sync flow. 202 {taskIds, since} — poll /api/sync/progress with them.
  */
 export async function POST(request: Request) {
-  const parsed = body.safeParse(await request.json().catch(() => ({})));
+  // an empty body is "Sync all"; a body that is not JSON is refused (never read as "all")
+  const text = await request.text();
+  let json: unknown = {};
+  if (text.trim() !== "") {
+    try {
+      json = JSON.parse(text);
+    } catch {
+      return Response.json({ error: "The request body is not JSON." }, { status: 400 });
+    }
+  }
+  const parsed = body.safeParse(json);
   if (!parsed.success) return issues(parsed.error);
   const auth = await syncAdmin();
   if ("error" in auth) return auth.error;
