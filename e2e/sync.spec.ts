@@ -297,7 +297,19 @@ test("orders become invoices and credit notes: Sync, Sync all with its progress 
     await doc.popup.close();
   });
 
-  await test.step("support staff cannot start a sync", async () => {
+  await test.step("refusals are clear and change nothing; support staff cannot start a sync", async () => {
+    const nothing = await page.request.post(`${APP}/api/sync`, { data: {} });
+    expect(nothing.status()).toBe(409);
+    expect((await nothing.json()).error).toBe("There is nothing to sync.");
+    const unknown = await page.request.post(`${APP}/api/sync`, { data: { taskIds: ["00000000-0000-4000-8000-000000000000"] } });
+    expect(unknown.status()).toBe(409);
+    expect((await unknown.json()).error).toContain("None of the selected tasks can be synced");
+    const bad = await page.request.post(`${APP}/api/sync`, { data: { taskIds: ["PR-1"] } });
+    expect(bad.status()).toBe(400);
+    expect((await bad.json()).error).toBe("task ids are UUIDs");
+    const broken = await page.request.post(`${APP}/api/sync`, { headers: { "Content-Type": "application/json" }, data: "{not json" });
+    expect(broken.status()).toBe(400);
+
     const context = await page.context().browser()!.newContext();
     const support = await context.newPage();
     await support.goto(`${APP}/login`);
