@@ -142,7 +142,7 @@ export async function syncTaskBatch(db: Database, input: { tenantId: string; con
   const docs: PlannedDoc[] = [];
   const notesOf = new Map<string, string[]>();
   const failures: { task: SyncTask; error: SageError }[] = [];
-  const actionRequired: { task: SyncTask; reason: string; link: string; unmapped: string[] }[] = [];
+  const actionRequired: { task: SyncTask; reason: string; link: string | null; unmapped: string[] }[] = [];
   for (const task of tasks) {
     const contactError = contactFailure.get(task.marketplaceCustomerId);
     const itemError = task.items.map((i) => itemFailure.get(i.mpn)).find(Boolean);

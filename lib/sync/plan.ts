@@ -48,7 +48,7 @@ export type PlannedLine = {
 };
 
 export type SyncPlan =
-  | { kind: "action_required"; reason: string; link: string; unmapped: string[] }
+  | { kind: "action_required"; reason: string; link: string | null; unmapped: string[] }
   | { kind: "write"; invoiceLines: PlannedLine[]; creditNoteLines: PlannedLine[]; notes: string[] };
 
 const round2 = (n: number) => Math.round((n + Number.EPSILON) * 100) / 100;
@@ -91,6 +91,18 @@ function line(input: PlanInput, mpn: string, quantity: number, item: SageItemFor
 }
 
 export function planSync(input: PlanInput): SyncPlan {
+  // 0. an order that is itself unusable stays action_required (never "synced" with nothing written)
+  const invalid = input.items.flatMap((d) => {
+    const problem = (d as TaskItemDelta & { invalid?: unknown }).invalid;
+    return typeof problem === "string" && problem ? [problem] : [];
+  });
+  if (invalid.length > 0) {
+    return { kind: "action_required", reason: `${invalid.join("; ")}. Correct the order in the marketplace or ignore the task. Nothing was written to Sage.`, link: null, unmapped: [] };
+  }
+  if (input.items.length === 0) {
+    return { kind: "action_required", reason: "The order lists no items, so there is nothing to invoice. Check the order in the marketplace or ignore the task. Nothing was written to Sage.", link: null, unmapped: [] };
+  }
+
   // 1. every line must resolve to a Sage item, or nothing is written
   const unmapped: string[] = [];
   const resolve = (d: TaskItemDelta): SageItemForPlan | null => {
