@@ -271,6 +271,28 @@ test("orders become invoices and credit notes: Sync, Sync all with its progress 
     await doc.popup.close();
   });
 
+  await test.step("an unusable order (quantity “ten”) stays action required when synced, and is ignored", async () => {
+    // what a broken marketplace integration might send: not something a person can place on the Orders page
+    const res = await fetch(`${SANDBOX}/__sandbox/marketplace/malformed-order`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ account_id: ACCOUNT, quantity: "ten" }) });
+    expect(res.status).toBe(201);
+    const { id } = (await res.json()) as { id: string };
+    await openTasks(page, [id]);
+    await expectState(page, id, "Action required");
+    await expect(taskRow(page, id).getByTestId("task-reason")).toContainText("ten");
+    await dismissToasts(page);
+    await taskRow(page, id).getByRole("button", { name: `Sync ${id}` }).click();
+    expect(await progressDone(page)).toBe("1 of 1 done — 1 action required");
+    await expectState(page, id, "Action required");
+    await expect(taskRow(page, id).getByTestId("task-reason")).toContainText("which is not a number");
+    await expect(taskRow(page, id).getByTestId("task-reason")).toContainText("Nothing was written to Sage.");
+    await expect(taskRow(page, id).getByTestId("sage-document-link")).toHaveCount(0);
+    await page.getByLabel(`Select ${id}`).check();
+    await page.getByRole("button", { name: "Ignore…" }).click();
+    await page.getByLabel("Reason for ignoring").fill("Broken order; placed again by hand");
+    await page.getByRole("button", { name: "Confirm ignore" }).click();
+    await expectState(page, id, "Ignored");
+  });
+
   await test.step("Sage refuses an invoice: the row shows Sage's message and field; fixed and synced again", async () => {
     const { requestId } = await placeSubscription(page, "Fabrikam Ireland Ltd", "M365-STANDARD-M", 2);
     await openTasks(page, [requestId]);
