@@ -6,8 +6,11 @@ import { defineFunction } from "../define";
 export const SYNC_BATCH_REQUESTED = "sync/batch.requested";
 export type SyncBatchRequested = { tenantId: string; connectionId: string; taskIds: string[] };
 
-/** Tasks per step: a step is retried as a whole, and every write in it is idempotent. */
-export const SYNC_CHUNK = 200;
+/**
+ * Tasks per step: a step is retried as a whole (every write in it is idempotent and a retry adopts
+ * what an interrupted attempt wrote); inside a step the engine pipelines chunks of 200.
+ */
+export const SYNC_CHUNK = 1000;
 
 /**
  * "Sync all" and auto-sync: many tasks of one connection, in chunks. Same per-connection

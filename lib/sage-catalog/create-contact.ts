@@ -19,7 +19,7 @@ export const createContactsInputSchema = z.object({
  * The `idempotency_id` of the Sage contact create for one marketplace customer (tenant + customer
  * id) — the same derivation the sync engine uses, so either path creating it sends the same id.
  */
-export function contactIdempotencyId(tenantId: string, marketplaceCustomerId: string): Promise<string> {
+export function contactIdempotencyId(tenantId: string, marketplaceCustomerId: string): string {
   return deriveIdempotencyId(tenantId, marketplaceCustomerId, "contact");
 }
 

@@ -25,7 +25,7 @@ export const addProductsToSageInputSchema = z.object({
  * from tenant + marketplace product id, so every attempt (client retry, function retry, a second
  * click) sends the same one and Sage creates the item once.
  */
-export function itemIdempotencyId(tenantId: string, marketplaceProductId: string): Promise<string> {
+export function itemIdempotencyId(tenantId: string, marketplaceProductId: string): string {
   return deriveIdempotencyId(tenantId, marketplaceProductId, "item");
 }
 

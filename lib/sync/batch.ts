@@ -82,15 +82,51 @@ export async function syncTaskBatch(db: Database, input: { tenantId: string; con
     return result;
   }
 
-  const tasks = (await db.select().from(syncTasks).where(and(eq(syncTasks.tenantId, input.tenantId), inArray(syncTasks.id, input.taskIds)))).filter((t) => {
+  const allTasks = (await db.select().from(syncTasks).where(and(eq(syncTasks.tenantId, input.tenantId), inArray(syncTasks.id, input.taskIds)))).filter((t) => {
     const open = t.state !== "synced" && t.state !== "ignored";
     if (!open) result.skipped++;
     return open;
   });
-  if (tasks.length === 0) return result;
-  const ctxOf = (t: SyncTask): TaskContext => ({ taskId: t.id, tenantId: input.tenantId, connectionId: input.connectionId, orderId: t.marketplaceOrderId });
+  if (allTasks.length === 0) return result;
+  const shared = await resolveSageSide(db, input, allTasks, settings);
 
-  // 1. contacts, once per customer
+  // Chunks of CHUNK tasks: while one chunk's documents are written (waiting on Sage), the next
+  // chunk is planned, claimed and marked (database only). Sage calls stay one at a time.
+  const order = new Map(input.taskIds.map((id, i) => [id, i]));
+  allTasks.sort((a, b) => (order.get(a.id) ?? 0) - (order.get(b.id) ?? 0));
+  const chunks: SyncTask[][] = [];
+  for (let i = 0; i < allTasks.length; i += CHUNK) chunks.push(allTasks.slice(i, i + CHUNK));
+  const sage = syncClient(db, input.connectionId);
+  let next: Promise<PreparedChunk> | null = prepareChunk(db, input, chunks[0]!, shared, result);
+  for (let i = 0; i < chunks.length; i++) {
+    const prepared: PreparedChunk = await next!;
+    next = i + 1 < chunks.length ? prepareChunk(db, input, chunks[i + 1]!, shared, result) : null;
+    try {
+      await writeChunk(db, input, sage, prepared, settings.notifications, result);
+    } catch (e) {
+      await next?.catch(() => {});
+      throw e;
+    }
+  }
+  return result;
+}
+
+const CHUNK = 200;
+
+type SharedSide = {
+  settings: Awaited<ReturnType<typeof getSettings>>;
+  contactOf: Map<string, string>;
+  contactFailure: Map<string, SageError>;
+  products: Map<string, MarketplaceProductForPlan>;
+  itemMappings: Map<string, SageItemForPlan>;
+  itemFailure: Map<string, SageError>;
+  cancellationFee: SageItemForPlan | null;
+  defaults: Awaited<ReturnType<typeof businessDefaults>>;
+};
+
+/** Everything that needs Sage before writing: each customer's contact and each item's details, once. */
+async function resolveSageSide(db: Database, input: { tenantId: string; connectionId: string }, tasks: SyncTask[], settings: SharedSide["settings"]): Promise<SharedSide> {
+  const ctxOf = (t: SyncTask): TaskContext => ({ taskId: t.id, tenantId: input.tenantId, connectionId: input.connectionId, orderId: t.marketplaceOrderId });
   const customerIds = [...new Set(tasks.map((t) => t.marketplaceCustomerId))];
   const known = await db
     .select({ marketplaceCustomerId: marketplaceCustomers.marketplaceCustomerId, contactId: customerMappings.sageContactId })
@@ -110,8 +146,6 @@ export async function syncTaskBatch(db: Database, input: { tenantId: string; con
       else throw e;
     }
   }
-
-  // 2. items, once per product
   const mpns = [...new Set(tasks.flatMap((t) => t.items.map((i) => i.mpn)))];
   const rows = mpns.length
     ? await db
@@ -128,38 +162,61 @@ export async function syncTaskBatch(db: Database, input: { tenantId: string; con
     products.set(product.mpn, { name: product.name, description: product.description, unitPrice: product.unitPrice, kind: product.kind });
     if (!mapping || itemMappings.has(product.mpn)) continue;
     try {
-      itemMappings.set(product.mpn, await itemDetails(db, anyCtx, mapping));
+      itemMappings.set(product.mpn, await retryInPlace(() => itemDetails(db, anyCtx, mapping)));
     } catch (e) {
       if (e instanceof SageError && e.kind === "not_found") itemFailure.set(product.mpn, e);
       else throw e;
     }
   }
   const [fee] = await db.select().from(feeMappings).where(and(eq(feeMappings.tenantId, input.tenantId), eq(feeMappings.feeKind, "cancellation")));
-  const cancellationFee = fee ? await itemDetails(db, anyCtx, fee) : null;
-  const defaults = await businessDefaults(db, input.connectionId);
+  const cancellationFee = fee ? await retryInPlace(() => itemDetails(db, anyCtx, fee)) : null;
+  const defaults = await retryInPlace(() => businessDefaults(db, input.connectionId));
+  return { settings, contactOf, contactFailure, products, itemMappings, itemFailure, cancellationFee, defaults };
+}
 
-  // 3. plan, claim and mark — one transaction
+type PreparedChunk = {
+  tasks: SyncTask[];
+  docs: PlannedDoc[];
+  notesOf: Map<string, string[]>;
+  failures: { task: SyncTask; error: SageError }[];
+  claimIds: string[];
+  already: Map<string, { sageId: string; displayedAs: string | null; createdAt: Date }>;
+};
+
+/** Plan a chunk, then one transaction: action_required marked, the rest claimed, pending markers stored. */
+async function prepareChunk(db: Database, input: { tenantId: string; connectionId: string }, tasks: SyncTask[], shared: SharedSide, result: BatchResult): Promise<PreparedChunk> {
+  const ctxOf = (t: SyncTask): TaskContext => ({ taskId: t.id, tenantId: input.tenantId, connectionId: input.connectionId, orderId: t.marketplaceOrderId });
   const docs: PlannedDoc[] = [];
   const notesOf = new Map<string, string[]>();
   const failures: { task: SyncTask; error: SageError }[] = [];
   const actionRequired: { task: SyncTask; reason: string; link: string | null; unmapped: string[] }[] = [];
   for (const task of tasks) {
-    const contactError = contactFailure.get(task.marketplaceCustomerId);
-    const itemError = task.items.map((i) => itemFailure.get(i.mpn)).find(Boolean);
+    const contactError = shared.contactFailure.get(task.marketplaceCustomerId);
+    const itemError = task.items.map((i) => shared.itemFailure.get(i.mpn)).find(Boolean);
     if (contactError || itemError) {
       failures.push({ task, error: (contactError ?? itemError)! });
       continue;
     }
-    const plan = planSync({ orderId: task.marketplaceOrderId, orderType: task.orderType, items: task.items, settings, products, itemMappings, cancellationFee, taxRates: defaults.taxRates, defaults });
+    const plan = planSync({
+      orderId: task.marketplaceOrderId,
+      orderType: task.orderType,
+      items: task.items,
+      settings: shared.settings,
+      products: shared.products,
+      itemMappings: shared.itemMappings,
+      cancellationFee: shared.cancellationFee,
+      taxRates: shared.defaults.taxRates,
+      defaults: shared.defaults,
+    });
     if (plan.kind === "action_required") {
       actionRequired.push({ task, ...plan });
       continue;
     }
     notesOf.set(task.id, plan.notes);
-    const contactId = contactOf.get(task.marketplaceCustomerId)!;
+    const contactId = shared.contactOf.get(task.marketplaceCustomerId)!;
     for (const [kind, lines] of [["sales_invoice", plan.invoiceLines], ["sales_credit_note", plan.creditNoteLines]] as const) {
       if (lines.length === 0) continue;
-      docs.push({ task, ctx: ctxOf(task), kind, lines, contactId, idempotencyId: await deriveIdempotencyId(input.tenantId, task.id, kind), resume: false });
+      docs.push({ task, ctx: ctxOf(task), kind, lines, contactId, idempotencyId: deriveIdempotencyId(input.tenantId, task.id, kind), resume: false });
     }
   }
   const claimIds = tasks.filter((t) => notesOf.has(t.id)).map((t) => t.id);
@@ -189,23 +246,39 @@ export async function syncTaskBatch(db: Database, input: { tenantId: string; con
   });
   for (const d of docs) d.resume = already.has(d.idempotencyId);
   result.actionRequired += actionRequired.length;
-  const sage = syncClient(db, input.connectionId);
-  await adoptInterruptedWrites(sage, docs, already);
+  return { tasks, docs, notesOf, failures, claimIds, already };
+}
 
-  // 4. write, flushing as we go
+/** Write a prepared chunk's documents one by one; results are recorded in the background every FLUSH_EVERY. */
+async function writeChunk(
+  db: Database,
+  input: { tenantId: string; connectionId: string },
+  sage: ReturnType<typeof syncClient>,
+  chunk: PreparedChunk,
+  notifications: "errors_and_actions" | "all_tasks",
+  result: BatchResult,
+) {
+  const { docs, already, notesOf, claimIds, tasks } = chunk;
+  await adoptInterruptedWrites(sage, docs, already);
   const progress: Progress = {
     outcomes: [],
-    failures,
+    failures: chunk.failures,
     recorded: new Set(),
     completed: new Set(),
     refused: new Set(),
     docsByTask: new Map(claimIds.map((id) => [id, docs.filter((d) => d.task.id === id).map((d) => d.idempotencyId)])),
     tasks: new Map(tasks.map((t) => [t.id, t])),
   };
-  const flush = () => recordProgress(db, input.tenantId, progress, notesOf, settings.notifications, result);
+  // flushes run behind the writes (database work while the next call waits on Sage), in order
+  let flushing: Promise<void> = Promise.resolve();
+  const flush = () => {
+    flushing = flushing.then(() => recordProgress(db, input.tenantId, progress, notesOf, notifications, result));
+    return flushing;
+  };
+  const refusedHere = new Set<string>();
   try {
     for (const doc of docs) {
-      if (progress.refused.has(doc.task.id) || progress.outcomes.some((o) => o.refused && o.doc.task.id === doc.task.id)) continue;
+      if (refusedHere.has(doc.task.id)) continue;
       const prior = already.get(doc.idempotencyId);
       if (prior && prior.sageId) {
         progress.outcomes.push({ doc, written: { kind: doc.kind, sageId: prior.sageId, displayedAs: prior.displayedAs, total: documentTotals(doc.lines).total } });
@@ -218,6 +291,7 @@ export async function syncTaskBatch(db: Database, input: { tenantId: string; con
         } catch (e) {
           if (e instanceof SageError && (e.kind === "validation" || e.kind === "not_found")) {
             progress.outcomes.push({ doc, refused: e });
+            refusedHere.add(doc.task.id);
             break;
           }
           // outcome unknown or Sage unavailable: look it up, then write again, a few times in place
@@ -229,12 +303,12 @@ export async function syncTaskBatch(db: Database, input: { tenantId: string; con
           throw e;
         }
       }
-      if (progress.outcomes.length >= FLUSH_EVERY) await flush();
+      if (progress.outcomes.length >= FLUSH_EVERY) void flush().catch(() => {});
     }
   } finally {
+    await flushing.catch(() => {});
     await flush();
   }
-  return result;
 }
 
 type Progress = {

@@ -41,7 +41,15 @@ export async function startWorld(opts: { persistentDb?: boolean } = {}) {
       return text.split("\n").filter(Boolean).map((l) => JSON.parse(l) as RequestLogLine);
     },
     async control(path: string, body?: unknown) {
-      const res = await fetch(`${sandbox.url}/__sandbox/${path}`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body ?? {}) });
+      // a kept-alive socket the sandbox already closed answers ECONNRESET: try again on a fresh one
+      let res: Response | undefined;
+      for (let attempt = 1; !res; attempt++) {
+        try {
+          res = await fetch(`${sandbox.url}/__sandbox/${path}`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body ?? {}) });
+        } catch (e) {
+          if (attempt >= 3) throw e;
+        }
+      }
       if (!res.ok) throw new Error(`sandbox control ${path}: ${res.status} ${await res.text()}`);
       return res.json().catch(() => null);
     },

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import createClient, { type Client } from "openapi-fetch";
 import type { Database } from "@/db/client";
 import { getConfig } from "@/lib/config";
@@ -133,7 +134,6 @@ export function withIdempotencyId<K extends string, B extends Record<string, unk
 }
 
 /** A stable idempotency id for one logical create: sha256(parts) → first 32 hex characters. */
-export async function deriveIdempotencyId(...parts: string[]): Promise<string> {
-  const { createHash } = await import("node:crypto");
+export function deriveIdempotencyId(...parts: string[]): string {
   return createHash("sha256").update(parts.join("\u001f")).digest("hex").slice(0, 32);
 }
