@@ -10,7 +10,7 @@ export type SyncBatchRequested = { tenantId: string; connectionId: string; taskI
  * Tasks per step: a step is retried as a whole (every write in it is idempotent and a retry adopts
  * what an interrupted attempt wrote); inside a step the engine pipelines chunks of 200.
  */
-export const SYNC_CHUNK = 1000;
+export const SYNC_CHUNK = 5000;
 
 /**
  * "Sync all" and auto-sync: many tasks of one connection, in chunks. Same per-connection

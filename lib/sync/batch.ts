@@ -12,11 +12,11 @@ import {
   type SyncTask,
 } from "@/db/schema";
 import { SYSTEM_ACTOR, redact } from "@/lib/log/action-log";
-import { collectSagePages, deriveIdempotencyId, unwrap, withIdempotencyId } from "@/lib/sage/accounting/api";
+import { collectSagePages, deriveIdempotencyId, withIdempotencyId } from "@/lib/sage/accounting/api";
 import { SageError } from "@/lib/sage/errors";
 import { getSettings } from "@/lib/settings/settings";
 import { documentTotals, planSync, type MarketplaceProductForPlan, type PlannedLine, type SageItemForPlan } from "./plan";
-import { businessDefaults, syncClient } from "./sage-context";
+import { businessDefaults, syncClient, syncSender } from "./sage-context";
 import {
   apiLines,
   beginTaskSync,
@@ -259,6 +259,7 @@ async function writeChunk(
   result: BatchResult,
 ) {
   const { docs, already, notesOf, claimIds, tasks } = chunk;
+  const send = syncSender(db, input.connectionId);
   await adoptInterruptedWrites(sage, docs, already);
   const progress: Progress = {
     outcomes: [],
@@ -286,7 +287,7 @@ async function writeChunk(
       }
       for (let attempt = 1; ; attempt++) {
         try {
-          progress.outcomes.push({ doc, written: await writeDocument(sage, doc) });
+          progress.outcomes.push({ doc, written: await writeDocument(sage, send, doc) });
           break;
         } catch (e) {
           if (e instanceof SageError && (e.kind === "validation" || e.kind === "not_found")) {
@@ -347,7 +348,7 @@ async function adoptInterruptedWrites(sage: ReturnType<typeof syncClient>, docs:
   }
 }
 
-async function writeDocument(sage: ReturnType<typeof syncClient>, doc: PlannedDoc): Promise<WrittenDocument> {
+async function writeDocument(sage: ReturnType<typeof syncClient>, send: ReturnType<typeof syncSender>, doc: PlannedDoc): Promise<WrittenDocument> {
   const path = doc.kind === "sales_invoice" ? "/sales_invoices" : "/sales_credit_notes";
   const totals = documentTotals(doc.lines);
   if (doc.resume) {
@@ -372,7 +373,7 @@ async function writeDocument(sage: ReturnType<typeof syncClient>, doc: PlannedDo
     },
     doc.idempotencyId,
   );
-  const created = unwrap(await sage.POST(path as "/sales_invoices", { body: body as never })) as SageDoc;
+  const created = await send<SageDoc>("POST", path, body);
   return { kind: doc.kind, sageId: created.id, displayedAs: created.displayed_as ?? null, total: totals.total };
 }
 

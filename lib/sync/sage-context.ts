@@ -1,14 +1,13 @@
 import type { Database } from "@/db/client";
 import { getConfig } from "@/lib/config";
-import { createSageAccountingClient, collectSagePages, type SageAccountingClient } from "@/lib/sage/accounting/api";
+import { createSageAccountingClient, collectSagePages, sageSender, type SageAccountingClient, type SageClientOptions } from "@/lib/sage/accounting/api";
 import { limiterFor } from "@/lib/sage/rate-limiter";
 import type { TaxRateForPlan } from "./plan";
 
-/** A Sage client for the sync engine: throttled to the business's rate limit; writes looked up before retry. */
-export function syncClient(db: Database, connectionId: string): SageAccountingClient {
+function syncClientOptions(db: Database, connectionId: string): SageClientOptions {
   const { rateLimit } = getConfig().sage;
   const limiter = limiterFor(rateLimit.limit, rateLimit.periodSeconds);
-  return createSageAccountingClient({
+  return {
     db,
     connectionId,
     retryUnknownWrites: false,
@@ -17,7 +16,19 @@ export function syncClient(db: Database, connectionId: string): SageAccountingCl
       attemptTimeoutMs: Number(process.env.SAGE_ATTEMPT_TIMEOUT_MS ?? 30_000),
       baseDelayMs: Number(process.env.SAGE_RETRY_BASE_DELAY_MS ?? 500),
     },
-  });
+  };
+}
+
+/** A Sage client for the sync engine: throttled to the business's rate limit; writes looked up before retry. */
+export function syncClient(db: Database, connectionId: string): SageAccountingClient {
+  return createSageAccountingClient(syncClientOptions(db, connectionId));
+}
+
+/** The same transport without the typed layer, for the write loop that already holds the JSON. */
+export function syncSender(db: Database, connectionId: string) {
+  const send = sageSender(syncClientOptions(db, connectionId));
+  const base = getConfig().sage.apiUrl;
+  return async <T>(method: "POST" | "PUT", path: string, body: unknown): Promise<T> => (await send(method, `${base}${path}`, JSON.stringify(body))).json() as Promise<T>;
 }
 
 export type BusinessDefaults = { ledgerAccountId: string; taxRateId: string; taxRates: Map<string, TaxRateForPlan> };

@@ -53,23 +53,34 @@ function bodyHasIdempotencyId(text: string | null): boolean {
  * failure turned into a `SageError`.
  */
 export function sageTransport(opts: SageClientOptions): (request: Request) => Promise<Response> {
-  const policy = { ...DEFAULT_RETRY_POLICY, ...opts.policy };
+  const send = sageSender(opts);
   return async (request: Request) => {
     const method = request.method.toUpperCase();
-    const bodyText = method === "GET" || method === "HEAD" ? null : await request.clone().text();
+    const bodyText = method === "GET" || method === "HEAD" ? null : await request.text();
+    return send(method, request.url, bodyText, request.headers);
+  };
+}
+
+/**
+ * The transport itself, for callers that already hold the JSON text (the sync engine's write loop):
+ * `send(method, url, bodyText)` → the OK response, or a `SageError`.
+ */
+export function sageSender(opts: SageClientOptions): (method: string, url: string, bodyText: string | null, extraHeaders?: Headers) => Promise<Response> {
+  const policy = { ...DEFAULT_RETRY_POLICY, ...opts.policy };
+  return async (method, url, bodyText, extraHeaders) => {
     const idempotent = (opts.retryUnknownWrites ?? true) && bodyHasIdempotencyId(bodyText);
     let token = await getAccessToken(opts.db, opts.connectionId);
     let refreshedOn401 = false;
     for (let attempt = 1; ; attempt++) {
       await opts.beforeAttempt?.();
-      const headers = new Headers(request.headers);
-      headers.set("Authorization", `Bearer ${token.accessToken}`);
-      headers.set("Accept", "application/json");
-      if (token.businessId) headers.set("X-Business", token.businessId);
-      if (bodyText !== null) headers.set("Content-Type", "application/json");
+      const headers: Record<string, string> = extraHeaders ? Object.fromEntries(extraHeaders.entries()) : {};
+      headers["authorization"] = `Bearer ${token.accessToken}`;
+      headers["accept"] = "application/json";
+      if (token.businessId) headers["x-business"] = token.businessId;
+      if (bodyText !== null) headers["content-type"] = "application/json";
       let error: SageError;
       try {
-        const res = await fetch(request.url, { method, headers, body: bodyText, signal: AbortSignal.timeout(policy.attemptTimeoutMs) });
+        const res = await fetch(url, { method, headers, body: bodyText, signal: AbortSignal.timeout(policy.attemptTimeoutMs) });
         if (res.ok) return res;
         if (res.status === 401 && !refreshedOn401 && !(await isSubscriptionLapse(res))) {
           refreshedOn401 = true;
@@ -82,7 +93,7 @@ export function sageTransport(opts: SageClientOptions): (request: Request) => Pr
         if (cause instanceof SageError) throw cause;
         const timedOut = (cause as Error)?.name === "TimeoutError";
         // a write that got no answer may have been applied
-        error = new SageError(method === "GET" ? "retryable" : "unknown_outcome", `${timedOut ? "No answer within" : "Connection lost during"} ${method} ${new URL(request.url).pathname}`, { cause });
+        error = new SageError(method === "GET" ? "retryable" : "unknown_outcome", `${timedOut ? "No answer within" : "Connection lost during"} ${method} ${new URL(url).pathname}`, { cause });
       }
       if (attempt >= policy.maxAttempts || !shouldRetry(error, { method, idempotent })) throw error;
       await sleep(delayBeforeRetryMs(error, attempt, policy));
