@@ -7,7 +7,16 @@ export class SlidingWindowLimiter {
   private readonly starts = new Map<string, number[]>();
   private readonly queues = new Map<string, Promise<void>>();
 
-  constructor(private readonly limit: number, private readonly periodMs: number, private readonly now: () => number = Date.now) {}
+  /**
+   * Sage counts a call when it processes it, a little after we admit it; when call k was counted
+   * later than call k+limit would be, k+limit lands inside Sage's window and gets a 429. So a slot is
+   * reused only `marginMs` after the window has passed (default 2 % of the period, at least 50 ms).
+   */
+  private readonly marginMs: number;
+
+  constructor(private readonly limit: number, private readonly periodMs: number, private readonly now: () => number = Date.now, marginMs?: number) {
+    this.marginMs = marginMs ?? Math.max(50, Math.round(periodMs * 0.02));
+  }
 
   /** Resolves when a call may start. Calls for one key are admitted in order. */
   acquire(key: string): Promise<void> {
@@ -20,13 +29,13 @@ export class SlidingWindowLimiter {
   private async waitForSlot(key: string): Promise<void> {
     for (;;) {
       const t = this.now();
-      const starts = (this.starts.get(key) ?? []).filter((s) => t - s < this.periodMs);
+      const starts = (this.starts.get(key) ?? []).filter((s) => t - s < this.periodMs + this.marginMs);
       if (starts.length < this.limit) {
         starts.push(t);
         this.starts.set(key, starts);
         return;
       }
-      const wait = starts[0]! + this.periodMs - t + 1;
+      const wait = starts[0]! + this.periodMs + this.marginMs - t + 1;
       this.starts.set(key, starts);
       await new Promise((r) => setTimeout(r, wait));
     }
