@@ -47,7 +47,7 @@ import {
  *      Sage ids, marks tasks synced or failed and writes their Action Log rows.
  */
 
-const FLUSH_EVERY = 100;
+const FLUSH_EVERY = 250;
 /** attempts per document inside a batch before the whole chunk is handed back to Inngest's retries */
 const DOC_ATTEMPTS = 6;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -234,13 +234,17 @@ async function prepareChunk(db: Database, input: { tenantId: string; connectionI
       );
     }
     if (docs.length) {
-      const existing = await tx.select().from(sageDocuments).where(inArray(sageDocuments.idempotencyId, docs.map((d) => d.idempotencyId)));
-      for (const e of existing) already.set(e.idempotencyId, { sageId: e.sageId, displayedAs: e.displayedAs, createdAt: e.createdAt });
-      const fresh = docs.filter((d) => !already.has(d.idempotencyId));
-      if (fresh.length) {
-        await tx.insert(sageDocuments).values(
-          fresh.map((d) => ({ tenantId: input.tenantId, connectionId: input.connectionId, taskId: d.task.id, kind: d.kind, sageId: "", reference: d.task.marketplaceOrderId, idempotencyId: d.idempotencyId, currency: d.task.currency, billingPeriod: d.task.billingPeriod, details: { status: "pending", contactId: d.contactId } })),
-        );
+      // insert the pending markers; the ones that already existed (an earlier attempt) are read back
+      const inserted = await tx
+        .insert(sageDocuments)
+        .values(docs.map((d) => ({ tenantId: input.tenantId, connectionId: input.connectionId, taskId: d.task.id, kind: d.kind, sageId: "", reference: d.task.marketplaceOrderId, idempotencyId: d.idempotencyId, currency: d.task.currency, billingPeriod: d.task.billingPeriod, details: { status: "pending", contactId: d.contactId } })))
+        .onConflictDoNothing({ target: sageDocuments.idempotencyId })
+        .returning({ idempotencyId: sageDocuments.idempotencyId });
+      if (inserted.length < docs.length) {
+        const fresh = new Set(inserted.map((r) => r.idempotencyId));
+        const earlier = docs.filter((d) => !fresh.has(d.idempotencyId)).map((d) => d.idempotencyId);
+        const existing = await tx.select().from(sageDocuments).where(inArray(sageDocuments.idempotencyId, earlier));
+        for (const e of existing) already.set(e.idempotencyId, { sageId: e.sageId, displayedAs: e.displayedAs, createdAt: e.createdAt });
       }
     }
   });
