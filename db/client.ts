@@ -24,6 +24,9 @@ export async function openDatabase(options: { url?: string; pgliteDir?: string }
     const { drizzle } = await import("drizzle-orm/node-postgres");
     const { migrate } = await import("drizzle-orm/node-postgres/migrator");
     const pool = new Pool({ connectionString: url, max: Number(process.env.DATABASE_POOL_SIZE ?? 10) });
+    // An idle client whose server connection ends (restart, failover, admin command) emits `error` on
+    // the pool; unhandled it would crash the process. The pool drops that client and opens a new one.
+    pool.on("error", (error) => console.error(`[db] idle PostgreSQL connection lost: ${error.message}`));
     const db = drizzle(pool, { schema }) as unknown as Database;
     await migrate(db as never, { migrationsFolder: MIGRATIONS_FOLDER });
     return { db, driver: "pg", close: () => pool.end() };
