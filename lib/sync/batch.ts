@@ -12,13 +12,13 @@ import {
   type SyncTask,
 } from "@/db/schema";
 import { SYSTEM_ACTOR, redact } from "@/lib/log/action-log";
-import { collectSagePages, deriveIdempotencyId, withIdempotencyId } from "@/lib/sage/accounting/api";
+import { collectSagePages, deriveIdempotencyId } from "@/lib/sage/accounting/api";
 import { SageError } from "@/lib/sage/errors";
 import { getSettings } from "@/lib/settings/settings";
 import { documentTotals, planSync, type MarketplaceProductForPlan, type PlannedLine, type SageItemForPlan } from "./plan";
 import { businessDefaults, syncClient, syncSender } from "./sage-context";
 import {
-  apiLines,
+  documentBody,
   beginTaskSync,
   completeTaskSync,
   describeWritten,
@@ -26,7 +26,6 @@ import {
   failTaskSync,
   itemDetails,
   planTaskSync,
-  todayIso,
   writeTaskCreditNote,
   writeTaskInvoice,
   type SageDoc,
@@ -362,21 +361,7 @@ async function writeDocument(sage: ReturnType<typeof syncClient>, send: ReturnTy
     );
     if (found) return { kind: doc.kind, sageId: found.id, displayedAs: found.displayed_as ?? null, total: totals.total };
   }
-  const linesKey = doc.kind === "sales_invoice" ? "invoice_lines" : "credit_note_lines";
-  const body = withIdempotencyId(
-    doc.kind,
-    {
-      contact_id: doc.contactId,
-      date: todayIso(),
-      reference: doc.task.marketplaceOrderId,
-      ...(doc.task.currency ? { currency_id: doc.task.currency } : {}),
-      [linesKey]: apiLines(doc.lines),
-      net_amount: totals.net,
-      tax_amount: totals.tax,
-      total_amount: totals.total,
-    },
-    doc.idempotencyId,
-  );
+  const body = documentBody({ kind: doc.kind, contactId: doc.contactId, reference: doc.task.marketplaceOrderId, currency: doc.task.currency, lines: doc.lines, idempotencyId: doc.idempotencyId });
   const created = await send<SageDoc>("POST", path, body);
   return { kind: doc.kind, sageId: created.id, displayedAs: created.displayed_as ?? null, total: totals.total };
 }

@@ -234,6 +234,25 @@ export function apiLines(lines: PlannedLine[]) {
   }));
 }
 
+/** The create body of an invoice or credit note: one shape for the per-task and the batch flow. */
+export function documentBody(d: { kind: "sales_invoice" | "sales_credit_note"; contactId: string; reference: string; currency: string | null; lines: PlannedLine[]; idempotencyId: string }) {
+  const totals = documentTotals(d.lines);
+  return withIdempotencyId(
+    d.kind,
+    {
+      contact_id: d.contactId,
+      date: todayIso(),
+      reference: d.reference,
+      ...(d.currency ? { currency_id: d.currency } : {}),
+      [d.kind === "sales_invoice" ? "invoice_lines" : "credit_note_lines"]: apiLines(d.lines),
+      net_amount: totals.net,
+      tax_amount: totals.tax,
+      total_amount: totals.total,
+    },
+    d.idempotencyId,
+  );
+}
+
 export const todayIso = () => new Date().toISOString().slice(0, 10);
 
 /**
@@ -257,22 +276,7 @@ async function createDocumentOnce(db: Database, ctx: TaskContext, kind: "sales_i
   } else {
     await db.insert(sageDocuments).values({ tenantId: ctx.tenantId, connectionId: ctx.connectionId, taskId: ctx.taskId, kind, sageId: "", reference: ctx.orderId, idempotencyId, currency: plan.currency, billingPeriod: plan.billingPeriod, details: { status: "pending", contactId } }).onConflictDoNothing();
   }
-  const resource = kind === "sales_invoice" ? "sales_invoice" : "sales_credit_note";
-  const linesKey = kind === "sales_invoice" ? "invoice_lines" : "credit_note_lines";
-  const body = withIdempotencyId(
-    resource,
-    {
-      contact_id: contactId,
-      date: todayIso(),
-      reference: ctx.orderId,
-      ...(plan.currency ? { currency_id: plan.currency } : {}),
-      [linesKey]: apiLines(lines),
-      net_amount: totals.net,
-      tax_amount: totals.tax,
-      total_amount: totals.total,
-    },
-    idempotencyId,
-  );
+  const body = documentBody({ kind, contactId, reference: ctx.orderId, currency: plan.currency, lines, idempotencyId });
   const created = unwrap(await sage.POST(path as "/sales_invoices", { body: body as never })) as SageDoc;
   return recordWritten(db, idempotencyId, kind, created, totals.total);
 }
