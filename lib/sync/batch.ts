@@ -1,4 +1,5 @@
 import { and, eq, inArray, sql } from "drizzle-orm";
+import { arrayParam } from "@/db/array-param";
 import type { Database } from "@/db/client";
 import {
   actionLog,
@@ -64,8 +65,21 @@ async function retryInPlace<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
+/** What a batch reads of a task (not the stored marketplace order, which can be large). */
+const BATCH_TASK_COLUMNS = {
+  id: syncTasks.id,
+  state: syncTasks.state,
+  marketplaceOrderId: syncTasks.marketplaceOrderId,
+  marketplaceCustomerId: syncTasks.marketplaceCustomerId,
+  orderType: syncTasks.orderType,
+  items: syncTasks.items,
+  currency: syncTasks.currency,
+  billingPeriod: syncTasks.billingPeriod,
+};
+type BatchTask = Pick<SyncTask, keyof typeof BATCH_TASK_COLUMNS>;
+
 type DocKind = "sales_invoice" | "sales_credit_note";
-type PlannedDoc = { task: SyncTask; ctx: TaskContext; kind: DocKind; lines: PlannedLine[]; contactId: string; idempotencyId: string; resume: boolean };
+type PlannedDoc = { task: BatchTask; ctx: TaskContext; kind: DocKind; lines: PlannedLine[]; contactId: string; idempotencyId: string; resume: boolean };
 type Outcome = { doc: PlannedDoc; written?: WrittenDocument; refused?: SageError };
 
 export type BatchResult = { synced: number; failed: number; actionRequired: number; skipped: number; documents: number };
@@ -81,7 +95,7 @@ export async function syncTaskBatch(db: Database, input: { tenantId: string; con
     return result;
   }
 
-  const allTasks = (await db.select().from(syncTasks).where(and(eq(syncTasks.tenantId, input.tenantId), inArray(syncTasks.id, input.taskIds)))).filter((t) => {
+  const allTasks = (await db.select(BATCH_TASK_COLUMNS).from(syncTasks).where(and(eq(syncTasks.tenantId, input.tenantId), sql`${syncTasks.id} = any(${arrayParam(input.taskIds, "uuid")})`))).filter((t) => {
     const open = t.state !== "synced" && t.state !== "ignored";
     if (!open) result.skipped++;
     return open;
@@ -93,7 +107,7 @@ export async function syncTaskBatch(db: Database, input: { tenantId: string; con
   // chunk is planned, claimed and marked (database only). Sage calls stay one at a time.
   const order = new Map(input.taskIds.map((id, i) => [id, i]));
   allTasks.sort((a, b) => (order.get(a.id) ?? 0) - (order.get(b.id) ?? 0));
-  const chunks: SyncTask[][] = [];
+  const chunks: BatchTask[][] = [];
   for (let i = 0; i < allTasks.length; i += CHUNK) chunks.push(allTasks.slice(i, i + CHUNK));
   const sage = syncClient(db, input.connectionId);
   let next: Promise<PreparedChunk> | null = prepareChunk(db, input, chunks[0]!, shared, result);
@@ -124,8 +138,8 @@ type SharedSide = {
 };
 
 /** Everything that needs Sage before writing: each customer's contact and each item's details, once. */
-async function resolveSageSide(db: Database, input: { tenantId: string; connectionId: string }, tasks: SyncTask[], settings: SharedSide["settings"]): Promise<SharedSide> {
-  const ctxOf = (t: SyncTask): TaskContext => ({ taskId: t.id, tenantId: input.tenantId, connectionId: input.connectionId, orderId: t.marketplaceOrderId });
+async function resolveSageSide(db: Database, input: { tenantId: string; connectionId: string }, tasks: BatchTask[], settings: SharedSide["settings"]): Promise<SharedSide> {
+  const ctxOf = (t: BatchTask): TaskContext => ({ taskId: t.id, tenantId: input.tenantId, connectionId: input.connectionId, orderId: t.marketplaceOrderId });
   const customerIds = [...new Set(tasks.map((t) => t.marketplaceCustomerId))];
   const known = await db
     .select({ marketplaceCustomerId: marketplaceCustomers.marketplaceCustomerId, contactId: customerMappings.sageContactId })
@@ -174,21 +188,21 @@ async function resolveSageSide(db: Database, input: { tenantId: string; connecti
 }
 
 type PreparedChunk = {
-  tasks: SyncTask[];
+  tasks: BatchTask[];
   docs: PlannedDoc[];
   notesOf: Map<string, string[]>;
-  failures: { task: SyncTask; error: SageError }[];
+  failures: { task: BatchTask; error: SageError }[];
   claimIds: string[];
   already: Map<string, { sageId: string; displayedAs: string | null; createdAt: Date }>;
 };
 
 /** Plan a chunk, then one transaction: action_required marked, the rest claimed, pending markers stored. */
-async function prepareChunk(db: Database, input: { tenantId: string; connectionId: string }, tasks: SyncTask[], shared: SharedSide, result: BatchResult): Promise<PreparedChunk> {
-  const ctxOf = (t: SyncTask): TaskContext => ({ taskId: t.id, tenantId: input.tenantId, connectionId: input.connectionId, orderId: t.marketplaceOrderId });
+async function prepareChunk(db: Database, input: { tenantId: string; connectionId: string }, tasks: BatchTask[], shared: SharedSide, result: BatchResult): Promise<PreparedChunk> {
+  const ctxOf = (t: BatchTask): TaskContext => ({ taskId: t.id, tenantId: input.tenantId, connectionId: input.connectionId, orderId: t.marketplaceOrderId });
   const docs: PlannedDoc[] = [];
   const notesOf = new Map<string, string[]>();
-  const failures: { task: SyncTask; error: SageError }[] = [];
-  const actionRequired: { task: SyncTask; reason: string; link: string | null; unmapped: string[] }[] = [];
+  const failures: { task: BatchTask; error: SageError }[] = [];
+  const actionRequired: { task: BatchTask; reason: string; link: string | null; unmapped: string[] }[] = [];
   for (const task of tasks) {
     const contactError = shared.contactFailure.get(task.marketplaceCustomerId);
     const itemError = task.items.map((i) => shared.itemFailure.get(i.mpn)).find(Boolean);
@@ -222,7 +236,7 @@ async function prepareChunk(db: Database, input: { tenantId: string; connectionI
   const already = new Map<string, { sageId: string; displayedAs: string | null; createdAt: Date }>();
   await db.transaction(async (tx) => {
     if (claimIds.length) {
-      await tx.update(syncTasks).set({ state: "processing", attempts: sql`${syncTasks.attempts} + 1`, updatedAt: new Date() }).where(inArray(syncTasks.id, claimIds));
+      await tx.update(syncTasks).set({ state: "processing", attempts: sql`${syncTasks.attempts} + 1`, updatedAt: new Date() }).where(sql`${syncTasks.id} = any(${arrayParam(claimIds, "uuid")})`);
     }
     for (const a of actionRequired) {
       await tx.update(syncTasks).set({ state: "action_required", reason: a.reason, reasonLink: a.link, updatedAt: new Date() }).where(eq(syncTasks.id, a.task.id));
@@ -234,13 +248,17 @@ async function prepareChunk(db: Database, input: { tenantId: string; connectionI
     }
     if (docs.length) {
       // insert the pending markers; the ones that already existed (an earlier attempt) are read back
-      const inserted = await tx
-        .insert(sageDocuments)
-        .values(docs.map((d) => ({ tenantId: input.tenantId, connectionId: input.connectionId, taskId: d.task.id, kind: d.kind, sageId: "", reference: d.task.marketplaceOrderId, idempotencyId: d.idempotencyId, currency: d.task.currency, billingPeriod: d.task.billingPeriod, details: { status: "pending", contactId: d.contactId } })))
-        .onConflictDoNothing({ target: sageDocuments.idempotencyId })
-        .returning({ idempotencyId: sageDocuments.idempotencyId });
-      if (inserted.length < docs.length) {
-        const fresh = new Set(inserted.map((r) => r.idempotencyId));
+      const col = <T>(f: (d: PlannedDoc) => T) => docs.map(f);
+      const inserted = (await tx.execute(sql`
+        insert into ${sageDocuments} (tenant_id, connection_id, task_id, kind, sage_id, reference, idempotency_id, currency, billing_period, details)
+        select ${input.tenantId}, ${input.connectionId}, m.task_id, m.kind, '', m.reference, m.idempotency_id, m.currency, m.billing_period, jsonb_build_object('status', 'pending', 'contactId', m.contact_id)
+        from unnest(${arrayParam(col((d) => d.task.id), "uuid")}, ${arrayParam(col((d) => d.kind), "text")}, ${arrayParam(col((d) => d.task.marketplaceOrderId), "text")}, ${arrayParam(col((d) => d.idempotencyId), "text")},
+                    ${arrayParam(col((d) => d.task.currency), "text")}, ${arrayParam(col((d) => d.task.billingPeriod), "text")}, ${arrayParam(col((d) => d.contactId), "text")})
+          as m(task_id, kind, reference, idempotency_id, currency, billing_period, contact_id)
+        on conflict (idempotency_id) do nothing
+        returning idempotency_id`)) as unknown as { rows: { idempotency_id: string }[] };
+      if (inserted.rows.length < docs.length) {
+        const fresh = new Set(inserted.rows.map((r) => r.idempotency_id));
         const earlier = docs.filter((d) => !fresh.has(d.idempotencyId)).map((d) => d.idempotencyId);
         const existing = await tx.select().from(sageDocuments).where(inArray(sageDocuments.idempotencyId, earlier));
         for (const e of existing) already.set(e.idempotencyId, { sageId: e.sageId, displayedAs: e.displayedAs, createdAt: e.createdAt });
@@ -317,13 +335,13 @@ async function writeChunk(
 
 type Progress = {
   outcomes: Outcome[];
-  failures: { task: SyncTask; error: SageError }[];
+  failures: { task: BatchTask; error: SageError }[];
   /** idempotency ids whose Sage id is stored */
   recorded: Set<string>;
   completed: Set<string>;
   refused: Set<string>;
   docsByTask: Map<string, string[]>;
-  tasks: Map<string, SyncTask>;
+  tasks: Map<string, BatchTask>;
 };
 
 /**
@@ -381,18 +399,21 @@ async function recordProgress(db: Database, tenantId: string, p: Progress, notes
     .map(([id]) => id);
   await db.transaction(async (tx) => {
     if (written.length) {
-      const values = sql.join(
-        written.map((o) => sql`(${o.doc.idempotencyId}, ${o.written!.sageId}, ${o.written!.displayedAs}, ${JSON.stringify({ status: "written", contactId: o.doc.contactId, total: o.written!.total })}::jsonb)`),
-        sql`, `,
-      );
-      await tx.execute(sql`update ${sageDocuments} set sage_id = v.sage_id, displayed_as = v.displayed_as, details = v.details from (values ${values}) as v(idempotency_id, sage_id, displayed_as, details) where ${sageDocuments.idempotencyId} = v.idempotency_id`);
+      await tx.execute(sql`
+        update ${sageDocuments} set sage_id = v.sage_id, displayed_as = v.displayed_as, details = jsonb_build_object('status', 'written', 'contactId', v.contact_id, 'total', v.total)
+        from unnest(${arrayParam(written.map((o) => o.doc.idempotencyId), "text")}, ${arrayParam(written.map((o) => o.written!.sageId), "text")}, ${arrayParam(written.map((o) => o.written!.displayedAs), "text")},
+                    ${arrayParam(written.map((o) => o.doc.contactId), "text")}, ${arrayParam(written.map((o) => o.written!.total), "float8")})
+          as v(idempotency_id, sage_id, displayed_as, contact_id, total)
+        where ${sageDocuments.idempotencyId} = v.idempotency_id`);
     }
     if (done.length) {
       const now = new Date();
-      const withNotes = done.filter((id) => (notesOf.get(id) ?? []).length > 0);
-      const plain = done.filter((id) => !withNotes.includes(id));
-      if (plain.length) await tx.update(syncTasks).set({ state: "synced", syncedAt: now, reason: null, reasonLink: null, lastError: null, updatedAt: now }).where(inArray(syncTasks.id, plain));
-      for (const id of withNotes) await tx.update(syncTasks).set({ state: "synced", syncedAt: now, reason: notesOf.get(id)!.join("; "), reasonLink: null, lastError: null, updatedAt: now }).where(eq(syncTasks.id, id));
+      // one statement: every finished task synced, with its planner notes (if any) as the reason
+      const reasons = done.map((id) => (notesOf.get(id) ?? []).join("; ") || null);
+      await tx.execute(sql`
+        update ${syncTasks} set state = 'synced', synced_at = ${now}, reason = v.reason, reason_link = null, last_error = null, updated_at = ${now}
+        from unnest(${arrayParam(done, "uuid")}, ${arrayParam(reasons, "text")}) as v(id, reason)
+        where ${syncTasks.id} = v.id`);
       if (notifications === "all_tasks") {
         const byTask = new Map<string, WrittenDocument[]>();
         for (const o of written) byTask.set(o.doc.task.id, [...(byTask.get(o.doc.task.id) ?? []), o.written!]);
