@@ -6,7 +6,9 @@ import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 /**
  * One schema, one migrations folder, two drivers:
  * - `DATABASE_URL=postgres://…` → node-postgres (`pg`)
- * - unset → embedded PGlite under `PGLITE_DIR` (default `.data/pglite`; `memory://` for tests)
+ * - unset → embedded PGlite under `PGLITE_DIR` (default `.data/pglite`; `memory://` for tests), on a
+ *   worker thread (db/pglite-in-worker.ts) so its synchronous SQL does not block the event loop;
+ *   `PGLITE_WORKER=0` keeps it on the main thread
  */
 export type Database = PgDatabase<PgQueryResultHKT, typeof schema>;
 export type Transaction = Parameters<Parameters<Database["transaction"]>[0]>[0];
@@ -31,13 +33,13 @@ export async function openDatabase(options: { url?: string; pgliteDir?: string }
     await migrate(db as never, { migrationsFolder: MIGRATIONS_FOLDER });
     return { db, driver: "pg", close: () => pool.end() };
   }
-  const { PGlite } = await import("@electric-sql/pglite");
   const { drizzle } = await import("drizzle-orm/pglite");
   const { migrate } = await import("drizzle-orm/pglite/migrator");
   const dir = options.pgliteDir ?? process.env.PGLITE_DIR ?? path.join(process.cwd(), ".data", "pglite");
   if (!dir.startsWith("memory://")) fs.mkdirSync(dir, { recursive: true });
-  const client = new PGlite(dir);
-  const db = drizzle(client, { schema }) as unknown as Database;
+  // on its own thread unless PGLITE_WORKER=0 (then on the main thread, as PGlite does by default)
+  const client = process.env.PGLITE_WORKER === "0" ? new (await import("@electric-sql/pglite")).PGlite(dir) : await (await import("./pglite-in-worker")).openPGliteInWorker(dir);
+  const db = drizzle(client as never, { schema }) as unknown as Database;
   await migrate(db as never, { migrationsFolder: MIGRATIONS_FOLDER });
   return { db, driver: "pglite", close: () => client.close() };
 }

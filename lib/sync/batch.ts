@@ -109,19 +109,48 @@ export async function syncTaskBatch(db: Database, input: { tenantId: string; con
   allTasks.sort((a, b) => (order.get(a.id) ?? 0) - (order.get(b.id) ?? 0));
   const chunks: BatchTask[][] = [];
   for (let i = 0; i < allTasks.length; i += CHUNK) chunks.push(allTasks.slice(i, i + CHUNK));
+  // Results are recorded behind the writes (FlushQueue), so no chunk waits for the previous one's.
   const sage = syncClient(db, input.connectionId);
+  const flushes = new FlushQueue();
   let next: Promise<PreparedChunk> | null = prepareChunk(db, input, chunks[0]!, shared, result);
   for (let i = 0; i < chunks.length; i++) {
     const prepared: PreparedChunk = await next!;
     next = i + 1 < chunks.length ? prepareChunk(db, input, chunks[i + 1]!, shared, result) : null;
     try {
-      await writeChunk(db, input, sage, prepared, settings.notifications, result);
+      await writeChunk(db, input, sage, prepared, settings.notifications, result, flushes);
     } catch (e) {
       await next?.catch(() => {});
+      await flushes.settle();
       throw e;
     }
   }
+  await flushes.drain();
   return result;
+}
+
+/** Database work queued behind the Sage writes, run one after the other; the first failure stops the rest. */
+class FlushQueue {
+  private tail: Promise<void> = Promise.resolve();
+  failure: unknown;
+  push(work: () => Promise<void>) {
+    this.tail = this.tail.then(async () => {
+      if (this.failure !== undefined) return;
+      try {
+        await work();
+      } catch (e) {
+        this.failure = e;
+      }
+    });
+  }
+  /** wait for everything queued, failure or not */
+  settle(): Promise<void> {
+    return this.tail;
+  }
+  /** wait for everything queued; throw the first failure */
+  async drain(): Promise<void> {
+    await this.tail;
+    if (this.failure !== undefined) throw this.failure;
+  }
 }
 
 const CHUNK = 200;
@@ -278,6 +307,7 @@ async function writeChunk(
   chunk: PreparedChunk,
   notifications: "errors_and_actions" | "all_tasks",
   result: BatchResult,
+  flushes: FlushQueue,
 ) {
   const { docs, already, notesOf, claimIds, tasks } = chunk;
   const send = syncSender(db, input.connectionId);
@@ -292,14 +322,20 @@ async function writeChunk(
     tasks: new Map(tasks.map((t) => [t.id, t])),
   };
   // flushes run behind the writes (database work while the next call waits on Sage), in order
-  let flushing: Promise<void> = Promise.resolve();
+  // (at most one queued per chunk: when it runs it takes every outcome gathered until then)
+  let queued = false;
   const flush = () => {
-    flushing = flushing.then(() => recordProgress(db, input.tenantId, progress, notesOf, notifications, result));
-    return flushing;
+    if (queued) return;
+    queued = true;
+    flushes.push(() => {
+      queued = false;
+      return recordProgress(db, input.tenantId, progress, notesOf, notifications, result);
+    });
   };
   const refusedHere = new Set<string>();
   try {
     for (const doc of docs) {
+      if (flushes.failure !== undefined) break; // recording failed: stop writing, the run is retried
       if (refusedHere.has(doc.task.id)) continue;
       const prior = already.get(doc.idempotencyId);
       if (prior && prior.sageId) {
@@ -325,11 +361,10 @@ async function writeChunk(
           throw e;
         }
       }
-      if (progress.outcomes.length >= FLUSH_EVERY) void flush().catch(() => {});
+      if (progress.outcomes.length >= FLUSH_EVERY) flush();
     }
   } finally {
-    await flushing.catch(() => {});
-    await flush();
+    flush(); // the rest of this chunk, recorded while the next chunk is written
   }
 }
 
@@ -397,6 +432,7 @@ async function recordProgress(db: Database, tenantId: string, p: Progress, notes
   const done = [...p.docsByTask.entries()]
     .filter(([id, keys]) => !p.completed.has(id) && !p.refused.has(id) && keys.every((k) => p.recorded.has(k) || recordedNow.has(k)))
     .map(([id]) => id);
+  if (written.length === 0 && done.length === 0 && refusals.size === 0) return;
   await db.transaction(async (tx) => {
     if (written.length) {
       await tx.execute(sql`
