@@ -29,13 +29,14 @@ describe("sync under faults", () => {
       const customer = { id: `TA-${prefix}${i % 50}`, name: `Fault Customer ${prefix}${i % 50}`, email: `ap${prefix}${i % 50}@fault.example` };
       tasks.push(await sw.order("purchase", [{ mpn: i % 2 ? "M365-STD" : "M365-BAS", quantity: String(1 + (i % 7)) }], { customer }));
     }
-    // about one call in five fails, in every way a real integration sees
+    // more than one call in five fails (≈ 24 % of invoice creates, ≈ 19 % of other calls), in every way
+    // a real integration sees; checked below on the sandbox's own request log
     const faults = [
       { route: "sage.sales_invoices.create", kind: "commit-then-drop", probability: 0.06 },
-      { route: "sage.sales_invoices.create", kind: "status", status: 500, probability: 0.04 },
-      { route: "sage.*", kind: "status", status: 503, probability: 0.04 },
-      { route: "sage.*", kind: "status", status: 429, probability: 0.04, retryAfterSeconds: 0 },
-      { route: "sage.*", kind: "timeout", probability: 0.02 },
+      { route: "sage.*", kind: "status", status: 500, probability: 0.06 },
+      { route: "sage.*", kind: "status", status: 503, probability: 0.06 },
+      { route: "sage.*", kind: "status", status: 429, probability: 0.06, retryAfterSeconds: 0 },
+      { route: "sage.*", kind: "timeout", probability: 0.03 },
       { route: "sage.contacts.create", kind: "commit-then-drop", probability: 0.2 },
     ];
     for (const f of faults) await sw.world.control("faults", f);
@@ -51,7 +52,8 @@ describe("sync under faults", () => {
     const apiCalls = log.filter((l) => l.path.startsWith("/sage/v3.1"));
     const failed = apiCalls.filter((l) => l.fault);
     console.log(`[sync-faults] ${mode}: ${ORDERS} orders in ${seconds.toFixed(1)} s; ${apiCalls.length} Sage calls, ${failed.length} faulted (${((100 * failed.length) / apiCalls.length).toFixed(1)} %)`);
-    expect(failed.length / apiCalls.length).toBeGreaterThan(0.1);
+    // the issue's bar is 20 % on 1,000 orders; the smaller one-task-per-run sample may fall a little short by chance
+    expect(failed.length / apiCalls.length).toBeGreaterThanOrEqual(ORDERS >= 1000 ? 0.2 : 0.15);
 
     const rows = await sw.db.select().from(syncTasks).where(inArray(syncTasks.id, tasks.map((t) => t.taskId)));
     const states = rows.reduce<Record<string, number>>((acc, r) => ({ ...acc, [r.state]: (acc[r.state] ?? 0) + 1 }), {});
