@@ -4,7 +4,8 @@
  * Inngest server the function's `throttle` does the same across processes.
  */
 export class SlidingWindowLimiter {
-  private readonly starts = new Map<string, number[]>();
+  /** per key: call start times in order; the ones before `head` have left the window */
+  private readonly windows = new Map<string, { starts: number[]; head: number }>();
   private readonly queues = new Map<string, Promise<void>>();
 
   /**
@@ -27,16 +28,22 @@ export class SlidingWindowLimiter {
   }
 
   private async waitForSlot(key: string): Promise<void> {
+    let w = this.windows.get(key);
+    if (!w) this.windows.set(key, (w = { starts: [], head: 0 }));
+    const span = this.periodMs + this.marginMs;
     for (;;) {
       const t = this.now();
-      const starts = (this.starts.get(key) ?? []).filter((s) => t - s < this.periodMs + this.marginMs);
-      if (starts.length < this.limit) {
-        starts.push(t);
-        this.starts.set(key, starts);
+      // starts are in order: drop the ones that left the window from the front (amortized O(1) per call)
+      while (w.head < w.starts.length && t - w.starts[w.head]! >= span) w.head++;
+      if (w.head > 1024 && w.head * 2 > w.starts.length) {
+        w.starts = w.starts.slice(w.head);
+        w.head = 0;
+      }
+      if (w.starts.length - w.head < this.limit) {
+        w.starts.push(t);
         return;
       }
-      const wait = starts[0]! + this.periodMs + this.marginMs - t + 1;
-      this.starts.set(key, starts);
+      const wait = w.starts[w.head]! + span - t + 1;
       await new Promise((r) => setTimeout(r, wait));
     }
   }

@@ -95,20 +95,13 @@ export async function syncTaskBatch(db: Database, input: { tenantId: string; con
     return result;
   }
 
-  const allTasks = (await db.select(BATCH_TASK_COLUMNS).from(syncTasks).where(and(eq(syncTasks.tenantId, input.tenantId), sql`${syncTasks.id} = any(${arrayParam(input.taskIds, "uuid")})`))).filter((t) => {
-    const open = t.state !== "synced" && t.state !== "ignored";
-    if (!open) result.skipped++;
-    return open;
-  });
-  if (allTasks.length === 0) return result;
-  const shared = await resolveSageSide(db, input, allTasks, settings);
-
-  // Chunks of CHUNK tasks: while one chunk's documents are written (waiting on Sage), the next
-  // chunk is planned, claimed and marked (database only). Sage calls stay one at a time.
-  const order = new Map(input.taskIds.map((id, i) => [id, i]));
-  allTasks.sort((a, b) => (order.get(a.id) ?? 0) - (order.get(b.id) ?? 0));
-  const chunks: BatchTask[][] = [];
-  for (let i = 0; i < allTasks.length; i += CHUNK) chunks.push(allTasks.slice(i, i + CHUNK));
+  // Chunks of tasks, read when they are prepared: while one chunk's documents are written (waiting on
+  // Sage), the next chunk is read, planned, claimed and marked (database only). Sage calls stay one at
+  // a time. The first chunk is small so the first write starts early.
+  const taskIds = [...new Set(input.taskIds)];
+  const shared = await resolveSageSide(db, input, taskIds, settings);
+  const chunks: string[][] = [taskIds.slice(0, FIRST_CHUNK)];
+  for (let i = FIRST_CHUNK; i < taskIds.length; i += CHUNK) chunks.push(taskIds.slice(i, i + CHUNK));
   // Results are recorded behind the writes (FlushQueue), so no chunk waits for the previous one's.
   const sage = syncClient(db, input.connectionId);
   const flushes = new FlushQueue();
@@ -153,6 +146,7 @@ class FlushQueue {
   }
 }
 
+const FIRST_CHUNK = 25;
 const CHUNK = 200;
 
 type SharedSide = {
@@ -162,41 +156,52 @@ type SharedSide = {
   products: Map<string, MarketplaceProductForPlan>;
   itemMappings: Map<string, SageItemForPlan>;
   itemFailure: Map<string, SageError>;
+  /** every product sold in the tasks that were open when the batch started */
+  mpnsSeen: Set<string>;
   cancellationFee: SageItemForPlan | null;
   defaults: Awaited<ReturnType<typeof businessDefaults>>;
 };
 
-/** Everything that needs Sage before writing: each customer's contact and each item's details, once. */
-async function resolveSageSide(db: Database, input: { tenantId: string; connectionId: string }, tasks: BatchTask[], settings: SharedSide["settings"]): Promise<SharedSide> {
-  const ctxOf = (t: BatchTask): TaskContext => ({ taskId: t.id, tenantId: input.tenantId, connectionId: input.connectionId, orderId: t.marketplaceOrderId });
-  const customerIds = [...new Set(tasks.map((t) => t.marketplaceCustomerId))];
-  const known = await db
-    .select({ marketplaceCustomerId: marketplaceCustomers.marketplaceCustomerId, contactId: customerMappings.sageContactId })
-    .from(marketplaceCustomers)
-    .leftJoin(customerMappings, eq(customerMappings.customerId, marketplaceCustomers.id))
-    .where(and(eq(marketplaceCustomers.tenantId, input.tenantId), inArray(marketplaceCustomers.marketplaceCustomerId, customerIds)));
+/** Everything that needs Sage before writing: each customer's contact and each item's details, once (open tasks only). */
+async function resolveSageSide(db: Database, input: { tenantId: string; connectionId: string }, taskIds: string[], settings: SharedSide["settings"]): Promise<SharedSide> {
+  const ctxOf = (t: { id: string; marketplaceOrderId: string }): TaskContext => ({ taskId: t.id, tenantId: input.tenantId, connectionId: input.connectionId, orderId: t.marketplaceOrderId });
+  const open = and(eq(syncTasks.tenantId, input.tenantId), sql`${syncTasks.id} = any(${arrayParam(taskIds, "uuid")})`, sql`${syncTasks.state} not in ('synced', 'ignored')`);
+  // one task per customer (its context names the customer in the Action Log), and every product sold
+  const firstOfCustomer = await db
+    .selectDistinctOn([syncTasks.marketplaceCustomerId], { id: syncTasks.id, marketplaceOrderId: syncTasks.marketplaceOrderId, marketplaceCustomerId: syncTasks.marketplaceCustomerId })
+    .from(syncTasks)
+    .where(open)
+    .orderBy(syncTasks.marketplaceCustomerId, syncTasks.createdAt);
+  const mpns = (await db.execute(sql`select distinct item->>'mpn' as mpn from ${syncTasks}, jsonb_array_elements(${syncTasks.items}) as item where ${open}`)) as unknown as { rows: { mpn: string | null }[] };
+  const customerIds = firstOfCustomer.map((t) => t.marketplaceCustomerId);
+  const known = customerIds.length
+    ? await db
+        .select({ marketplaceCustomerId: marketplaceCustomers.marketplaceCustomerId, contactId: customerMappings.sageContactId })
+        .from(marketplaceCustomers)
+        .leftJoin(customerMappings, eq(customerMappings.customerId, marketplaceCustomers.id))
+        .where(and(eq(marketplaceCustomers.tenantId, input.tenantId), sql`${marketplaceCustomers.marketplaceCustomerId} = any(${arrayParam(customerIds, "text")})`))
+    : [];
   const contactOf = new Map<string, string>();
   for (const k of known) if (k.contactId) contactOf.set(k.marketplaceCustomerId, k.contactId);
   const contactFailure = new Map<string, SageError>();
-  for (const customerId of customerIds) {
-    if (contactOf.has(customerId)) continue;
-    const first = tasks.find((t) => t.marketplaceCustomerId === customerId)!;
+  for (const first of firstOfCustomer) {
+    if (contactOf.has(first.marketplaceCustomerId)) continue;
     try {
-      contactOf.set(customerId, (await retryInPlace(() => ensureSageContact(db, ctxOf(first)))).contactId);
+      contactOf.set(first.marketplaceCustomerId, (await retryInPlace(() => ensureSageContact(db, ctxOf(first)))).contactId);
     } catch (e) {
-      if (e instanceof SageError && (e.kind === "validation" || e.kind === "not_found")) contactFailure.set(customerId, e);
+      if (e instanceof SageError && (e.kind === "validation" || e.kind === "not_found")) contactFailure.set(first.marketplaceCustomerId, e);
       else throw e;
     }
   }
-  const mpns = [...new Set(tasks.flatMap((t) => t.items.map((i) => i.mpn)))];
-  const rows = mpns.length
+  const soldMpns = mpns.rows.map((r) => r.mpn).filter((m): m is string => !!m);
+  const rows = soldMpns.length
     ? await db
         .select({ product: marketplaceProducts, mapping: productMappings })
         .from(marketplaceProducts)
         .leftJoin(productMappings, eq(productMappings.productId, marketplaceProducts.id))
-        .where(and(eq(marketplaceProducts.tenantId, input.tenantId), inArray(marketplaceProducts.mpn, mpns)))
+        .where(and(eq(marketplaceProducts.tenantId, input.tenantId), sql`${marketplaceProducts.mpn} = any(${arrayParam(soldMpns, "text")})`))
     : [];
-  const anyCtx = ctxOf(tasks[0]!);
+  const anyCtx = ctxOf(firstOfCustomer[0] ?? { id: taskIds[0]!, marketplaceOrderId: "" });
   const products = new Map<string, MarketplaceProductForPlan>();
   const itemMappings = new Map<string, SageItemForPlan>();
   const itemFailure = new Map<string, SageError>();
@@ -213,7 +218,7 @@ async function resolveSageSide(db: Database, input: { tenantId: string; connecti
   const [fee] = await db.select().from(feeMappings).where(and(eq(feeMappings.tenantId, input.tenantId), eq(feeMappings.feeKind, "cancellation")));
   const cancellationFee = fee ? await retryInPlace(() => itemDetails(db, anyCtx, fee)) : null;
   const defaults = await retryInPlace(() => businessDefaults(db, input.connectionId));
-  return { settings, contactOf, contactFailure, products, itemMappings, itemFailure, cancellationFee, defaults };
+  return { settings, contactOf, contactFailure, products, itemMappings, itemFailure, mpnsSeen: new Set(soldMpns), cancellationFee, defaults };
 }
 
 type PreparedChunk = {
@@ -226,13 +231,27 @@ type PreparedChunk = {
 };
 
 /** Plan a chunk, then one transaction: action_required marked, the rest claimed, pending markers stored. */
-async function prepareChunk(db: Database, input: { tenantId: string; connectionId: string }, tasks: BatchTask[], shared: SharedSide, result: BatchResult): Promise<PreparedChunk> {
+async function prepareChunk(db: Database, input: { tenantId: string; connectionId: string }, taskIds: string[], shared: SharedSide, result: BatchResult): Promise<PreparedChunk> {
+  const read = await db.select(BATCH_TASK_COLUMNS).from(syncTasks).where(and(eq(syncTasks.tenantId, input.tenantId), sql`${syncTasks.id} = any(${arrayParam(taskIds, "uuid")})`));
+  const position = new Map(taskIds.map((id, i) => [id, i]));
+  const tasks = read
+    .filter((t) => {
+      const open = t.state !== "synced" && t.state !== "ignored";
+      if (!open) result.skipped++;
+      return open;
+    })
+    .sort((a, b) => position.get(a.id)! - position.get(b.id)!);
   const ctxOf = (t: BatchTask): TaskContext => ({ taskId: t.id, tenantId: input.tenantId, connectionId: input.connectionId, orderId: t.marketplaceOrderId });
   const docs: PlannedDoc[] = [];
   const notesOf = new Map<string, string[]>();
   const failures: { task: BatchTask; error: SageError }[] = [];
   const actionRequired: { task: BatchTask; reason: string; link: string | null; unmapped: string[] }[] = [];
   for (const task of tasks) {
+    // opened after this batch looked at its customers and products (un-ignored meanwhile): next sync
+    if (!(shared.contactOf.has(task.marketplaceCustomerId) || shared.contactFailure.has(task.marketplaceCustomerId)) || task.items.some((i) => !shared.mpnsSeen.has(i.mpn))) {
+      result.skipped++;
+      continue;
+    }
     const contactError = shared.contactFailure.get(task.marketplaceCustomerId);
     const itemError = task.items.map((i) => shared.itemFailure.get(i.mpn)).find(Boolean);
     if (contactError || itemError) {
