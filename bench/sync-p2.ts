@@ -1,6 +1,6 @@
 /**
  * P2 — throughput and memory against an unthrottled Sage: `npx tsx bench/sync-p2.ts`
- *   [--orders=2000] [--reps=3] [--warmup=1000] [--db=pglite-memory|pglite-dir|postgres] [--explain]   (speed)
+ *   [--orders=2000] [--reps=5] [--warmup=1000] [--db=pglite-memory|pglite-dir|postgres] [--explain]   (speed)
  *   [--memory-orders=20000] [--memory-db=pglite-dir,postgres] [--skip-speed] [--skip-memory]
  *
  * Targets: syncing 2,000 orders takes at most 1.2× the time of a bare script that POSTs the same
@@ -264,7 +264,7 @@ async function main() {
   const sb = await startSandboxProcess({ appUrl: "http://localhost:3000" });
   const results: boolean[] = [];
   try {
-    if (!arg("skip-speed")) results.push((await speed(sb.url, { orders: numArg("orders", 2_000), reps: numArg("reps", 3), warmup: numArg("warmup", 1_000), database: arg("db", "pglite-memory"), explain: !!arg("explain") })).pass);
+    if (!arg("skip-speed")) results.push((await speed(sb.url, { orders: numArg("orders", 2_000), reps: numArg("reps", 5), warmup: numArg("warmup", 1_000), database: arg("db", "pglite-memory"), explain: !!arg("explain") })).pass);
     if (!arg("skip-memory")) {
       const dbs = arg("memory-db", process.env.DATABASE_URL ? "pglite-dir,postgres" : "pglite-dir").split(",").filter(Boolean);
       if (!process.env.DATABASE_URL) console.log("\n(DATABASE_URL not set: the memory figure is for PGlite only)");
