@@ -12,12 +12,12 @@ import { Worker } from "node:worker_threads";
  */
 export const PGLITE_WORKER_FILE = path.join(process.cwd(), "db", "pglite-worker.mjs");
 
-type Results = { rows: unknown[]; fields: { name: string; dataTypeID: number }[]; affectedRows?: number };
+type Results<T = Record<string, unknown>> = { rows: T[]; fields: { name: string; dataTypeID: number }[]; affectedRows?: number };
 type QueryOptions = { rowMode?: "array" | "object"; parsers?: Record<number, (value: string, typeId: number) => unknown> };
 type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void };
 
 export type PGliteQueryable = {
-  query<T = Record<string, unknown>>(sql: string, params?: unknown[], options?: QueryOptions): Promise<Results & { rows: T[] }>;
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[], options?: QueryOptions): Promise<Results<T>>;
   exec(sql: string): Promise<Results[]>;
 };
 

@@ -1,9 +1,10 @@
-import { eq, sql } from "drizzle-orm";
-import type { Database, Queryable } from "@/db/client";
+import { eq } from "drizzle-orm";
+import type { Database } from "@/db/client";
 import { marketplaceCustomers, marketplaceProducts, tenants } from "@/db/schema";
 import { findInstallation } from "@/lib/install/install";
 import { writeActionLog, type Actor } from "@/lib/log/action-log";
 import type { MarketplaceCustomerDto, MarketplaceProductDto } from "@/lib/marketplace/api-schemas";
+import { upsertMarketplaceCustomers, upsertMarketplaceProducts } from "@/lib/marketplace/catalog";
 import { MarketplaceApiError, MarketplaceClient } from "@/lib/marketplace/client";
 import { REFRESH_OPS } from "./status";
 
@@ -16,74 +17,6 @@ export type MarketplaceCatalogSource = {
 export type MarketplaceRefreshResult = { ok: true; products: number; customers: number } | { ok: false; kind: string; message: string };
 
 const BATCH = 500;
-const excluded = (column: string) => sql.raw(`excluded.${column}`);
-
-/**
- * Set-based versions of lib/marketplace/catalog.ts's upserts (same columns, same rules), one
- * statement per page: 10,000 products in a couple of seconds instead of one round trip each.
- */
-async function upsertProducts(q: Queryable, tenantId: string, products: MarketplaceProductDto[]) {
-  const now = new Date();
-  const rows = [...new Map(products.map((p) => [p.id, p])).values()].map((p) => ({
-    tenantId,
-    marketplaceProductId: p.id,
-    mpn: p.mpn,
-    name: p.name,
-    description: p.description ?? null,
-    unitPrice: p.unit_price ?? null,
-    currency: p.currency ?? null,
-    billingPeriod: p.billing_period ?? null,
-    kind: p.type,
-    raw: p as Record<string, unknown>,
-    updatedAt: now,
-  }));
-  if (rows.length === 0) return;
-  await q
-    .insert(marketplaceProducts)
-    .values(rows)
-    .onConflictDoUpdate({
-      target: [marketplaceProducts.tenantId, marketplaceProducts.marketplaceProductId],
-      set: {
-        mpn: excluded("mpn"),
-        name: excluded("name"),
-        description: excluded("description"),
-        unitPrice: excluded("unit_price"),
-        currency: excluded("currency"),
-        billingPeriod: excluded("billing_period"),
-        kind: excluded("kind"),
-        raw: excluded("raw"),
-        updatedAt: excluded("updated_at"),
-      },
-    });
-}
-
-async function upsertCustomers(q: Queryable, tenantId: string, customers: MarketplaceCustomerDto[]) {
-  const now = new Date();
-  const rows = [...new Map(customers.map((c) => [c.id, c])).values()].map((c) => ({
-    tenantId,
-    marketplaceCustomerId: c.id,
-    name: c.name,
-    email: c.contact_info?.email?.toLowerCase() ?? null,
-    currency: c.currency ?? null,
-    raw: c as Record<string, unknown>,
-    updatedAt: now,
-  }));
-  if (rows.length === 0) return;
-  await q
-    .insert(marketplaceCustomers)
-    .values(rows)
-    .onConflictDoUpdate({
-      target: [marketplaceCustomers.tenantId, marketplaceCustomers.marketplaceCustomerId],
-      set: {
-        name: excluded("name"),
-        email: sql`coalesce(excluded.email, ${marketplaceCustomers.email})`,
-        currency: sql`coalesce(excluded.currency, ${marketplaceCustomers.currency})`,
-        raw: excluded("raw"),
-        updatedAt: excluded("updated_at"),
-      },
-    });
-}
-
 async function drainInBatches<T>(source: AsyncIterable<T>, write: (items: T[]) => Promise<unknown>): Promise<number> {
   let batch: T[] = [];
   let n = 0;
@@ -129,8 +62,8 @@ export async function refreshFromMarketplace(
   let products: number, customers: number;
   try {
     const source = input.source ?? MarketplaceClient.for(installation.marketplaceId);
-    products = await drainInBatches(source.products(tenant.marketplaceAccountId), (page) => upsertProducts(db, input.tenantId, page));
-    customers = await drainInBatches(source.customers(tenant.marketplaceAccountId), (page) => upsertCustomers(db, input.tenantId, page));
+    products = await drainInBatches(source.products(tenant.marketplaceAccountId), (page) => upsertMarketplaceProducts(db, input.tenantId, page));
+    customers = await drainInBatches(source.customers(tenant.marketplaceAccountId), (page) => upsertMarketplaceCustomers(db, input.tenantId, page));
   } catch (e) {
     if (e instanceof MarketplaceApiError && !e.retryable) return fail("marketplace", e.message);
     if ((e as Error)?.name === "ZodError") return fail("marketplace", `the marketplace answered data in an unexpected shape (${(e as Error).message.slice(0, 300)})`);

@@ -18,9 +18,9 @@ describe("PGlite on a worker thread", () => {
       { id: 1, body: "one" },
       { id: 2, body: "two" },
     ]);
-    const arrays = await pg.query("select id, at from notes where id = any($1::int[])", [[2]], { rowMode: "array", parsers: { 1184: (v: string) => v } });
+    const arrays = await pg.query<unknown[]>("select id, at from notes where id = any($1::int[])", [[2]], { rowMode: "array", parsers: { 1184: (v: string) => v } });
     expect(arrays.rows).toHaveLength(1);
-    expect(typeof (arrays.rows[0] as unknown[])[1]).toBe("string"); // raw text, as drizzle asks for
+    expect(typeof arrays.rows[0]![1]).toBe("string"); // raw text, as drizzle asks for
   });
 
   it("a failing statement rejects with PostgreSQL's code and constraint, and changes nothing", async () => {
