@@ -63,12 +63,26 @@ export async function openPGliteInWorker(dataDir: string): Promise<PGliteInWorke
   worker.on("error", (e) => failAll(e instanceof Error ? e : new Error(String(e))));
   worker.on("exit", (code) => failAll(new Error(`the PGlite worker has stopped (exit code ${code})`)));
 
+  // The worker keeps the process alive only while it has work: an idle database does not stop a
+  // script from ending, and a query in flight is never cut short.
+  let openTransactions = 0;
+  const holdProcess = () => (pending.size > 0 || openTransactions > 0 ? worker.ref() : worker.unref());
   const call = <T>(message: Record<string, unknown>): Promise<T> => {
     if (exited) return Promise.reject(exited);
     const id = nextId++;
     return new Promise<T>((resolve, reject) => {
-      pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      pending.set(id, {
+        resolve: (v) => {
+          resolve(v as T);
+          holdProcess();
+        },
+        reject: (e) => {
+          reject(e);
+          holdProcess();
+        },
+      });
       worker.postMessage({ ...message, id });
+      holdProcess();
     });
   };
 
@@ -77,25 +91,36 @@ export async function openPGliteInWorker(dataDir: string): Promise<PGliteInWorke
     exec: (sql) => call({ op: "exec", sql, tx }),
   });
 
+  async function runTransaction<T>(tx: number, callback: (tx: PGliteQueryable & { readonly closed: boolean }) => Promise<T>): Promise<T> {
+    await call({ op: "begin", tx });
+    let closed = false;
+    const handle = Object.defineProperty(queryable(tx), "closed", { get: () => closed }) as PGliteQueryable & { readonly closed: boolean };
+    let result;
+    try {
+      result = await callback(handle);
+    } catch (e) {
+      closed = true;
+      await call({ op: "end", tx, commit: false }).catch(() => {});
+      throw e;
+    }
+    closed = true;
+    await call({ op: "end", tx, commit: true });
+    return result;
+  }
+
   await ready;
+  holdProcess();
   return {
     ...queryable(),
     async transaction(callback) {
       const tx = nextTx++;
-      await call({ op: "begin", tx });
-      let closed = false;
-      const handle = Object.defineProperty(queryable(tx), "closed", { get: () => closed }) as PGliteQueryable & { readonly closed: boolean };
-      let result;
+      openTransactions++;
       try {
-        result = await callback(handle);
-      } catch (e) {
-        closed = true;
-        await call({ op: "end", tx, commit: false }).catch(() => {});
-        throw e;
+        return await runTransaction(tx, callback);
+      } finally {
+        openTransactions--;
+        holdProcess();
       }
-      closed = true;
-      await call({ op: "end", tx, commit: true });
-      return result;
     },
     async close() {
       if (exited) return;
