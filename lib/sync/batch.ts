@@ -352,6 +352,39 @@ async function writeChunk(
     });
   };
   const refusedHere = new Set<string>();
+  // Sage's 2xx answer means the document exists; the answer's body (its id and number) is read while
+  // the next call goes out. A body that cannot be read sends the document back for a look-up.
+  const reading: Promise<void>[] = [];
+  const unread: PlannedDoc[] = [];
+  const writeOne = async (doc: PlannedDoc) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const w = await writeDocument(sage, send, doc);
+        if ("written" in w) progress.outcomes.push({ doc, written: w.written });
+        else
+          reading.push(
+            readCreated(doc, w.answer).then(
+              (written) => void progress.outcomes.push({ doc, written }),
+              () => void unread.push(doc),
+            ),
+          );
+        return;
+      } catch (e) {
+        if (e instanceof SageError && (e.kind === "validation" || e.kind === "not_found")) {
+          progress.outcomes.push({ doc, refused: e });
+          refusedHere.add(doc.task.id);
+          return;
+        }
+        // outcome unknown or Sage unavailable: look it up, then write again, a few times in place
+        if (e instanceof SageError && (e.kind === "unknown_outcome" || e.kind === "retryable" || e.kind === "rate_limit") && attempt < DOC_ATTEMPTS) {
+          doc.resume = true;
+          await sleep(Math.min(2_000, 25 * 2 ** attempt));
+          continue;
+        }
+        throw e;
+      }
+    }
+  };
   try {
     for (const doc of docs) {
       if (flushes.failure !== undefined) break; // recording failed: stop writing, the run is retried
@@ -361,30 +394,26 @@ async function writeChunk(
         progress.outcomes.push({ doc, written: { kind: doc.kind, sageId: prior.sageId, displayedAs: prior.displayedAs, total: documentTotals(doc.lines).total } });
         continue;
       }
-      for (let attempt = 1; ; attempt++) {
-        try {
-          progress.outcomes.push({ doc, written: await writeDocument(sage, send, doc) });
-          break;
-        } catch (e) {
-          if (e instanceof SageError && (e.kind === "validation" || e.kind === "not_found")) {
-            progress.outcomes.push({ doc, refused: e });
-            refusedHere.add(doc.task.id);
-            break;
-          }
-          // outcome unknown or Sage unavailable: look it up, then write again, a few times in place
-          if (e instanceof SageError && (e.kind === "unknown_outcome" || e.kind === "retryable" || e.kind === "rate_limit") && attempt < DOC_ATTEMPTS) {
-            doc.resume = true;
-            await sleep(Math.min(2_000, 25 * 2 ** attempt));
-            continue;
-          }
-          throw e;
-        }
-      }
+      await writeOne(doc);
       if (progress.outcomes.length >= FLUSH_EVERY) flush();
     }
+    await Promise.all(reading.splice(0));
+    for (const doc of unread.splice(0)) {
+      doc.resume = true;
+      await writeOne(doc);
+      await Promise.all(reading.splice(0));
+    }
   } finally {
+    await Promise.allSettled(reading);
     flush(); // the rest of this chunk, recorded while the next chunk is written
   }
+}
+
+/** The id and number of a document Sage has just created, from its answer. */
+async function readCreated(doc: PlannedDoc, answer: Response): Promise<WrittenDocument> {
+  const created = (await answer.json()) as SageDoc;
+  if (!created?.id) throw new Error("Sage's answer carries no id");
+  return { kind: doc.kind, sageId: created.id, displayedAs: created.displayed_as ?? null, total: documentTotals(doc.lines).total };
 }
 
 type Progress = {
@@ -423,19 +452,18 @@ async function adoptInterruptedWrites(sage: ReturnType<typeof syncClient>, docs:
   }
 }
 
-async function writeDocument(sage: ReturnType<typeof syncClient>, send: ReturnType<typeof syncSender>, doc: PlannedDoc): Promise<WrittenDocument> {
+/** Write one document: what an earlier attempt created (found by reference), or Sage's 2xx answer to a create. */
+async function writeDocument(sage: ReturnType<typeof syncClient>, send: ReturnType<typeof syncSender>, doc: PlannedDoc): Promise<{ written: WrittenDocument } | { answer: Response }> {
   const path = doc.kind === "sales_invoice" ? "/sales_invoices" : "/sales_credit_notes";
-  const totals = documentTotals(doc.lines);
   if (doc.resume) {
     // an earlier attempt may have created it: look before writing again
     const found = (await collectSagePages<SageDoc>(sage, `${path}?search=${encodeURIComponent(doc.task.marketplaceOrderId)}&contact_id=${doc.contactId}&attributes=reference,status`)).find(
       (d) => d.reference === doc.task.marketplaceOrderId && d.status?.id !== "VOID",
     );
-    if (found) return { kind: doc.kind, sageId: found.id, displayedAs: found.displayed_as ?? null, total: totals.total };
+    if (found) return { written: { kind: doc.kind, sageId: found.id, displayedAs: found.displayed_as ?? null, total: documentTotals(doc.lines).total } };
   }
   const body = documentBody({ kind: doc.kind, contactId: doc.contactId, reference: doc.task.marketplaceOrderId, currency: doc.task.currency, lines: doc.lines, idempotencyId: doc.idempotencyId });
-  const created = await send<SageDoc>("POST", path, body);
-  return { kind: doc.kind, sageId: created.id, displayedAs: created.displayed_as ?? null, total: totals.total };
+  return { answer: await send("POST", path, body) };
 }
 
 /** One transaction: Sage ids stored, finished tasks synced (with their Action Log rows); then refusals failed. */

@@ -24,11 +24,14 @@ export function syncClient(db: Database, connectionId: string): SageAccountingCl
   return createSageAccountingClient(syncClientOptions(db, connectionId));
 }
 
-/** The same transport without the typed layer, for the write loop that already holds the JSON. */
+/**
+ * The same transport without the typed layer, for the write loop that already holds the JSON:
+ * resolves with Sage's 2xx answer as soon as it arrives (its body unread), or throws a SageError.
+ */
 export function syncSender(db: Database, connectionId: string) {
   const send = sageSender(syncClientOptions(db, connectionId));
   const base = getConfig().sage.apiUrl;
-  return async <T>(method: "POST" | "PUT", path: string, body: unknown): Promise<T> => (await send(method, `${base}${path}`, JSON.stringify(body))).json() as Promise<T>;
+  return (method: "POST" | "PUT", path: string, body: unknown): Promise<Response> => send(method, `${base}${path}`, JSON.stringify(body));
 }
 
 export type BusinessDefaults = { ledgerAccountId: string; taxRateId: string; taxRates: Map<string, TaxRateForPlan> };
