@@ -2,7 +2,7 @@
 // "sage.sales_invoices.*", "sage.*".
 import { z } from "zod";
 
-export const FAULT_KINDS = ["status", "delay", "timeout", "drop", "commit-then-drop"] as const;
+export const FAULT_KINDS = ["status", "delay", "timeout", "drop", "commit-then-drop", "commit-then-truncate"] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 export const faultInputSchema = z.object({

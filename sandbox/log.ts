@@ -15,7 +15,7 @@ export interface LogEntry {
   grant_type?: string;
   business?: string;
   spec_violation?: boolean;
-  /** "ok" normally; "dropped", "timeout", "commit-then-drop" when a fault ate the response. */
+  /** "ok" normally; "dropped", "timeout", "commit-then-drop", "commit-then-truncate" when a fault ate the response. */
   outcome: string;
   fault?: string;
   duration_ms?: number;

@@ -247,6 +247,14 @@ async function handle(sb: Sandbox, req: IncomingMessage, res: ServerResponse, pe
     req.socket.destroy();
     return;
   }
+  if (fault?.kind === "commit-then-truncate") {
+    // The work is done and the status line and headers go out; the connection breaks mid-body.
+    finish(reply.status, "commit-then-truncate", reply.log);
+    const body = Buffer.from(reply.body ?? "");
+    res.writeHead(reply.status, { ...(reply.headers ?? {}), "content-length": String(body.length) });
+    res.write(body.subarray(0, Math.floor(body.length / 2)), () => req.socket.destroy());
+    return;
+  }
   finish(reply.status, "ok", reply.log);
   writeReply(res, reply);
 }

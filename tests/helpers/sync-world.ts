@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { eq } from "drizzle-orm";
 import { setDatabaseHandleForTests } from "@/db/client";
-import { productMappings, feeMappings, syncTasks } from "@/db/schema";
+import { productMappings, feeMappings, sageDocuments, syncTasks } from "@/db/schema";
 import { syncTask, SYNC_TASK_REQUESTED } from "@/inngest/functions/sync-task";
 import { syncBatch, SYNC_BATCH_REQUESTED } from "@/inngest/functions/sync-batch";
 import { marketplaceEventReceivedFn } from "@/inngest/functions/marketplace-event-received";
@@ -101,6 +101,10 @@ export async function startSyncWorld(opts: { persistentDb?: boolean } = {}) {
     async task(taskId: string) {
       const [t] = await db.select().from(syncTasks).where(eq(syncTasks.id, taskId));
       return t!;
+    },
+    /** what we recorded as written to Sage for a task */
+    async documents(taskId: string) {
+      return db.select().from(sageDocuments).where(eq(sageDocuments.taskId, taskId));
     },
     async sageState() {
       return (await fetch(`${world.sandbox.url}/__sandbox/state?business=${connection.businessId}`)).json() as Promise<{

@@ -163,4 +163,25 @@ describe("Sync all (batch) keeps the same rules and exactly-once guarantees", ()
     for (const o of orders) expect(state.sales_invoices.filter((i) => i.reference === o.orderId)).toHaveLength(1);
     for (const o of orders) expect((await sw.task(o.taskId)).state).toBe("synced");
   });
+
+  it("an answer cut off mid-body (the invoice exists, its id never arrived) is looked up, not written twice", async () => {
+    const orders = [];
+    for (let i = 0; i < 20; i++) orders.push(await sw.order("purchase", [{ mpn: "M365-STD", quantity: String(i + 2) }]));
+    await sw.world.control("faults", { route: "sage.sales_invoices.create", kind: "commit-then-truncate", probability: 0.4 });
+    await sw.world.clearRequestLog();
+    await sw.syncAll(orders.map((o) => o.taskId));
+    await fetch(`${sw.world.sandbox.url}/__sandbox/faults`, { method: "DELETE" });
+    const log = await sw.world.requestLog();
+    expect(log.filter((l) => l.outcome === "commit-then-truncate").length).toBeGreaterThan(0);
+    const state = await sw.sageState();
+    for (const o of orders) {
+      const invoices = state.sales_invoices.filter((i) => i.reference === o.orderId);
+      expect(invoices).toHaveLength(1);
+      // the recorded id is the one Sage gave the invoice
+      const task = await sw.task(o.taskId);
+      expect(task.state).toBe("synced");
+      const docs = await sw.documents(o.taskId);
+      expect(docs.map((d) => d.sageId)).toEqual([invoices[0]!.id]);
+    }
+  });
 });
