@@ -100,6 +100,12 @@ export async function syncTaskBatch(db: Database, input: { tenantId: string; con
   // a time. The first chunk is small so the first write starts early.
   const taskIds = [...new Set(input.taskIds)];
   const shared = await resolveSageSide(db, input, taskIds, settings);
+  if (!shared) {
+    // nothing open: every task found is synced or ignored already
+    const [found] = await db.select({ n: sql<number>`count(*)::int` }).from(syncTasks).where(and(eq(syncTasks.tenantId, input.tenantId), sql`${syncTasks.id} = any(${arrayParam(taskIds, "uuid")})`));
+    result.skipped += Number(found?.n ?? 0);
+    return result;
+  }
   const chunks: string[][] = [taskIds.slice(0, FIRST_CHUNK)];
   for (let i = FIRST_CHUNK; i < taskIds.length; i += CHUNK) chunks.push(taskIds.slice(i, i + CHUNK));
   // Results are recorded behind the writes (FlushQueue), so no chunk waits for the previous one's.
@@ -163,7 +169,7 @@ type SharedSide = {
 };
 
 /** Everything that needs Sage before writing: each customer's contact and each item's details, once (open tasks only). */
-async function resolveSageSide(db: Database, input: { tenantId: string; connectionId: string }, taskIds: string[], settings: SharedSide["settings"]): Promise<SharedSide> {
+async function resolveSageSide(db: Database, input: { tenantId: string; connectionId: string }, taskIds: string[], settings: SharedSide["settings"]): Promise<SharedSide | null> {
   const ctxOf = (t: { id: string; marketplaceOrderId: string }): TaskContext => ({ taskId: t.id, tenantId: input.tenantId, connectionId: input.connectionId, orderId: t.marketplaceOrderId });
   const open = and(eq(syncTasks.tenantId, input.tenantId), sql`${syncTasks.id} = any(${arrayParam(taskIds, "uuid")})`, sql`${syncTasks.state} not in ('synced', 'ignored')`);
   // one task per customer (its context names the customer in the Action Log), and every product sold
@@ -172,6 +178,7 @@ async function resolveSageSide(db: Database, input: { tenantId: string; connecti
     .from(syncTasks)
     .where(open)
     .orderBy(syncTasks.marketplaceCustomerId, syncTasks.createdAt);
+  if (firstOfCustomer.length === 0) return null;
   const mpns = (await db.execute(sql`select distinct item->>'mpn' as mpn from ${syncTasks}, jsonb_array_elements(${syncTasks.items}) as item where ${open}`)) as unknown as { rows: { mpn: string | null }[] };
   const customerIds = firstOfCustomer.map((t) => t.marketplaceCustomerId);
   const known = customerIds.length
@@ -201,7 +208,7 @@ async function resolveSageSide(db: Database, input: { tenantId: string; connecti
         .leftJoin(productMappings, eq(productMappings.productId, marketplaceProducts.id))
         .where(and(eq(marketplaceProducts.tenantId, input.tenantId), sql`${marketplaceProducts.mpn} = any(${arrayParam(soldMpns, "text")})`))
     : [];
-  const anyCtx = ctxOf(firstOfCustomer[0] ?? { id: taskIds[0]!, marketplaceOrderId: "" });
+  const anyCtx = ctxOf(firstOfCustomer[0]!);
   const products = new Map<string, MarketplaceProductForPlan>();
   const itemMappings = new Map<string, SageItemForPlan>();
   const itemFailure = new Map<string, SageError>();

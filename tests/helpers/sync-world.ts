@@ -96,7 +96,9 @@ export async function startSyncWorld(opts: { persistentDb?: boolean } = {}) {
     /** "Sync all": one batch run for many tasks. */
     async syncAll(taskIds: string[]) {
       const { runIds } = await runner.send({ name: SYNC_BATCH_REQUESTED, data: { tenantId: world.tenantId, connectionId: connection.id, taskIds } });
-      for (const id of runIds) await runner.waitForRun(id, { timeoutMs: 300_000 });
+      const outputs: unknown[] = [];
+      for (const id of runIds) outputs.push((await runner.waitForRun(id, { timeoutMs: 300_000 })).output);
+      return outputs;
     },
     async task(taskId: string) {
       const [t] = await db.select().from(syncTasks).where(eq(syncTasks.id, taskId));

@@ -164,6 +164,18 @@ describe("Sync all (batch) keeps the same rules and exactly-once guarantees", ()
     for (const o of orders) expect((await sw.task(o.taskId)).state).toBe("synced");
   });
 
+  it("Sync all of tasks already synced writes nothing and reports them skipped", async () => {
+    const orders = [];
+    for (let i = 0; i < 3; i++) orders.push(await sw.order("purchase", [{ mpn: "M365-STD", quantity: String(i + 1) }]));
+    const ids = orders.map((o) => o.taskId);
+    await sw.syncAll(ids);
+    await sw.world.clearRequestLog();
+    const [output] = await sw.syncAll(ids);
+    expect(output).toMatchObject({ synced: 0, skipped: 3, documents: 0 });
+    const writes = (await sw.world.requestLog()).filter((l) => l.path.startsWith("/sage/v3.1") && l.method !== "GET");
+    expect(writes).toEqual([]);
+  });
+
   it("an answer cut off mid-body (the invoice exists, its id never arrived) is looked up, not written twice", async () => {
     const orders = [];
     for (let i = 0; i < 20; i++) orders.push(await sw.order("purchase", [{ mpn: "M365-STD", quantity: String(i + 2) }]));
