@@ -1,10 +1,10 @@
 "use client";
 
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useState } from "react";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { Button } from "@/components/ui/button";
 import { getJson, postJson } from "./api";
-import { NoticeLine, useUrlFilters } from "./products-tab";
+import { MappingFilterBar, NoticeLine, useRowSelection, useUrlFilters, type Notice } from "./list-toolbar";
 import { Dialog, SagePicker, type SageContactOption } from "./sage-picker";
 import { useMappingRequests, type Tracked } from "./use-queued-requests";
 import { useVirtualPages, VirtualTable, type Page } from "./virtual-rows";
@@ -19,14 +19,14 @@ export type CustomerRow = {
   mapping: { sageContactId: string; sageContactName: string | null; contactExists: boolean } | null;
 };
 
-type Notice = { tone: "success" | "error" | "info"; text: string } | null;
 const COLS = "grid grid-cols-[2.5rem_minmax(0,2fr)_minmax(0,1.6fr)_minmax(0,1.8fr)_6.5rem_13rem] items-center gap-2 px-3";
 
 export function CustomersTab({ initial }: { initial: { search: string; unmapped: boolean } }) {
   const queryClient = useQueryClient();
   const { track, isPending } = useMappingRequests();
   const filters = useUrlFilters(initial);
-  const [selected, setSelected] = useState<Set<string>>(new Set());
+  const selection = useRowSelection(filters);
+  const { selected } = selection;
   const [mapTarget, setMapTarget] = useState<{ ids: string[]; label: string } | null>(null);
   const [notice, setNotice] = useState<Notice>(null);
   // the toggle flips at once; the server's answer (and the refetch) confirms or reverts it
@@ -39,11 +39,10 @@ export function CustomersTab({ initial }: { initial: { search: string; unmapped:
     [filters.debounced, filters.unmapped],
   );
   const list = useVirtualPages<CustomerRow>({ queryKey, fetchPage });
-  useEffect(() => setSelected(new Set()), [filters.debounced, filters.unmapped]);
 
   const done = (text: string, tone: "success" | "info" = "success") => {
     setNotice({ tone, text });
-    setSelected(new Set());
+    selection.clear();
     void queryClient.invalidateQueries({ queryKey: ["mapping"] });
   };
   const fail = (e: Error) => setNotice({ tone: "error", text: e.message });
@@ -83,7 +82,7 @@ export function CustomersTab({ initial }: { initial: { search: string; unmapped:
     mutationFn: (rows: CustomerRow[]) => postJson<{ requests: { customerId: string; requestId: string }[] }>("/api/mapping/customers/create-in-sage", { customerIds: rows.map((r) => r.id) }),
     onSuccess: (r, rows) => {
       setNotice(null);
-      setSelected(new Set());
+      selection.clear();
       track(
         r.requests.map((q): Tracked => {
           const row = rows.find((x) => x.id === q.customerId);
@@ -94,40 +93,14 @@ export function CustomersTab({ initial }: { initial: { search: string; unmapped:
     onError: fail,
   });
 
-  const toggle = (id: string) =>
-    setSelected((s) => {
-      const n = new Set(s);
-      if (n.has(id)) n.delete(id);
-      else n.add(id);
-      return n;
-    });
   const loaded = list.loadedRows();
-  const allLoadedSelected = loaded.length > 0 && loaded.every((r) => selected.has(r.id));
-  const selectedIds = [...selected];
+  const allLoaded = selection.allOf(loaded);
+  const selectedIds = selection.ids;
   const busy = map.isPending || unmap.isPending || autoMatch.isPending || createInSage.isPending || autoSync.isPending;
 
   return (
     <div className="space-y-4">
-      <div className="flex flex-wrap items-end gap-3">
-        <label className="flex flex-col text-sm">
-          <span className="mb-1 font-medium">Search customers</span>
-          <input
-            type="search"
-            value={filters.search}
-            onChange={(e) => filters.setSearch(e.target.value)}
-            placeholder="Name, e-mail or customer id"
-            className="w-72 rounded-md border border-slate-300 px-3 py-2"
-          />
-        </label>
-        <label className="flex items-center gap-2 pb-2 text-sm">
-          <input type="checkbox" checked={filters.unmapped} onChange={(e) => filters.setUnmapped(e.target.checked)} />
-          Show only unmapped
-        </label>
-        <span className="pb-2 text-sm text-slate-500" data-testid="customer-total">
-          {list.total} customer{list.total === 1 ? "" : "s"}
-          {list.isFetching ? " (updating…)" : ""}
-        </span>
-      </div>
+      <MappingFilterBar filters={filters} searchLabel="Search customers" placeholder="Name, e-mail or customer id" total={list.total} noun="customer" fetching={list.isFetching} totalTestId="customer-total" />
       <div className="flex flex-wrap items-center gap-2">
         <Button type="button" onClick={() => autoMatch.mutate(selectedIds.length ? selectedIds : undefined)} disabled={busy}>
           {selectedIds.length ? `Auto-match selected (${selectedIds.length})` : "Auto-match"}
@@ -156,7 +129,7 @@ export function CustomersTab({ initial }: { initial: { search: string; unmapped:
         header={
           <div role="row" className={`${COLS} py-2`}>
             <span role="columnheader">
-              <input type="checkbox" aria-label="Select all loaded customers" checked={allLoadedSelected} onChange={() => setSelected(allLoadedSelected ? new Set() : new Set(loaded.map((r) => r.id)))} />
+              <input type="checkbox" aria-label="Select all loaded customers" checked={allLoaded.all} onChange={allLoaded.flip} />
             </span>
             <span role="columnheader">Customer</span>
             <span role="columnheader">E-mail</span>
@@ -171,7 +144,7 @@ export function CustomersTab({ initial }: { initial: { search: string; unmapped:
           return (
             <div role="row" aria-rowindex={index + 2} data-testid="customer-row" className={`${COLS} h-full border-b border-slate-100 text-sm ${selected.has(row.id) ? "bg-emerald-50" : ""}`}>
               <span role="cell">
-                <input type="checkbox" aria-label={`Select ${row.name}`} checked={selected.has(row.id)} onChange={() => toggle(row.id)} />
+                <input type="checkbox" aria-label={`Select ${row.name}`} checked={selected.has(row.id)} onChange={() => selection.toggle(row.id)} />
               </span>
               <span role="cell" className="truncate" title={`${row.name} (${row.marketplaceCustomerId})`}>
                 {row.name} <span className="text-xs text-slate-500">{row.marketplaceCustomerId}</span>

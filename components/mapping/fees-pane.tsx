@@ -4,7 +4,7 @@ import { useEffect, useRef, useState } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Button } from "@/components/ui/button";
 import { getJson, postJson } from "./api";
-import { NoticeLine } from "./products-tab";
+import { NoticeLine } from "./list-toolbar";
 import { Dialog, SagePicker } from "./sage-picker";
 
 type Fee = {

@@ -1,11 +1,11 @@
 "use client";
 
-import { useCallback, useEffect, useState } from "react";
-import { usePathname } from "next/navigation";
+import { useCallback, useState } from "react";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { Button } from "@/components/ui/button";
 import { getJson, postJson } from "./api";
-import { Dialog, SagePicker, useDebounced, type SageItemOption } from "./sage-picker";
+import { MappingFilterBar, NoticeLine, useRowSelection, useUrlFilters, type Notice } from "./list-toolbar";
+import { Dialog, SagePicker, type SageItemOption } from "./sage-picker";
 import { useMappingRequests, type Tracked } from "./use-queued-requests";
 import { useVirtualPages, VirtualTable, type Page } from "./virtual-rows";
 
@@ -21,44 +21,14 @@ export type ProductRow = {
   mapping: { sageItemId: string; sageItemType: "product" | "service"; sageItemCode: string | null; sageItemName: string; itemExists: boolean } | null;
 };
 
-type Notice = { tone: "success" | "error" | "info"; text: string } | null;
-
 const COLS = "grid grid-cols-[2.5rem_minmax(0,2.2fr)_minmax(0,1fr)_6rem_minmax(0,2fr)_12rem] items-center gap-2 px-3";
-
-export function NoticeLine({ notice }: { notice: Notice }) {
-  if (!notice) return null;
-  const tones = { success: "border-emerald-200 bg-emerald-50 text-emerald-900", error: "border-red-200 bg-red-50 text-red-900", info: "border-sky-200 bg-sky-50 text-sky-900" };
-  return (
-    <div role={notice.tone === "error" ? "alert" : "status"} data-testid="mapping-notice" className={`rounded-md border px-4 py-2 text-sm ${tones[notice.tone]}`}>
-      {notice.text}
-    </div>
-  );
-}
-
-/** Keeps ?search= and ?unmapped=1 in the address bar (tasks link to /mapping/products?unmapped=1). */
-export function useUrlFilters(initial: { search: string; unmapped: boolean }) {
-  const pathname = usePathname();
-  const [search, setSearch] = useState(initial.search);
-  const [unmapped, setUnmapped] = useState(initial.unmapped);
-  const debounced = useDebounced(search.trim(), 250);
-  useEffect(() => {
-    const params = new URLSearchParams(window.location.search);
-    if (debounced) params.set("search", debounced);
-    else params.delete("search");
-    if (unmapped) params.set("unmapped", "1");
-    else params.delete("unmapped");
-    const next = params.toString();
-    // no server round trip: Next.js keeps its router in step with history.replaceState
-    if (next !== window.location.search.replace(/^\?/, "")) window.history.replaceState(null, "", `${pathname}${next ? `?${next}` : ""}`);
-  }, [debounced, unmapped, pathname]);
-  return { search, setSearch, unmapped, setUnmapped, debounced };
-}
 
 export function ProductsTab({ initial }: { initial: { search: string; unmapped: boolean } }) {
   const queryClient = useQueryClient();
   const { track, isPending } = useMappingRequests();
   const filters = useUrlFilters(initial);
-  const [selected, setSelected] = useState<Set<string>>(new Set());
+  const selection = useRowSelection(filters);
+  const { selected } = selection;
   const [mapTarget, setMapTarget] = useState<{ ids: string[]; label: string } | null>(null);
   const [notice, setNotice] = useState<Notice>(null);
 
@@ -69,11 +39,10 @@ export function ProductsTab({ initial }: { initial: { search: string; unmapped: 
     [filters.debounced, filters.unmapped],
   );
   const list = useVirtualPages<ProductRow>({ queryKey, fetchPage });
-  useEffect(() => setSelected(new Set()), [filters.debounced, filters.unmapped]);
 
   const done = (text: string, tone: "success" | "info" = "success") => {
     setNotice({ tone, text });
-    setSelected(new Set());
+    selection.clear();
     void queryClient.invalidateQueries({ queryKey: ["mapping"] });
   };
   const fail = (e: Error) => setNotice({ tone: "error", text: e.message });
@@ -103,7 +72,7 @@ export function ProductsTab({ initial }: { initial: { search: string; unmapped: 
     mutationFn: (rows: ProductRow[]) => postJson<{ requests: { productId: string; requestId: string }[] }>("/api/mapping/products/add-to-sage", { productIds: rows.map((r) => r.id), type: "service" }),
     onSuccess: (r, rows) => {
       setNotice(null);
-      setSelected(new Set());
+      selection.clear();
       track(
         r.requests.map((q): Tracked => {
           const row = rows.find((x) => x.id === q.productId);
@@ -114,40 +83,14 @@ export function ProductsTab({ initial }: { initial: { search: string; unmapped: 
     onError: fail,
   });
 
-  const toggle = (id: string) =>
-    setSelected((s) => {
-      const n = new Set(s);
-      if (n.has(id)) n.delete(id);
-      else n.add(id);
-      return n;
-    });
   const loaded = list.loadedRows();
-  const allLoadedSelected = loaded.length > 0 && loaded.every((r) => selected.has(r.id));
-  const selectedIds = [...selected];
+  const allLoaded = selection.allOf(loaded);
+  const selectedIds = selection.ids;
   const busy = map.isPending || unmap.isPending || autoMatch.isPending || addToSage.isPending;
 
   return (
     <div className="space-y-4">
-      <div className="flex flex-wrap items-end gap-3">
-        <label className="flex flex-col text-sm">
-          <span className="mb-1 font-medium">Search products</span>
-          <input
-            type="search"
-            value={filters.search}
-            onChange={(e) => filters.setSearch(e.target.value)}
-            placeholder="Name or MPN"
-            className="w-72 rounded-md border border-slate-300 px-3 py-2"
-          />
-        </label>
-        <label className="flex items-center gap-2 pb-2 text-sm">
-          <input type="checkbox" checked={filters.unmapped} onChange={(e) => filters.setUnmapped(e.target.checked)} />
-          Show only unmapped
-        </label>
-        <span className="pb-2 text-sm text-slate-500" data-testid="product-total">
-          {list.total} product{list.total === 1 ? "" : "s"}
-          {list.isFetching ? " (updating…)" : ""}
-        </span>
-      </div>
+      <MappingFilterBar filters={filters} searchLabel="Search products" placeholder="Name or MPN" total={list.total} noun="product" fetching={list.isFetching} totalTestId="product-total" />
       <div className="flex flex-wrap items-center gap-2">
         <Button type="button" onClick={() => autoMatch.mutate(selectedIds.length ? selectedIds : undefined)} disabled={busy}>
           {selectedIds.length ? `Auto-match selected (${selectedIds.length})` : "Auto-match"}
@@ -175,7 +118,7 @@ export function ProductsTab({ initial }: { initial: { search: string; unmapped: 
         header={
           <div role="row" className={`${COLS} py-2`}>
             <span role="columnheader">
-              <input type="checkbox" aria-label="Select all loaded products" checked={allLoadedSelected} onChange={() => setSelected(allLoadedSelected ? new Set() : new Set(loaded.map((r) => r.id)))} />
+              <input type="checkbox" aria-label="Select all loaded products" checked={allLoaded.all} onChange={allLoaded.flip} />
             </span>
             <span role="columnheader">Product</span>
             <span role="columnheader">MPN</span>
@@ -189,7 +132,7 @@ export function ProductsTab({ initial }: { initial: { search: string; unmapped: 
           return (
             <div role="row" aria-rowindex={index + 2} data-testid="product-row" className={`${COLS} h-full border-b border-slate-100 text-sm ${selected.has(row.id) ? "bg-emerald-50" : ""}`}>
               <span role="cell">
-                <input type="checkbox" aria-label={`Select ${row.name}`} checked={selected.has(row.id)} onChange={() => toggle(row.id)} />
+                <input type="checkbox" aria-label={`Select ${row.name}`} checked={selected.has(row.id)} onChange={() => selection.toggle(row.id)} />
               </span>
               <span role="cell" className="truncate" title={row.name}>
                 {row.name}

@@ -398,7 +398,7 @@ async function writeChunk(
       if (refusedHere.has(doc.task.id)) continue;
       const prior = already.get(doc.idempotencyId);
       if (prior && prior.sageId) {
-        progress.outcomes.push({ doc, written: { kind: doc.kind, sageId: prior.sageId, displayedAs: prior.displayedAs, total: documentTotals(doc.lines).total } });
+        progress.outcomes.push({ doc, written: writtenAs(doc, prior.sageId, prior.displayedAs) });
         continue;
       }
       await writeOne(doc);
@@ -420,7 +420,12 @@ async function writeChunk(
 async function readCreated(doc: PlannedDoc, answer: Response): Promise<WrittenDocument> {
   const created = (await answer.json()) as SageDoc;
   if (!created?.id) throw new Error("Sage's answer carries no id");
-  return { kind: doc.kind, sageId: created.id, displayedAs: created.displayed_as ?? null, total: documentTotals(doc.lines).total };
+  return writtenAs(doc, created.id, created.displayed_as ?? null);
+}
+
+/** A planned document as written in Sage under `sageId`. */
+function writtenAs(doc: PlannedDoc, sageId: string, displayedAs: string | null): WrittenDocument {
+  return { kind: doc.kind, sageId, displayedAs, total: documentTotals(doc.lines).total };
 }
 
 type Progress = {
@@ -467,7 +472,7 @@ async function writeDocument(sage: ReturnType<typeof syncClient>, send: ReturnTy
     const found = (await collectSagePages<SageDoc>(sage, `${path}?search=${encodeURIComponent(doc.task.marketplaceOrderId)}&contact_id=${doc.contactId}&attributes=reference,status`)).find(
       (d) => d.reference === doc.task.marketplaceOrderId && d.status?.id !== "VOID",
     );
-    if (found) return { written: { kind: doc.kind, sageId: found.id, displayedAs: found.displayed_as ?? null, total: documentTotals(doc.lines).total } };
+    if (found) return { written: writtenAs(doc, found.id, found.displayed_as ?? null) };
   }
   const body = documentBody({ kind: doc.kind, contactId: doc.contactId, reference: doc.task.marketplaceOrderId, currency: doc.task.currency, lines: doc.lines, idempotencyId: doc.idempotencyId });
   return { answer: await send("POST", path, body) };
