@@ -3,21 +3,13 @@
 import { useCallback, useState } from "react";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { Button } from "@/components/ui/button";
+import type { CustomerRow } from "@/lib/mapping/customers";
 import { getJson, postJson } from "./api";
 import { MappingFilterBar, NoticeLine, useRowSelection, useUrlFilters, type Notice } from "./list-toolbar";
 import { Dialog, SagePicker, type SageContactOption } from "./sage-picker";
 import { useMappingRequests, type Tracked } from "./use-queued-requests";
 import { useVirtualPages, VirtualTable, type Page } from "./virtual-rows";
 
-export type CustomerRow = {
-  id: string;
-  marketplaceCustomerId: string;
-  name: string;
-  email: string | null;
-  currency: string | null;
-  autoSync: boolean;
-  mapping: { sageContactId: string; sageContactName: string | null; contactExists: boolean } | null;
-};
 
 const COLS = "grid grid-cols-[2.5rem_minmax(0,2fr)_minmax(0,1.6fr)_minmax(0,1.8fr)_6.5rem_13rem] items-center gap-2 px-3";
 

@@ -3,23 +3,13 @@
 import { useCallback, useState } from "react";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { Button } from "@/components/ui/button";
+import type { ProductRow } from "@/lib/mapping/products";
 import { getJson, postJson } from "./api";
 import { MappingFilterBar, NoticeLine, useRowSelection, useUrlFilters, type Notice } from "./list-toolbar";
 import { Dialog, SagePicker, type SageItemOption } from "./sage-picker";
 import { useMappingRequests, type Tracked } from "./use-queued-requests";
 import { useVirtualPages, VirtualTable, type Page } from "./virtual-rows";
 
-export type ProductRow = {
-  id: string;
-  marketplaceProductId: string;
-  mpn: string;
-  name: string;
-  unitPrice: string | null;
-  currency: string | null;
-  billingPeriod: string | null;
-  kind: "item" | "fee";
-  mapping: { sageItemId: string; sageItemType: "product" | "service"; sageItemCode: string | null; sageItemName: string; itemExists: boolean } | null;
-};
 
 const COLS = "grid grid-cols-[2.5rem_minmax(0,2.2fr)_minmax(0,1fr)_6rem_minmax(0,2fr)_12rem] items-center gap-2 px-3";
 

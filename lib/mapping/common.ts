@@ -1,4 +1,5 @@
 import { and, asc, eq, ne, sql } from "drizzle-orm";
+import { z } from "zod";
 import type { Queryable } from "@/db/client";
 import { connections } from "@/db/schema";
 
@@ -87,3 +88,17 @@ export function chunk<T>(items: T[], size: number): T[][] {
 export function normalizeKey(value: string | null | undefined): string {
   return (value ?? "").trim().replace(/\s+/g, " ").toLowerCase();
 }
+
+/** `?unmapped=` as the mapping lists accept it: 1/0, true/false, on/off (a checkbox), or absent. */
+const unmappedFlag = z
+  .union([z.boolean(), z.enum(["1", "0", "true", "false", "on", "off", ""])], { message: "unmapped must be 1 or 0" })
+  .optional()
+  .transform((v) => v === true || v === "1" || v === "true" || v === "on");
+
+/** Query parameters every mapping list takes (server-side filter and paging); lists extend it. */
+export const mappingListQueryShape = {
+  search: z.string().trim().max(200, "Search for at most 200 characters.").default(""),
+  unmapped: unmappedFlag,
+  offset: z.coerce.number({ message: "offset must be a number" }).int().min(0, "offset must be 0 or more").default(0),
+  limit: z.coerce.number({ message: "limit must be a number" }).int().min(1).max(500, "limit must be 1–500").default(100),
+};

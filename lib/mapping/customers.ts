@@ -3,20 +3,10 @@ import { z } from "zod";
 import type { Database, Queryable } from "@/db/client";
 import { customerMappings, marketplaceCustomers, sageContacts, type SageContactRow } from "@/db/schema";
 import { writeActionLog, type Actor } from "@/lib/log/action-log";
-import { activeConnection, chunk, likePattern, listNames, lockTenantMappings, MappingError, normalizeKey, NOTHING_SAVED, requireActiveConnection } from "./common";
+import { activeConnection, chunk, likePattern, listNames, lockTenantMappings, mappingListQueryShape, MappingError, normalizeKey, NOTHING_SAVED, requireActiveConnection } from "./common";
 import { requireCachedSageContact } from "./sage-cache";
 
-const flag = z
-  .union([z.boolean(), z.enum(["1", "0", "true", "false", "on", "off", ""])], { message: "unmapped must be 1 or 0" })
-  .optional()
-  .transform((v) => v === true || v === "1" || v === "true" || v === "on");
-
-export const customerListQuerySchema = z.object({
-  search: z.string().trim().max(200, "Search for at most 200 characters.").default(""),
-  unmapped: flag,
-  offset: z.coerce.number({ message: "offset must be a number" }).int().min(0, "offset must be 0 or more").default(0),
-  limit: z.coerce.number({ message: "limit must be a number" }).int().min(1).max(500, "limit must be 1–500").default(100),
-});
+export const customerListQuerySchema = z.object(mappingListQueryShape);
 export type CustomerListQuery = z.infer<typeof customerListQuerySchema>;
 
 export type CustomerRow = {

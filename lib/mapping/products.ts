@@ -4,24 +4,16 @@ import type { Database, Queryable } from "@/db/client";
 import { marketplaceProducts, productMappings, sageItems, type SageItemRow } from "@/db/schema";
 import { writeActionLog, type Actor } from "@/lib/log/action-log";
 import { getSettings } from "@/lib/settings/settings";
-import { activeConnection, chunk, likePattern, listNames, lockTenantMappings, MappingError, normalizeKey, NOTHING_SAVED, requireActiveConnection } from "./common";
+import { activeConnection, chunk, likePattern, listNames, lockTenantMappings, mappingListQueryShape, MappingError, normalizeKey, NOTHING_SAVED, requireActiveConnection } from "./common";
 import { describeSageItem, requireCachedSageItem } from "./sage-cache";
 
 // ---------------------------------------------------------------------------------------------------
 // Listing (server-side filter and paging)
 
-const flag = z
-  .union([z.boolean(), z.enum(["1", "0", "true", "false", "on", "off", ""])], { message: "unmapped must be 1 or 0" })
-  .optional()
-  .transform((v) => v === true || v === "1" || v === "true" || v === "on");
-
 /** Query parameters of the product list (GET /api/mapping/products). */
 export const productListQuerySchema = z.object({
-  search: z.string().trim().max(200, "Search for at most 200 characters.").default(""),
-  unmapped: flag,
+  ...mappingListQueryShape,
   kind: z.enum(["item", "fee"], { message: "kind must be item or fee" }).default("item"),
-  offset: z.coerce.number({ message: "offset must be a number" }).int().min(0, "offset must be 0 or more").default(0),
-  limit: z.coerce.number({ message: "limit must be a number" }).int().min(1).max(500, "limit must be 1–500").default(100),
 });
 export type ProductListQuery = z.infer<typeof productListQuerySchema>;
 
