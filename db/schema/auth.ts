@@ -1,4 +1,4 @@
-import { pgTable, uuid, text, timestamp, index } from "drizzle-orm/pg-core";
+import { pgTable, uuid, text, timestamp, index, integer } from "drizzle-orm/pg-core";
 import { tenants } from "./tenants";
 
 /** Single-use OAuth `state` nonces. A nonce is consumed exactly once (used_at set atomically). */
@@ -27,4 +27,15 @@ export const launchTokenUses = pgTable("launch_token_uses", {
   marketplaceId: text("marketplace_id").notNull(),
   expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
   usedAt: timestamp("used_at", { withTimezone: true }).notNull().defaultNow(),
+});
+
+/**
+ * Failed sign-ins per key (`email:<address>` or `ip:<address>`) in a fixed window: shared by every
+ * app instance, so the limit holds across processes. A row whose window has passed starts over.
+ */
+export const signInThrottles = pgTable("sign_in_throttles", {
+  key: text("key").primaryKey(),
+  failures: integer("failures").notNull().default(0),
+  windowStartedAt: timestamp("window_started_at", { withTimezone: true }).notNull().defaultNow(),
+  blockedUntil: timestamp("blocked_until", { withTimezone: true }),
 });

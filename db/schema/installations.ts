@@ -9,9 +9,11 @@ export const installations = pgTable(
     tenantId: uuid("tenant_id").notNull().references(() => tenants.id),
     marketplaceId: text("marketplace_id").notNull(),
     brandId: text("brand_id").notNull(),
-    /** The marketplace's shared secret for this installation (launch tokens, webhooks), envelope-encrypted. */
-    marketplaceSecretEncrypted: text("marketplace_secret_encrypted").notNull(),
-    /** Standard Webhooks secret (`whsec_…`) the marketplace signs this installation's events with, envelope-encrypted */
+    /**
+     * This installation's own secret: the Standard Webhooks key (`whsec_…`) the marketplace issued at
+     * registration and signs this installation's events with, envelope-encrypted. Launch tokens are
+     * verified with the marketplace's configured secret(s), never with a copy stored here.
+     */
     webhookSecretEncrypted: text("webhook_secret_encrypted"),
     /** the marketplace's id for this installation (its API and webhooks use it) */
     marketplaceInstallationId: text("marketplace_installation_id"),

@@ -1,4 +1,4 @@
-import { pgTable, uuid, text, timestamp } from "drizzle-orm/pg-core";
+import { pgTable, uuid, text, timestamp, integer } from "drizzle-orm/pg-core";
 import { tenants } from "./tenants";
 
 export const USER_ROLES = ["reseller_admin", "support"] as const;
@@ -13,6 +13,11 @@ export const users = pgTable("users", {
   tenantId: uuid("tenant_id").references(() => tenants.id),
   /** scrypt hash (`scrypt$<salt>$<hash>`); null for users who only arrive through a marketplace launch. */
   passwordHash: text("password_hash"),
+  /**
+   * Raised on sign-out (and on anything that must end every session of the user): a session whose
+   * JWT carries an older version is no longer accepted.
+   */
+  sessionVersion: integer("session_version").notNull().default(0),
   createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
 });
 

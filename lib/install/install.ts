@@ -2,7 +2,6 @@ import { and, eq } from "drizzle-orm";
 import type { Database, Queryable } from "@/db/client";
 import { branches, installations, tenants } from "@/db/schema";
 import { findMarketplace } from "@/lib/config";
-import { encryptSecret } from "@/lib/crypto/envelope";
 import { writeActionLog, type Actor } from "@/lib/log/action-log";
 import { registerMarketplaceWebhooks } from "@/lib/marketplace/registration";
 
@@ -51,7 +50,6 @@ export async function installFromMarketplace(
         tenantId: tenant.id,
         marketplaceId: marketplace.id,
         brandId: marketplace.brandId,
-        marketplaceSecretEncrypted: encryptSecret(marketplace.secret),
         allowedEmbedOrigins: marketplace.origins,
       })
       .returning();
