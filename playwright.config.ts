@@ -12,8 +12,10 @@ if (!chromiumPath) {
   );
 }
 
-export const E2E_APP_PORT = 3100;
-export const E2E_SANDBOX_PORT = 4110;
+/** Ports and data dir can be moved (E2E_APP_PORT, E2E_SANDBOX_PORT, E2E_DATA_DIR) so two runs can share a machine. */
+export const E2E_APP_PORT = Number(process.env.E2E_APP_PORT ?? 3100);
+export const E2E_SANDBOX_PORT = Number(process.env.E2E_SANDBOX_PORT ?? 4110);
+const E2E_DATA_DIR = process.env.E2E_DATA_DIR ?? ".data/e2e";
 
 export default defineConfig({
   testDir: "e2e",
@@ -23,7 +25,7 @@ export default defineConfig({
   fullyParallel: false,
   retries: 0,
   forbidOnly: true,
-  reporter: [["list"], ["json", { outputFile: ".data/e2e-results.json" }]],
+  reporter: [["list"], ["json", { outputFile: process.env.E2E_RESULTS_FILE ?? ".data/e2e-results.json" }]],
   use: {
     baseURL: `http://localhost:${E2E_APP_PORT}`,
     trace: "retain-on-failure",
@@ -39,6 +41,6 @@ export default defineConfig({
     reuseExistingServer: false,
     stdout: "ignore",
     stderr: "pipe",
-    env: { APP_PORT: String(E2E_APP_PORT), SANDBOX_PORT: String(E2E_SANDBOX_PORT), DATA_DIR: ".data/e2e", DEMO_FRESH: "1" },
+    env: { APP_PORT: String(E2E_APP_PORT), SANDBOX_PORT: String(E2E_SANDBOX_PORT), DATA_DIR: E2E_DATA_DIR, DEMO_FRESH: "1" },
   },
 });

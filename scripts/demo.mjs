@@ -51,14 +51,14 @@ else env.DATABASE_URL = process.env.DEMO_DATABASE_URL;
 function newestMtime(dir) {
   let newest = 0;
   for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-    if (["node_modules", ".next", ".data", ".git", "tests", "e2e", "bench", "sandbox", "test-results"].includes(entry.name)) continue;
+    if (["node_modules", ".next", process.env.NEXT_DIST_DIR ?? ".next", ".data", ".git", "tests", "e2e", "bench", "sandbox", "test-results"].includes(entry.name)) continue;
     const full = path.join(dir, entry.name);
     newest = Math.max(newest, entry.isDirectory() ? newestMtime(full) : fs.statSync(full).mtimeMs);
   }
   return newest;
 }
 
-const buildId = path.join(root, ".next", "BUILD_ID");
+const buildId = path.join(root, process.env.NEXT_DIST_DIR ?? ".next", "BUILD_ID");
 const stale = !fs.existsSync(buildId) || newestMtime(root) > fs.statSync(buildId).mtimeMs;
 if (process.env.DEMO_SKIP_BUILD !== "1" && stale) {
   console.log("[demo] building the app (next build)…");
