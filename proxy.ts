@@ -1,27 +1,64 @@
 import { NextResponse, type NextRequest } from "next/server";
-import { frameAncestorOrigins } from "@/lib/config";
+import { frameAncestorOrigins, getConfig, trustsForwardedHeaders } from "@/lib/config";
+import { checkWriteRequest } from "@/lib/http/write-guard";
 
 /**
- * Security headers, decided at run time (next.config headers() would freeze them at build time).
- * Framing is allowed only for the configured marketplace origin(s) via CSP frame-ancestors; no
- * X-Frame-Options (it would block the marketplace portal).
+ * Runs before every route. Decided at run time (next.config headers() would freeze them at build time):
+ * - cross-site writes to the API are refused (lib/http/write-guard.ts): the session cookie is
+ *   SameSite=None for the marketplace iframe, so the browser would attach it to any site's request;
+ * - `X-Forwarded-Host/-Proto/-Port` are replaced by APP_URL's unless a proxy is trusted (AUTH_TRUST_HOST),
+ *   so no redirect or absolute URL is ever built from a client-supplied host;
+ * - security headers: CSP frame-ancestors from the configured marketplace origin(s) (no X-Frame-Options:
+ *   it would block the portal), HSTS in production, `Cache-Control: no-store` on API answers.
  */
-export function proxy(_request: NextRequest) {
-  const response = NextResponse.next();
+export function proxy(request: NextRequest) {
+  const appUrl = new URL(getConfig().appUrl);
+  const pathname = request.nextUrl.pathname;
+  if (!wellFormedPath(request.nextUrl.pathname)) {
+    return withSecurityHeaders(Response.json({ error: "bad_request", message: "The address is not valid (malformed percent-encoding)." }, { status: 400 }), pathname);
+  }
+  const verdict = checkWriteRequest({ method: request.method, pathname, headers: request.headers }, appUrl.origin);
+  if (!verdict.ok) {
+    return withSecurityHeaders(Response.json({ error: verdict.error, message: verdict.message }, { status: verdict.status }), pathname);
+  }
+  let response: NextResponse;
+  if (trustsForwardedHeaders()) {
+    response = NextResponse.next();
+  } else {
+    const headers = new Headers(request.headers);
+    headers.set("x-forwarded-host", appUrl.host);
+    headers.set("x-forwarded-proto", appUrl.protocol.replace(":", ""));
+    headers.set("x-forwarded-port", appUrl.port || (appUrl.protocol === "https:" ? "443" : "80"));
+    response = NextResponse.next({ request: { headers } });
+  }
+  return withSecurityHeaders(response, pathname);
+}
+
+function wellFormedPath(pathname: string) {
+  try {
+    decodeURIComponent(pathname);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function withSecurityHeaders<T extends Response>(response: T, pathname: string): T {
   const ancestors = ["'self'", ...frameAncestorOrigins()].join(" ");
   response.headers.set("Content-Security-Policy", `frame-ancestors ${ancestors}; base-uri 'self'; form-action 'self' ${formTargets()}; object-src 'none'`);
   response.headers.set("Referrer-Policy", "no-referrer");
   response.headers.set("X-Content-Type-Options", "nosniff");
   response.headers.set("Permissions-Policy", "camera=(), microphone=(), geolocation=()");
   response.headers.delete("X-Frame-Options");
+  if (process.env.NODE_ENV === "production") response.headers.set("Strict-Transport-Security", "max-age=63072000; includeSubDomains");
+  if (pathname.startsWith("/api/")) response.headers.set("Cache-Control", "no-store");
   return response;
 }
 
 /** Server actions may redirect the browser to Sage's consent page. */
 function formTargets() {
-  const authorize = process.env.SAGE_AUTHORIZE_URL ?? process.env.SANDBOX_URL ?? "http://localhost:4010";
   try {
-    return new URL(authorize).origin;
+    return new URL(getConfig().sage.authorizeUrl).origin;
   } catch {
     return "";
   }

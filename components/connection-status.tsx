@@ -27,7 +27,7 @@ export function ConnectionStatus({ initial }: { initial: ConnectionOverview | nu
   const [watchUntil, setWatchUntil] = useState(0);
   const test = useMutation({
     mutationFn: async () => {
-      const res = await fetch("/api/connection/test", { method: "POST" });
+      const res = await fetch("/api/connection/test", { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" });
       const body = await res.json().catch(() => ({}));
       if (!res.ok) throw new Error(body.error ?? `HTTP ${res.status}`);
       return body;

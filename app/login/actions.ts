@@ -2,7 +2,9 @@
 
 import { AuthError } from "next-auth";
 import { z } from "zod";
-import { signIn } from "@/lib/auth/auth";
+import { signIn, ThrottledSignInError } from "@/lib/auth/auth";
+import { safeAppPath } from "@/lib/auth/redirects";
+import { getConfig } from "@/lib/config";
 
 const loginSchema = z.object({
   email: z.string().trim().email("Enter your e-mail address."),
@@ -12,10 +14,6 @@ const loginSchema = z.object({
 
 export type LoginState = { error?: string; fieldErrors?: Partial<Record<"email" | "password", string>> };
 
-/** Only same-site paths are accepted as a destination (no open redirect). */
-function safeDestination(raw: string | undefined) {
-  return raw && raw.startsWith("/") && !raw.startsWith("//") ? raw : "/dashboard";
-}
 
 export async function loginAction(_prev: LoginState, form: FormData): Promise<LoginState> {
   const parsed = loginSchema.safeParse(Object.fromEntries(form));
@@ -25,8 +23,11 @@ export async function loginAction(_prev: LoginState, form: FormData): Promise<Lo
     return { fieldErrors };
   }
   try {
-    await signIn("password", { email: parsed.data.email, password: parsed.data.password, redirectTo: safeDestination(parsed.data.callbackUrl) });
+    await signIn("password", { email: parsed.data.email, password: parsed.data.password, redirectTo: safeAppPath(parsed.data.callbackUrl, new URL(getConfig().appUrl).origin) });
   } catch (e) {
+    if (e instanceof ThrottledSignInError || (e instanceof AuthError && (e as { code?: string }).code === "rate_limited")) {
+      return { error: "Too many failed sign-ins for this e-mail address or network. Wait 15 minutes, then try again." };
+    }
     if (e instanceof AuthError) return { error: "The e-mail address or password is not right." };
     throw e; // the redirect after a successful sign-in
   }

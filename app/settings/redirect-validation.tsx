@@ -9,7 +9,7 @@ type Validation = { redirectUrl: string; ok: boolean; checks: { name: string; ok
 export function RedirectValidation({ redirectUrl }: { redirectUrl: string }) {
   const validate = useMutation({
     mutationFn: async (): Promise<Validation> => {
-      const res = await fetch("/api/oauth/validate-redirect", { method: "POST" });
+      const res = await fetch("/api/oauth/validate-redirect", { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" });
       if (!res.ok) throw new Error((await res.json().catch(() => null))?.error ?? `HTTP ${res.status}`);
       return res.json();
     },

@@ -9,6 +9,8 @@ export type SessionUser = {
   tenantId: string | null;
   /** how the session began */
   via: "password" | "marketplace";
+  /** users.session_version when the session began; a later sign-out raises it and ends the session */
+  sessionVersion: number;
 };
 
 export function actorFor(user: SessionUser) {

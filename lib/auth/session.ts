@@ -20,3 +20,23 @@ export async function requireResellerAdmin(returnTo: string): Promise<SessionUse
   if (user.role !== "reseller_admin" || !user.tenantId) redirect("/forbidden");
   return user as SessionUser & { tenantId: string };
 }
+
+export type ResellerAdmin = SessionUser & { tenantId: string };
+
+/**
+ * Route handlers that act for a reseller: the signed-in reseller admin, or the answer to give —
+ * 401 when nobody is signed in, 403 when someone is but may not do this (support staff never act
+ * for a reseller; only the reseller's administrator does).
+ */
+export async function authorizeResellerAdmin(): Promise<{ user: ResellerAdmin; error?: undefined } | { user?: undefined; error: Response }> {
+  const user = await getSessionUser();
+  if (!user) return { error: Response.json({ error: "Sign in as a reseller administrator." }, { status: 401 }) };
+  if (user.role !== "reseller_admin" || !user.tenantId) {
+    const message =
+      user.role === "support"
+        ? "Support staff cannot do this on a reseller's behalf: the reseller's administrator must."
+        : "Only a reseller administrator can do this.";
+    return { error: Response.json({ error: message }, { status: 403 }) };
+  }
+  return { user: user as ResellerAdmin };
+}

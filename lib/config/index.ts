@@ -4,13 +4,30 @@ import { z } from "zod";
  * Run-time configuration, read from the environment. Every value has an embedded default that
  * points at the local sandbox, so `npm run demo` needs no configuration.
  */
+/**
+ * Values that are public (in this repository): fine for development and the demo, refused in
+ * production (lib/config/production-check.ts). One source of truth for the defaults below.
+ */
+export const PUBLIC_DEFAULTS = {
+  MARKETPLACE_SECRET: "demo-marketplace-shared-secret-change-me",
+  SAGE_CLIENT_ID: "sage-connector-demo",
+  SAGE_CLIENT_SECRET: "sandbox-client-secret",
+  /** used only when neither OAUTH_STATE_SECRET nor AUTH_SECRET is set (development) */
+  OAUTH_STATE_SECRET: "dev-only-oauth-state-secret-0123456789abcdef",
+} as const;
+
 const marketplaceSchema = z.object({
   id: z.string().min(1),
   name: z.string().min(1),
   /** origins allowed to frame our pages (CSP frame-ancestors) */
   origins: z.array(z.string().url()).min(1),
-  /** shared secret: launch tokens (HS256) */
+  /** shared secret: launch tokens (HS256) and the marketplace API key */
   secret: z.string().min(16),
+  /**
+   * Rotation overlap: secrets still accepted for launch tokens after `secret` was replaced. Remove
+   * them when the marketplace signs with the new one only (README "Rotating a marketplace secret").
+   */
+  previousSecrets: z.array(z.string().min(16)).default([]),
   /** brand this marketplace's resellers use (OAuth redirect routing) */
   brandId: z.string().min(1),
   /** the marketplace's public API (docs/marketplace-api.md) */
@@ -26,14 +43,16 @@ const envSchema = z.object({
   /** brand id → base URL of that brand's deployment, JSON; the redirector forwards only here */
   OAUTH_BRANDS: z.string().optional(),
   OAUTH_STATE_SECRET: z.string().min(32).optional(),
-  SAGE_CLIENT_ID: z.string().default("sage-connector-demo"),
-  SAGE_CLIENT_SECRET: z.string().default("sandbox-client-secret"),
+  SAGE_CLIENT_ID: z.string().default(PUBLIC_DEFAULTS.SAGE_CLIENT_ID),
+  SAGE_CLIENT_SECRET: z.string().default(PUBLIC_DEFAULTS.SAGE_CLIENT_SECRET),
   SAGE_AUTHORIZE_URL: z.string().url().optional(),
   SAGE_TOKEN_URL: z.string().url().optional(),
   SAGE_API_URL: z.string().url().optional(),
   /** JSON array of marketplaces (see marketplaceSchema) */
   MARKETPLACES: z.string().optional(),
-  MARKETPLACE_SECRET: z.string().min(16).default("demo-marketplace-shared-secret-change-me"),
+  MARKETPLACE_SECRET: z.string().min(16).default(PUBLIC_DEFAULTS.MARKETPLACE_SECRET),
+  /** rotation overlap for the single demo marketplace: the old secret, still accepted for launches */
+  MARKETPLACE_PREVIOUS_SECRET: z.string().min(16).optional(),
   MARKETPLACE_ORIGIN: z.string().url().default("http://127.0.0.1:4010"),
   /** Sage calls allowed per business, "<calls>/<seconds>" (Sage documents 200 per minute) */
   SAGE_RATE_LIMIT: z.string().regex(/^\d+\/\d+$/, "SAGE_RATE_LIMIT must look like 200/60").default("200/60"),
@@ -67,6 +86,7 @@ export function getConfig(): AppConfig {
           name: "Demo Reseller Marketplace",
           origins: [env.MARKETPLACE_ORIGIN],
           secret: env.MARKETPLACE_SECRET,
+          previousSecrets: env.MARKETPLACE_PREVIOUS_SECRET ? [env.MARKETPLACE_PREVIOUS_SECRET] : [],
           brandId: Object.keys(brands)[0] ?? "demo",
           apiUrl: `${sandbox}/marketplace/public/v1`,
         },
@@ -76,7 +96,7 @@ export function getConfig(): AppConfig {
     oauthRedirectUrl: env.OAUTH_REDIRECT_URL ?? `${appUrl}/oauth2redirect`,
     brands,
     defaultBrandId: Object.keys(brands)[0] ?? "demo",
-    oauthStateSecret: env.OAUTH_STATE_SECRET ?? process.env.AUTH_SECRET ?? "dev-only-oauth-state-secret-0123456789abcdef",
+    oauthStateSecret: env.OAUTH_STATE_SECRET ?? process.env.AUTH_SECRET ?? PUBLIC_DEFAULTS.OAUTH_STATE_SECRET,
     sage: {
       clientId: env.SAGE_CLIENT_ID,
       clientSecret: env.SAGE_CLIENT_SECRET,
@@ -97,6 +117,14 @@ export function findMarketplace(id: string): MarketplaceConfig | undefined {
 /** Every origin allowed to frame the app (CSP frame-ancestors). */
 export function frameAncestorOrigins(): string[] {
   return [...new Set(getConfig().marketplaces.flatMap((m) => m.origins))];
+}
+
+/**
+ * Are `X-Forwarded-*` headers from a reverse proxy to be believed? Only when configured
+ * (`AUTH_TRUST_HOST=true`, next-auth's own variable): by default they are client-supplied and ignored.
+ */
+export function trustsForwardedHeaders(): boolean {
+  return ["true", "1"].includes((process.env.AUTH_TRUST_HOST ?? "").toLowerCase());
 }
 
 /** Tests only. */

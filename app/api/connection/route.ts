@@ -1,9 +1,9 @@
 import { getDb } from "@/db/client";
-import { getSessionUser } from "@/lib/auth/session";
+import { authorizeResellerAdmin } from "@/lib/auth/session";
 import { getConnectionOverview } from "@/lib/connections/overview";
 
 export async function GET() {
-  const user = await getSessionUser();
-  if (!user?.tenantId) return Response.json({ error: "Sign in as a reseller administrator." }, { status: 401 });
+  const { user, error } = await authorizeResellerAdmin();
+  if (error) return error;
   return Response.json({ connection: await getConnectionOverview(await getDb(), user.tenantId) });
 }

@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { getSessionUser } from "@/lib/auth/session";
+import { authorizeResellerAdmin } from "@/lib/auth/session";
 import { actorFor, type SessionUser } from "@/lib/auth/session-user";
 import { MappingError } from "@/lib/mapping/common";
 
@@ -19,12 +19,8 @@ export async function parseBody<T extends z.ZodType>(request: Request, schema: T
   return schema.safeParse(await request.json().catch(() => null)) as z.ZodSafeParseResult<z.infer<T>>;
 }
 
-export async function resellerAdmin(): Promise<Admin | null> {
-  const user = await getSessionUser();
-  return user?.tenantId && user.role === "reseller_admin" ? (user as Admin) : null;
-}
-
-export const unauthorized = () => Response.json({ error: "Sign in as a reseller administrator." }, { status: 401 });
+/** The reseller admin, or the 401 (nobody signed in) / 403 (support, other roles) answer. */
+export const resellerAdmin = authorizeResellerAdmin;
 
 /** Runs the lib call; a MappingError becomes its status with the message (nothing was changed). */
 export async function answer(fn: () => Promise<unknown>, status = 200): Promise<Response> {

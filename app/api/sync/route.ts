@@ -33,7 +33,7 @@ export async function POST(request: Request) {
   const parsed = body.safeParse(json);
   if (!parsed.success) return issues(parsed.error);
   const auth = await syncAdmin();
-  if ("error" in auth) return auth.error;
+  if (auth.error) return auth.error;
   const since = new Date();
   try {
     const req = await prepareSyncRequest(await getDb(), { tenantId: auth.user.tenantId, taskIds: parsed.data.taskIds ? [...new Set(parsed.data.taskIds)] : undefined });

@@ -1,14 +1,14 @@
 import { getDb } from "@/db/client";
 import { CONNECTION_TEST_REQUESTED } from "@/inngest/functions/connection-test";
 import { sendEvent } from "@/inngest/send";
-import { getSessionUser } from "@/lib/auth/session";
+import { authorizeResellerAdmin } from "@/lib/auth/session";
 import { actorFor } from "@/lib/auth/session-user";
 import { findActiveConnection } from "@/lib/connections/authorize";
 
 /** Queue a connection test (an Inngest function talks to Sage); the result lands in the Action Log. */
 export async function POST() {
-  const user = await getSessionUser();
-  if (!user?.tenantId || user.role !== "reseller_admin") return Response.json({ error: "Sign in as a reseller administrator." }, { status: 401 });
+  const { user, error } = await authorizeResellerAdmin();
+  if (error) return error;
   const connection = await findActiveConnection(await getDb(), user.tenantId);
   if (!connection) return Response.json({ error: "No Sage connection to test. Connect Sage first." }, { status: 409 });
   const { ids } = await sendEvent({ name: CONNECTION_TEST_REQUESTED, data: { tenantId: user.tenantId, connectionId: connection.id, actor: actorFor(user) } });

@@ -15,6 +15,6 @@ export async function GET(request: Request) {
   const parsed = query.safeParse(Object.fromEntries(new URL(request.url).searchParams));
   if (!parsed.success) return issues(parsed.error);
   const auth = await syncAdmin();
-  if ("error" in auth) return auth.error;
+  if (auth.error) return auth.error;
   return Response.json({ documents: await documentsForTasks(await getDb(), auth.user.tenantId, parsed.data.ids) });
 }

@@ -16,7 +16,7 @@ export async function POST(request: Request) {
   const parsed = body.safeParse(await request.json().catch(() => null));
   if (!parsed.success) return issues(parsed.error);
   const auth = await syncAdmin();
-  if ("error" in auth) return auth.error;
+  if (auth.error) return auth.error;
   const { taskIds, since } = parsed.data;
   return Response.json(await syncProgress(await getDb(), auth.user.tenantId, [...new Set(taskIds)], since ? new Date(since) : undefined));
 }

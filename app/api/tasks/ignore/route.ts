@@ -1,5 +1,5 @@
 import { getDb } from "@/db/client";
-import { getSessionUser } from "@/lib/auth/session";
+import { authorizeResellerAdmin } from "@/lib/auth/session";
 import { actorFor } from "@/lib/auth/session-user";
 import { ignoreInputSchema, ignoreTasks, TaskActionError } from "@/lib/tasks/tasks";
 
@@ -7,8 +7,8 @@ import { ignoreInputSchema, ignoreTasks, TaskActionError } from "@/lib/tasks/tas
 export async function POST(request: Request) {
   const parsed = ignoreInputSchema.safeParse(await request.json().catch(() => null));
   if (!parsed.success) return Response.json({ error: parsed.error.issues[0]?.message ?? "Invalid request" }, { status: 400 });
-  const user = await getSessionUser();
-  if (!user?.tenantId || user.role !== "reseller_admin") return Response.json({ error: "Sign in as a reseller administrator." }, { status: 401 });
+  const { user, error } = await authorizeResellerAdmin();
+  if (error) return error;
   try {
     return Response.json(await ignoreTasks(await getDb(), { tenantId: user.tenantId, ids: parsed.data.ids, reason: parsed.data.reason, actor: actorFor(user) }));
   } catch (e) {

@@ -3,14 +3,14 @@ import { SAGE_CONTACT_CREATE_REQUESTED } from "@/inngest/functions/sage-contact-
 import { sendEvent } from "@/inngest/send";
 import { planCreateContacts } from "@/lib/mapping/requests";
 import { createContactsInputSchema } from "@/lib/sage-catalog/create-contact";
-import { actorFor, answer, badRequest, parseBody, resellerAdmin, unauthorized } from "../../_shared";
+import { actorFor, answer, badRequest, parseBody, resellerAdmin } from "../../_shared";
 
 /** "Create contact in Sage": one Inngest run per customer (match before create); poll /api/mapping/requests. */
 export async function POST(request: Request) {
   const parsed = await parseBody(request, createContactsInputSchema);
   if (!parsed.success) return badRequest(parsed.error);
-  const user = await resellerAdmin();
-  if (!user) return unauthorized();
+  const { user, error } = await resellerAdmin();
+  if (error) return error;
   return answer(async () => {
     const requests = await planCreateContacts(await getDb(), { tenantId: user.tenantId, customerIds: parsed.data.customerIds });
     await sendEvent(

@@ -3,14 +3,14 @@ import { SAGE_ITEM_CREATE_REQUESTED } from "@/inngest/functions/sage-item-create
 import { sendEvent } from "@/inngest/send";
 import { planAddProductsToSage } from "@/lib/mapping/requests";
 import { addProductsToSageInputSchema } from "@/lib/sage-catalog/create-item";
-import { actorFor, answer, badRequest, parseBody, resellerAdmin, unauthorized } from "../../_shared";
+import { actorFor, answer, badRequest, parseBody, resellerAdmin } from "../../_shared";
 
 /** "Add product to Sage": one Inngest run per product (it talks to Sage); poll /api/mapping/requests. */
 export async function POST(request: Request) {
   const parsed = await parseBody(request, addProductsToSageInputSchema);
   if (!parsed.success) return badRequest(parsed.error);
-  const user = await resellerAdmin();
-  if (!user) return unauthorized();
+  const { user, error } = await resellerAdmin();
+  if (error) return error;
   return answer(async () => {
     const requests = await planAddProductsToSage(await getDb(), { tenantId: user.tenantId, productIds: parsed.data.productIds });
     await sendEvent(
