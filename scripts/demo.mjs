@@ -3,7 +3,12 @@
 // the app on :3000 over embedded PGlite in .data/, demo users seeded. No configuration needed.
 //
 // Options (env): APP_PORT (3000), SANDBOX_PORT (4010), DATA_DIR (.data), DEMO_FRESH=1 (wipe DATA_DIR/pglite first),
-// DEMO_SKIP_BUILD=1 (use the existing .next build).
+// DEMO_SKIP_BUILD=1 (use the existing .next build), DEMO_DATABASE_URL (PostgreSQL instead of PGlite).
+//
+// The app runs with NODE_ENV=production, so it refuses public defaults (lib/config/production-check.ts):
+// every secret below is generated once into DATA_DIR (development secrets, never for production), the
+// Sage client id/secret are shared with the sandbox this script starts, the Sage URLs point at it, and
+// PGlite is allowed explicitly (SAGE_CONNECTOR_ALLOW_PGLITE=1).
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
@@ -21,10 +26,12 @@ fs.mkdirSync(dataDir, { recursive: true });
 if (process.env.DEMO_FRESH === "1") fs.rmSync(path.join(dataDir, "pglite"), { recursive: true, force: true });
 
 /** A secret generated once into the data dir (development/demo only). */
-function demoSecret(name, bytes = 32) {
+const devSecretFiles = [];
+function demoSecret(name, generate = () => randomBytes(32).toString("base64")) {
   const file = path.join(dataDir, name);
+  devSecretFiles.push(name);
   if (!fs.existsSync(file)) {
-    fs.writeFileSync(file, randomBytes(bytes).toString("base64"), { mode: 0o600 });
+    fs.writeFileSync(file, generate(), { mode: 0o600 });
     console.log(`[demo] generated ${path.relative(root, file)} (development only — set real secrets in production)`);
   }
   return fs.readFileSync(file, "utf8").trim();
@@ -40,13 +47,25 @@ const env = {
   AUTH_SECRET: process.env.AUTH_SECRET ?? demoSecret("auth.secret"),
   OAUTH_STATE_SECRET: process.env.OAUTH_STATE_SECRET ?? demoSecret("oauth-state.secret"),
   MARKETPLACE_SECRET: process.env.MARKETPLACE_SECRET ?? demoSecret("marketplace.secret"),
+  // The sandbox plays Sage: it reads the same client id and secret (sandbox/README.md), and the app's Sage URLs point at it.
+  SAGE_CLIENT_ID: demoSecret("sage-client.id", () => `sage-connector-demo-${randomBytes(6).toString("hex")}`),
+  SAGE_CLIENT_SECRET: demoSecret("sage-client.secret"),
+  SAGE_AUTHORIZE_URL: `${sandboxUrl}/sage/oauth2/auth/central?filter=apiv3.1`,
+  SAGE_TOKEN_URL: `${sandboxUrl}/sage/oauth/token`,
+  SAGE_API_URL: `${sandboxUrl}/sage/v3.1`,
   PGLITE_DIR: path.join(dataDir, "pglite"),
   SAGE_CONNECTOR_SEED_DEMO: "1",
-  SAGE_CONNECTOR_DEMO: "1",
 };
-// The demo runs on embedded PGlite unless DATABASE_URL is given explicitly for it.
-if (!process.env.DEMO_DATABASE_URL) delete env.DATABASE_URL;
-else env.DATABASE_URL = process.env.DEMO_DATABASE_URL;
+delete env.SAGE_CONNECTOR_ALLOW_PGLITE;
+// The demo runs on embedded PGlite (allowed explicitly) unless DATABASE_URL is given explicitly for it.
+if (!process.env.DEMO_DATABASE_URL) {
+  delete env.DATABASE_URL;
+  env.SAGE_CONNECTOR_ALLOW_PGLITE = "1";
+} else env.DATABASE_URL = process.env.DEMO_DATABASE_URL;
+console.log(
+  `[demo] DEVELOPMENT secrets from ${path.relative(root, dataDir) || "."}/ (${devSecretFiles.join(", ")}): ` +
+    `generated for this demo and its sandbox only — never use them in production.`,
+);
 
 function newestMtime(dir) {
   let newest = 0;
@@ -128,5 +147,6 @@ console.log(`
 │   Support user            support@sage-connector.test / support-demo
 │   Sage consent page       pick “Alex Morgan (1 business)” or “Sam Taylor (2 businesses)”
 │
-│   Data: ${path.relative(root, dataDir)}/ (embedded PGlite; delete it to start over). Ctrl+C stops.
+│   Data: ${path.relative(root, dataDir)}/ (${env.DATABASE_URL ? "database: DEMO_DATABASE_URL" : "embedded PGlite; delete it to start over"}). Ctrl+C stops.
+│   Secrets: development only, generated into ${path.relative(root, dataDir)}/ — never use them in production.
 └──────────────────────────────────────────────────────────────────────────────`);

@@ -3,13 +3,15 @@ import fs from "node:fs";
 import path from "node:path";
 
 /**
- * A secret generated once into `.data/<name>` for development and the demo. In production the
- * matching environment variable is required instead.
+ * A secret generated once into `.data/<name>` for development and tests. In production the
+ * matching environment variable is required instead — with no exception for the demo
+ * (`SAGE_CONNECTOR_DEMO`): scripts/demo.mjs generates its secrets and passes them explicitly, and
+ * lib/boot.ts refuses to start in production without them (lib/config/production-check.ts).
  */
 export function devSecret(name: string): string {
   // `next build` evaluates modules to collect page data; no secret is used then.
   if (process.env.NEXT_PHASE === "phase-production-build") return "build-time-placeholder-never-used";
-  if (process.env.NODE_ENV === "production" && !process.env.SAGE_CONNECTOR_DEMO) {
+  if (process.env.NODE_ENV === "production") {
     throw new Error(`Missing secret ${name}: set it in the environment for production.`);
   }
   const file = path.join(process.cwd(), ".data", name);
