@@ -1,0 +1,40 @@
+import { describe, expect, it } from "vitest";
+import { safeAppPath } from "@/lib/auth/redirects";
+
+const APP = "http://localhost:3000";
+
+describe("sign-in redirect targets: same-origin paths only", () => {
+  it("keeps our own paths, with query and hash", () => {
+    expect(safeAppPath("/tasks?state=failed#top", APP)).toBe("/tasks?state=failed#top");
+    expect(safeAppPath("/install?marketplace=demo-marketplace&account=RES-1", APP)).toBe("/install?marketplace=demo-marketplace&account=RES-1");
+    expect(safeAppPath("http://localhost:3000/mapping", APP)).toBe("/mapping");
+  });
+
+  it("refuses everything a browser could read as another host", () => {
+    for (const raw of [
+      "//evil.test/phish",
+      "/\\evil.test/phish",
+      "/\\/evil.test/phish",
+      "\\\\evil.test",
+      "/\t/evil.test/phish",
+      "/\n/evil.test",
+      "/\r//evil.test",
+      " //evil.test",
+      "/ /evil.test",
+      "http://evil.test/dashboard",
+      "https://localhost:3000.evil.test/",
+      "javascript:alert(1)",
+      "evil.test",
+      "",
+    ]) {
+      expect(safeAppPath(raw, APP), JSON.stringify(raw)).toBe("/dashboard");
+    }
+  });
+
+  it("encoded variants stay paths on our origin (never decoded into a host)", () => {
+    expect(safeAppPath("/%2F%2Fevil.test", APP)).toBe("/%2F%2Fevil.test");
+    expect(safeAppPath("/%5Cevil.test", APP)).toBe("/%5Cevil.test");
+    // the decoded form of an encoded callbackUrl is refused
+    expect(safeAppPath(decodeURIComponent("%2F%5Cevil.test"), APP)).toBe("/dashboard");
+  });
+});
