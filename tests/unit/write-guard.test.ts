@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { checkWriteRequest, isSessionWrite } from "@/lib/http/write-guard";
 
 const APP = "http://localhost:3000";
-const req = (method: string, pathname: string, headers: Record<string, string>) => ({ method, pathname, headers: new Headers(headers) });
+const req = (method: string, pathname: string, headers: Record<string, string | undefined>) => ({ method, pathname, headers: new Headers(Object.entries(headers).filter((e): e is [string, string] => e[1] !== undefined)) });
 
 describe("write guard: cross-site writes to the API are refused", () => {
   it("accepts the app's own JSON writes (Origin or Sec-Fetch-Site same-origin)", () => {
