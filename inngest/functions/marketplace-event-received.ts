@@ -7,9 +7,13 @@ import { SYNC_TASK_REQUESTED } from "./sync-task";
 
 export const MARKETPLACE_EVENT_RECEIVED = "marketplace/event.received";
 
-/** The Inngest event for a new inbox row; its id derives from the webhook-id, so re-sending is a no-op. */
+/**
+ * The Inngest event for a new inbox row; its id derives from the row's key (installation,
+ * webhook-id), so re-sending is a no-op — and another installation's event with the same webhook-id
+ * is a different event, never swallowed as a repeat.
+ */
 export function marketplaceEventReceived(webhookId: string, installationId: string) {
-  return { id: `marketplace-inbox-${webhookId}`, name: MARKETPLACE_EVENT_RECEIVED, data: { webhookId, installationId } };
+  return { id: `marketplace-inbox-${installationId}-${webhookId}`, name: MARKETPLACE_EVENT_RECEIVED, data: { webhookId, installationId } };
 }
 
 /**
@@ -26,8 +30,10 @@ export const marketplaceEventReceivedFn = defineFunction(
     retries: 5,
   },
   async ({ event, step }) => {
-    const { webhookId } = event.data as { webhookId: string; installationId: string };
-    const result = await step.run("process-inbox-event", async () => processInboxEvent(await getDb(), webhookId));
+    const { webhookId, installationId } = event.data as { webhookId: string; installationId: string };
+    // a row that cannot be applied is closed and logged by processInboxEvent (outcome "failed"), so it
+    // never keeps this installation's queue busy with retries; only transient errors are retried
+    const result = await step.run("process-inbox-event", async () => processInboxEvent(await getDb(), installationId, webhookId));
     // auto-sync "instant": a new order is synced as soon as it arrives (customer's toggle on)
     const taskId = "task" in result && result.task && result.task.outcome !== "known" ? result.task.taskId : null;
     if (!taskId) return result;

@@ -75,9 +75,7 @@ export function getConfig(): AppConfig {
   const env = envSchema.parse(process.env);
   const appUrl = env.APP_URL.replace(/\/$/, "");
   const sandbox = env.SANDBOX_URL.replace(/\/$/, "");
-  const brands: Record<string, string> = env.OAUTH_BRANDS
-    ? z.record(z.string(), z.string().url()).parse(JSON.parse(env.OAUTH_BRANDS))
-    : { demo: appUrl };
+  const brands = brandTable(env.OAUTH_BRANDS ? z.record(z.string(), z.string().url()).parse(JSON.parse(env.OAUTH_BRANDS)) : { demo: appUrl });
   const marketplaces = env.MARKETPLACES
     ? z.array(marketplaceSchema).parse(JSON.parse(env.MARKETPLACES))
     : [
@@ -108,6 +106,23 @@ export function getConfig(): AppConfig {
     marketplaces,
   };
   return cached;
+}
+
+/**
+ * Brand id → base URL as an object without a prototype: a brand named `__proto__`, `constructor` or
+ * `toString` (e.g. from a signed OAuth state) finds nothing instead of Object.prototype's members.
+ * Look brands up with `brandBaseUrl`.
+ */
+function brandTable(entries: Record<string, string>): Record<string, string> {
+  const table = Object.create(null) as Record<string, string>;
+  for (const [id, url] of Object.entries(entries)) if (id !== "__proto__") table[id] = url;
+  return Object.freeze(table);
+}
+
+/** The allowlisted base URL of a brand (own entries only), or undefined. */
+export function brandBaseUrl(brand: string): string | undefined {
+  const { brands } = getConfig();
+  return Object.hasOwn(brands, brand) ? brands[brand] : undefined;
 }
 
 export function findMarketplace(id: string): MarketplaceConfig | undefined {

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { findMarketplace, type MarketplaceConfig } from "@/lib/config";
+import { findUnstorable, storableText } from "@/lib/http/storable-json";
 import {
   installationRegistrationSchema,
   marketplaceCustomerSchema,
@@ -9,10 +10,12 @@ import {
   type MarketplaceProductDto,
   type MarketplaceRequestDto,
 } from "./api-schemas";
+import { recordLabel, type RejectedRecord } from "./rejected-record";
 
 export class MarketplaceApiError extends Error {
   constructor(message: string, readonly status?: number, readonly retryable = false, readonly retryAfterMs?: number) {
-    super(message);
+    // the message may quote the marketplace's answer and ends up in the Action Log: keep it storable
+    super(storableText(message));
     this.name = "MarketplaceApiError";
   }
 }
@@ -77,18 +80,23 @@ export class MarketplaceClient {
     return { body, headers: res.headers };
   }
 
-  /** Every item of a Content-Range paged list. */
-  private async *list<T>(path: string, params: Record<string, string | undefined>, schema: z.ZodType<T>): AsyncGenerator<T> {
+  /** One page of a Content-Range paged list, as it came (an array), and the total. */
+  private async *pages(path: string, params: Record<string, string | undefined>): AsyncGenerator<unknown[]> {
     let offset = 0;
     for (;;) {
       const query = new URLSearchParams({ ...Object.fromEntries(Object.entries(params).filter(([, v]) => v !== undefined) as [string, string][]), limit: String(PAGE_SIZE), offset: String(offset) });
       const { body, headers } = await this.request(`${path}?${query}`);
-      const items = z.array(schema).parse(body);
-      for (const item of items) yield item;
+      const items = z.array(z.unknown()).parse(body);
+      yield items;
       const total = Number(/\/(\d+)$/.exec(headers.get("content-range") ?? "")?.[1] ?? NaN);
       offset += items.length;
       if (items.length === 0 || !(offset < total)) return;
     }
+  }
+
+  /** Every item of a paged list, validated page by page (a wrong shape fails as before). */
+  private async *list<T>(path: string, params: Record<string, string | undefined>, schema: z.ZodType<T>): AsyncGenerator<T> {
+    for await (const page of this.pages(path, params)) for (const item of z.array(schema).parse(page)) yield item;
   }
 
   registerInstallation(input: { accountId: string; webhookUrl: string }) {
@@ -98,10 +106,25 @@ export class MarketplaceClient {
     }).then(({ body }) => installationRegistrationSchema.parse(body));
   }
 
-  orders(accountId: string, updatedSince?: Date): AsyncGenerator<MarketplaceRequestDto> {
-    return this.list("/requests", { account_id: accountId, updated_since: updatedSince?.toISOString() }, marketplaceRequestSchema);
+  /**
+   * Orders updated since `updatedSince` (sorted by `updated`, then id). An order holding text
+   * PostgreSQL cannot store (U+0000, a lone surrogate) or nested deeper than 64 levels comes as a
+   * `RejectedRecord` (id, updated, the JSON path of the problem) instead: Check Changes reports it
+   * and records the rest of the page. An order in a wrong shape still fails the read (ZodError).
+   */
+  async *orders(accountId: string, updatedSince?: Date): AsyncGenerator<MarketplaceRequestDto | RejectedRecord> {
+    for await (const page of this.pages("/requests", { account_id: accountId, updated_since: updatedSince?.toISOString() })) {
+      for (const item of page) {
+        const problem = findUnstorable(item);
+        if (problem) {
+          const o = item && typeof item === "object" && !Array.isArray(item) ? (item as Record<string, unknown>) : {};
+          yield { rejected: true, kind: "order", id: recordLabel(o.id), updated: recordLabel(o.updated) ?? recordLabel(o.created), problem };
+        } else yield marketplaceRequestSchema.parse(item);
+      }
+    }
   }
 
+  /** Customers as the marketplace lists them; text PostgreSQL cannot store is judged where they are saved (./catalog.ts). */
   customers(accountId: string): AsyncGenerator<MarketplaceCustomerDto> {
     return this.list("/customers", { account_id: accountId }, marketplaceCustomerSchema);
   }

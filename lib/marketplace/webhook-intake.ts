@@ -4,11 +4,13 @@ import type { Database } from "@/db/client";
 import { inboxEvents, installations, tenants } from "@/db/schema";
 import { findMarketplace } from "@/lib/config";
 import { decryptSecret } from "@/lib/crypto/envelope";
+import { parseStorableJson, storableText, type StorableProblem } from "@/lib/http/storable-json";
 import { writeActionLog, type Actor } from "@/lib/log/action-log";
 import { getSettings } from "@/lib/settings/settings";
 import { recordOrder } from "@/lib/tasks/record-order";
 import { WEBHOOK_EVENT_TYPES, webhookEventSchema, type WebhookEvent } from "./api-schemas";
 import { upsertMarketplaceCustomer, upsertMarketplaceProduct } from "./catalog";
+import { isPermanent, logRejectedRecord, recordLabel, type RejectedKind } from "./rejected-record";
 
 /**
  * Push side of the order source: the marketplace's signed events (Standard Webhooks v1,
@@ -16,10 +18,16 @@ import { upsertMarketplaceCustomer, upsertMarketplaceProduct } from "./catalog";
  *
  * Order of checks, each answered without touching the inbox:
  * 413 body over 1 MB (Content-Length, then the bytes actually read) → 404 unknown installation →
+ * 415 Content-Type not `application/json` (optionally `; charset=utf-8`) →
+ * 400 `webhook-id` longer than 256 characters →
  * 401 missing/bad signature or timestamp outside ±5 min (several signatures allowed: rotation) →
- * 400 body not JSON / unknown event type / shape wrong (the message names the problem) →
- * inbox row keyed by `webhook-id` (ON CONFLICT DO NOTHING): already there → 200 `{duplicate:true}`;
- * new → enqueue processing (an Inngest event) → 202.
+ * 400 body not JSON →
+ * 422 text PostgreSQL cannot store (U+0000, a lone surrogate) or nesting deeper than 64 levels: the
+ *     answer names the JSON path, and — the sender is proven by now — the tenant's Action Log says
+ *     which record, which field and what to do (once per webhook-id, however often it is retried) →
+ * 400 unknown event type / shape wrong / another account (the message names the problem) →
+ * inbox row keyed by (installation, `webhook-id`) (ON CONFLICT DO NOTHING): already there → 200
+ * `{duplicate:true}`; new → enqueue processing (an Inngest event) → 202.
  */
 
 export const MAX_WEBHOOK_BODY_BYTES = 1024 * 1024;
@@ -38,6 +46,17 @@ export type WebhookIntakeDeps = {
   /** hand a new inbox row to the processor (inngest/send: `marketplace/event.received`) */
   enqueue: (webhookId: string, installationId: string) => Promise<void>;
 };
+
+/** webhook-ids are short (Standard Webhooks: `msg_…`); a longer one is refused before it is stored or hashed into an event id */
+export const MAX_WEBHOOK_ID_LENGTH = 256;
+
+/** `application/json`, optionally with `charset=utf-8` (any case, quoted or not); nothing else. */
+export function isJsonContentType(value: string | null): boolean {
+  if (!value) return false;
+  const [type, ...params] = value.split(";").map((p) => p.trim().toLowerCase());
+  if (type !== "application/json") return false;
+  return params.every((p) => p === "" || /^charset=("?)utf-8\1$/.test(p));
+}
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -101,12 +120,23 @@ export async function receiveMarketplaceWebhook(db: Database, input: WebhookInta
     if (e instanceof BodyTooLarge) return tooLarge();
     throw e;
   }
+  // The media type is checked before the signature: the signature does not cover headers, so a
+  // signed body with another Content-Type is no more trustworthy after the HMAC than before it, and
+  // refusing it first costs nothing (no secret decrypted, no HMAC over up to 1 MB, nothing logged).
+  // A sender that gets this wrong has a configuration problem it sees in the 415 message.
+  if (!isJsonContentType(input.headers.get("content-type"))) {
+    const got = input.headers.get("content-type");
+    return problem(415, "unsupported_media_type", `Marketplace events must be sent as application/json (optionally “; charset=utf-8”)${got ? `, not ${JSON.stringify(storableText(got).slice(0, 100))}` : "; no Content-Type was given"}. Nothing was recorded.`);
+  }
   const text = new TextDecoder("utf-8").decode(raw);
 
   if (!row.installation.webhookSecretEncrypted) {
     return problem(401, "no_webhook_secret", "This installation has no webhook secret yet, so no event can be verified.");
   }
   const webhookId = input.headers.get("webhook-id");
+  if (webhookId && webhookId.length > MAX_WEBHOOK_ID_LENGTH) {
+    return problem(400, "invalid_webhook_id", `The webhook-id header is longer than ${MAX_WEBHOOK_ID_LENGTH} characters. Nothing was recorded.`);
+  }
   const headers = {
     "webhook-id": webhookId ?? "",
     "webhook-timestamp": input.headers.get("webhook-timestamp") ?? "",
@@ -115,12 +145,11 @@ export async function receiveMarketplaceWebhook(db: Database, input: WebhookInta
   const verdict = verifySignature(decryptSecret(row.installation.webhookSecretEncrypted), text, headers);
   if (verdict) return problem(401, "invalid_signature", verdict);
 
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    return problem(400, "malformed_json", `The body is not valid JSON (${(e as Error).message}).`);
-  }
+  // depth checked on the raw text before parsing, then every string and key (lib/http/storable-json.ts)
+  const body = parseStorableJson(text);
+  if (!body.ok && "malformed" in body) return problem(400, "malformed_json", `The body is not valid JSON (${body.malformed}).`);
+  if (!body.ok) return refuseUnstorable(db, { tenantId: row.installation.tenantId, installationId: row.installation.id, marketplaceId: row.installation.marketplaceId, webhookId: webhookId!, problem: body.problem, value: body.value });
+  const json = body.value;
   const type = json && typeof json === "object" && !Array.isArray(json) ? (json as { type?: unknown }).type : undefined;
   if (typeof type !== "string") return problem(400, "missing_event_type", "The body has no event “type”.");
   if (!(WEBHOOK_EVENT_TYPES as readonly string[]).includes(type)) {
@@ -138,18 +167,71 @@ export async function receiveMarketplaceWebhook(db: Database, input: WebhookInta
   const [inserted] = await db
     .insert(inboxEvents)
     .values({ webhookId: webhookId!, installationId: row.installation.id, tenantId: row.installation.tenantId, type, payload: json as Record<string, unknown> })
-    .onConflictDoNothing({ target: inboxEvents.webhookId })
+    .onConflictDoNothing({ target: [inboxEvents.installationId, inboxEvents.webhookId] })
     .returning({ webhookId: inboxEvents.webhookId });
   if (!inserted) {
-    // A retry of a delivery we already have. If its processing was never handed over (the process
-    // died between the insert and the enqueue), hand it over again: the event id is derived from the
-    // webhook-id, so an enqueue that did happen is not repeated, and processing is idempotent anyway.
-    const [known] = await db.select({ processedAt: inboxEvents.processedAt }).from(inboxEvents).where(eq(inboxEvents.webhookId, webhookId!));
+    // A retry of a delivery we already have (same installation, same webhook-id; another
+    // installation's event with the same id is a different event). If its processing was never
+    // handed over (the process died between the insert and the enqueue), hand it over again: the
+    // event id is derived from both ids, so an enqueue that did happen is not repeated, and
+    // processing is idempotent anyway.
+    const [known] = await db
+      .select({ processedAt: inboxEvents.processedAt })
+      .from(inboxEvents)
+      .where(and(eq(inboxEvents.installationId, row.installation.id), eq(inboxEvents.webhookId, webhookId!)));
     if (known && !known.processedAt) await deps.enqueue(webhookId!, row.installation.id);
     return { status: 200, body: { duplicate: true, webhookId } };
   }
   await deps.enqueue(webhookId!, row.installation.id);
   return { status: 202, body: { accepted: true, webhookId } };
+}
+
+function marketplaceActor(marketplaceId: string | undefined): Actor {
+  const marketplace = marketplaceId ? findMarketplace(marketplaceId) : undefined;
+  return { type: "marketplace", id: marketplaceId ?? null, label: marketplace?.name ?? MARKETPLACE_ACTOR_FALLBACK.label };
+}
+
+const RECORD_OF: Record<string, { kind: RejectedKind; key: "request" | "customer" | "product" }> = {
+  order: { kind: "order", key: "request" },
+  customer: { kind: "customer", key: "customer" },
+  product: { kind: "product", key: "product" },
+};
+
+/**
+ * 422 for a verified event PostgreSQL cannot store. The Action Log row is one insert outside any
+ * other work; if even that fails the answer is still 422 (the marketplace's retry logs it then).
+ */
+async function refuseUnstorable(
+  db: Database,
+  input: { tenantId: string; installationId: string; marketplaceId: string; webhookId: string; problem: StorableProblem; value?: unknown },
+): Promise<WebhookResponse> {
+  const event = input.value && typeof input.value === "object" && !Array.isArray(input.value) ? (input.value as { type?: unknown; data?: Record<string, unknown> }) : undefined;
+  const eventType = typeof event?.type === "string" ? event.type : undefined;
+  const which = eventType ? RECORD_OF[eventType.split(".")[0]!] : undefined;
+  const record = which && event?.data && typeof event.data === "object" ? (event.data[which.key] as Record<string, unknown> | undefined) : undefined;
+  const kind: RejectedKind = which && record && typeof record === "object" ? which.kind : "event";
+  const id = kind === "event" ? null : recordLabel(record?.id);
+  try {
+    await logRejectedRecord(db, {
+      tenantId: input.tenantId,
+      actor: marketplaceActor(input.marketplaceId),
+      record: { kind, id, updated: kind === "event" ? null : recordLabel(record?.updated), problem: input.problem },
+      source: "push",
+      webhookId: input.webhookId,
+      dedupeKey: `push:${input.installationId}:${input.webhookId}`,
+      eventType,
+    });
+  } catch (e) {
+    console.error(`[webhooks] could not log a refused event: ${storableText((e as Error).message).slice(0, 300)}`);
+  }
+  return {
+    status: 422,
+    body: {
+      error: input.problem.kind === "too_deep" ? "too_deeply_nested" : "unstorable_text",
+      message: `${input.problem.message}; nothing was recorded. Correct the ${kind === "event" ? "record" : kind} in the marketplace.`,
+      path: input.problem.path,
+    },
+  };
 }
 
 /** undefined when valid, else why not (in words for the sender's logs). */
@@ -174,23 +256,36 @@ function verifySignature(secret: string, text: string, headers: Record<"webhook-
 
 export const MARKETPLACE_ACTOR_FALLBACK: Actor = { type: "marketplace", label: "Marketplace" };
 
-export type ProcessInboxResult = { webhookId: string; type: string; outcome: "processed" | "already_processed" | "missing"; task?: { taskId: string; outcome: string; state: string } };
+export type ProcessInboxResult = {
+  webhookId: string;
+  installationId: string;
+  type: string;
+  /** `failed`: a permanent problem with this row (its data); the row is closed with its error and logged, never retried */
+  outcome: "processed" | "already_processed" | "missing" | "failed";
+  tenantId?: string;
+  task?: { taskId: string; outcome: string; state: string };
+};
 
 /**
- * Apply one inbox row, exactly once: customers and products upserted, orders recorded as tasks
- * (same function as Check Changes, `source: "push"`). The row is locked, applied and marked
- * `processed_at` in one transaction; a failure records `error` (and is thrown, so the runner retries).
+ * Apply one inbox row — keyed by (installation, webhook-id) — exactly once: customers and products
+ * upserted, orders recorded as tasks (same function as Check Changes, `source: "push"`). The row is
+ * locked, applied and marked `processed_at` in one transaction.
+ *
+ * A failure never holds up the tenant's other events: a permanent one (the stored event does not
+ * parse, or PostgreSQL refuses its data: SQLSTATE class 22) closes the row (`processed_at` and
+ * `error`) with an Action Log row in one transaction and returns `failed`; anything else (connection
+ * lost, lock timeout) records `error` and is thrown, so the runner retries this row only.
  */
-export async function processInboxEvent(db: Database, webhookId: string): Promise<ProcessInboxResult> {
+export async function processInboxEvent(db: Database, installationId: string, webhookId: string): Promise<ProcessInboxResult> {
+  const thisRow = and(eq(inboxEvents.installationId, installationId), eq(inboxEvents.webhookId, webhookId));
   try {
     return await db.transaction(async (tx) => {
-      const [row] = await tx.select().from(inboxEvents).where(eq(inboxEvents.webhookId, webhookId)).for("update");
-      if (!row) return { webhookId, type: "", outcome: "missing" as const };
-      if (row.processedAt) return { webhookId, type: row.type, outcome: "already_processed" as const };
+      const [row] = await tx.select().from(inboxEvents).where(thisRow).for("update");
+      if (!row) return { webhookId, installationId, type: "", outcome: "missing" as const };
+      if (row.processedAt) return { webhookId, installationId, type: row.type, outcome: "already_processed" as const };
       const event: WebhookEvent = webhookEventSchema.parse(row.payload);
       const [inst] = await tx.select({ marketplaceId: installations.marketplaceId }).from(installations).where(eq(installations.id, row.installationId));
-      const marketplace = inst ? findMarketplace(inst.marketplaceId) : undefined;
-      const actor: Actor = { type: "marketplace", id: inst?.marketplaceId ?? null, label: marketplace?.name ?? MARKETPLACE_ACTOR_FALLBACK.label };
+      const actor = marketplaceActor(inst?.marketplaceId);
       let task: ProcessInboxResult["task"];
       switch (event.type) {
         case "order.created":
@@ -214,11 +309,36 @@ export async function processInboxEvent(db: Database, webhookId: string): Promis
           break;
         }
       }
-      await tx.update(inboxEvents).set({ processedAt: new Date(), error: null }).where(and(eq(inboxEvents.webhookId, webhookId), isNull(inboxEvents.processedAt)));
-      return { webhookId, type: row.type, outcome: "processed" as const, tenantId: row.tenantId, ...(task ? { task } : {}) };
+      await tx.update(inboxEvents).set({ processedAt: new Date(), error: null }).where(and(thisRow, isNull(inboxEvents.processedAt)));
+      return { webhookId, installationId, type: row.type, outcome: "processed" as const, tenantId: row.tenantId, ...(task ? { task } : {}) };
     });
   } catch (e) {
-    await db.update(inboxEvents).set({ error: (e as Error).message.slice(0, 2000) }).where(eq(inboxEvents.webhookId, webhookId)).catch(() => {});
+    const message = storableText(e instanceof Error ? errorText(e) : String(e)).slice(0, 2000);
+    if (isPermanent(e)) {
+      const closed = await db.transaction(async (tx) => {
+        const [row] = await tx.update(inboxEvents).set({ processedAt: new Date(), error: message }).where(and(thisRow, isNull(inboxEvents.processedAt))).returning();
+        if (!row) return null;
+        const [inst] = await tx.select({ marketplaceId: installations.marketplaceId }).from(installations).where(eq(installations.id, row.installationId));
+        await writeActionLog(tx, {
+          tenantId: row.tenantId,
+          actor: marketplaceActor(inst?.marketplaceId),
+          level: "error",
+          category: "sync",
+          message: `A marketplace ${row.type} event could not be applied and was set aside (${message.slice(0, 300)}). The other events were not held up; if the record matters, change it in the marketplace so it is sent again, or use Check Changes.`,
+          details: { webhookId, installationId, eventType: row.type },
+        });
+        return row;
+      });
+      if (closed) return { webhookId, installationId, type: closed.type, outcome: "failed", tenantId: closed.tenantId };
+    }
+    await db.update(inboxEvents).set({ error: message }).where(thisRow).catch(() => {});
     throw e;
   }
+}
+
+/** The message of an error and of its causes (drizzle wraps the driver's error). */
+function errorText(e: Error): string {
+  const cause = e.cause instanceof Error ? e.cause.message : "";
+  const first = e.message.split("\n")[0] ?? e.message;
+  return cause && !first.includes(cause) ? `${first}: ${cause}` : first;
 }

@@ -1,4 +1,5 @@
-import { getConfig } from "@/lib/config";
+import { brandBaseUrl } from "@/lib/config";
+import { printable } from "@/lib/http/storable-json";
 import { OAuthStateError, verifyOAuthState } from "./state";
 
 /** Parameters the redirector forwards; nothing else from the request is passed on. */
@@ -28,9 +29,10 @@ export async function decideOAuthRedirect(params: URLSearchParams): Promise<Redi
       message: missing ? "This address is only for answers from Sage; it was opened without a sign-in state." : "The sign-in state is not valid: it was not issued by Sage Connector or was changed on the way.",
     };
   }
-  const base = getConfig().brands[brand];
+  // own allowlist entries only: a signed state naming `__proto__` or `constructor` is an unknown brand
+  const base = brandBaseUrl(brand);
   if (!base) {
-    return { kind: "reject", status: 400, reason: "unknown_brand", message: `The brand “${brand}” is not on this redirector's allowlist.` };
+    return { kind: "reject", status: 400, reason: "unknown_brand", message: `The brand “${printable(brand, 80)}” is not on this redirector's allowlist.` };
   }
   const target = new URL(TENANT_CALLBACK_PATH, base);
   for (const name of FORWARDED) {

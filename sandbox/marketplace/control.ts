@@ -283,6 +283,36 @@ function postCustomer(ctx: RequestContext): Reply {
   return json(201, { account_id: w.id, customer: c.api, events });
 }
 
+/** Correct a customer (e.g. a name the plugin refused); `requests: true` also corrects its requests' snapshot. */
+function updateCustomer(ctx: RequestContext): Reply {
+  const parsed = z
+    .object({
+      account_id: accountId,
+      customer_id: z.string().min(1),
+      name: z.string().min(1).max(200).optional(),
+      email: z.string().email().optional(),
+      requests: z.boolean().default(true),
+      webhooks: z.boolean().default(true),
+    })
+    .strict()
+    .safeParse(controlBody(ctx));
+  if (!parsed.success) return bad(issuesMessage(parsed.error));
+  const { account_id, customer_id, name, email, requests, webhooks } = parsed.data;
+  const w = worldOf(ctx, account_id);
+  try {
+    const changed = w.updateCustomer(customer_id, { name, email }, { requests });
+    let events = 0;
+    if (webhooks && w.installation) {
+      if (changed.customer.announced) events += ctx.sb.webhooks.emit(w.id, "customer.updated", { customer: changed.customer.api }) ? 1 : 0;
+      for (const r of changed.requests) events += announceOrder(ctx.sb, w, r, "order.updated");
+    }
+    return json(200, { account_id: w.id, customer: changed.customer.api, request_ids: changed.requests.map((r) => r.api.id), events });
+  } catch (e) {
+    if (e instanceof OrderError) return json(404, { error: "not_found", message: e.message });
+    throw e;
+  }
+}
+
 function touchRequest(ctx: RequestContext): Reply {
   const parsed = z.object({ account_id: accountId, request_id: z.string().min(1), webhooks: z.boolean().default(true) }).strict().safeParse(controlBody(ctx));
   if (!parsed.success) return bad(issuesMessage(parsed.error));
@@ -311,5 +341,6 @@ export const marketplaceControlRoutes: Route[] = [
   route("POST", "/__sandbox/marketplace/malformed-order", "control.marketplace.malformed", postMalformed, c),
   route("POST", "/__sandbox/marketplace/catalog", "control.marketplace.catalog", postCatalog, c),
   route("POST", "/__sandbox/marketplace/customers", "control.marketplace.customers", postCustomer, c),
+  route("POST", "/__sandbox/marketplace/update-customer", "control.marketplace.update_customer", updateCustomer, c),
   route("POST", "/__sandbox/marketplace/touch-request", "control.marketplace.touch", touchRequest, c),
 ];

@@ -343,6 +343,33 @@ export class AccountWorld {
     return rec;
   }
 
+  /**
+   * Changes a customer (moves its `updated`). With `requests`, its requests' customer snapshot
+   * (`asset.tiers.customer`) is corrected too and their `updated` moves (a marketplace fixing a record
+   * everywhere it shows); returns the requests changed.
+   */
+  updateCustomer(id: string, patch: { name?: string; email?: string }, opts: { requests?: boolean } = {}): { customer: CustomerRec; requests: RequestRec[] } {
+    const rec = this.customersById.get(id);
+    if (!rec) throw new OrderError(`unknown customer ${id}`);
+    if (patch.name !== undefined) rec.api.name = patch.name;
+    if (patch.email !== undefined) rec.api.contact_info.email = patch.email;
+    rec.updatedMs = Math.max(truncSeconds(this.now()), rec.updatedMs + 1000);
+    rec.api.updated = isoSeconds(rec.updatedMs);
+    const changed: RequestRec[] = [];
+    if (opts.requests) {
+      for (const r of this.requests) {
+        if (r.customerId !== id) continue;
+        r.api.asset.tiers.customer.name = rec.api.name;
+        r.api.asset.tiers.customer.contact_info.email = rec.api.contact_info.email;
+        r.updatedMs = Math.max(truncSeconds(this.now()), r.updatedMs + 1000);
+        r.api.updated = isoSeconds(r.updatedMs);
+        changed.push(r);
+      }
+      if (changed.length) this.sortedRequests = null;
+    }
+    return { customer: rec, requests: changed };
+  }
+
   customersSorted(): CustomerRec[] {
     return this.customers.slice().sort((a, b) => a.updatedMs - b.updatedMs || cmp(a.api.id, b.api.id));
   }
