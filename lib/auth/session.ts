@@ -28,13 +28,13 @@ export type ResellerAdmin = SessionUser & { tenantId: string };
  * 401 when nobody is signed in, 403 when someone is but may not do this (support staff never act
  * for a reseller; only the reseller's administrator does).
  */
-export async function authorizeResellerAdmin(): Promise<{ user: ResellerAdmin; error?: undefined } | { user?: undefined; error: Response }> {
+export async function authorizeResellerAdmin(opts: { supportRefusal?: string } = {}): Promise<{ user: ResellerAdmin; error?: undefined } | { user?: undefined; error: Response }> {
   const user = await getSessionUser();
   if (!user) return { error: Response.json({ error: "Sign in as a reseller administrator." }, { status: 401 }) };
   if (user.role !== "reseller_admin" || !user.tenantId) {
     const message =
       user.role === "support"
-        ? "Support staff cannot do this on a reseller's behalf: the reseller's administrator must."
+        ? (opts.supportRefusal ?? "Support staff cannot do this on a reseller's behalf: the reseller's administrator must.")
         : "Only a reseller administrator can do this.";
     return { error: Response.json({ error: message }, { status: 403 }) };
   }

@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import { authorizeResellerAdmin } from "@/lib/auth/session";
+import { parseJsonBody } from "@/lib/http/json-body";
 import { actorFor, type SessionUser } from "@/lib/auth/session-user";
 import { MappingError } from "@/lib/mapping/common";
 
@@ -15,12 +16,11 @@ export function parseQuery<T extends z.ZodType>(request: Request, schema: T): z.
   return schema.safeParse(Object.fromEntries(new URL(request.url).searchParams)) as z.ZodSafeParseResult<z.infer<T>>;
 }
 
-export async function parseBody<T extends z.ZodType>(request: Request, schema: T): Promise<z.ZodSafeParseResult<z.infer<T>>> {
-  return schema.safeParse(await request.json().catch(() => null)) as z.ZodSafeParseResult<z.infer<T>>;
-}
+/** The JSON body, storable and checked by the schema (lib/http/json-body.ts). */
+export const parseBody = parseJsonBody;
 
 /** The reseller admin, or the 401 (nobody signed in) / 403 (support, other roles) answer. */
-export const resellerAdmin = authorizeResellerAdmin;
+export const resellerAdmin = () => authorizeResellerAdmin();
 
 /** Runs the lib call; a MappingError becomes its status with the message (nothing was changed). */
 export async function answer(fn: () => Promise<unknown>, status = 200): Promise<Response> {

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { getDb } from "@/db/client";
+import { parseJsonBody } from "@/lib/http/json-body";
 import { SYNC_BATCH_REQUESTED } from "@/inngest/functions/sync-batch";
 import { SYNC_TASK_REQUESTED } from "@/inngest/functions/sync-task";
 import { sendEvent } from "@/inngest/send";
@@ -21,16 +22,7 @@ const body = z.object({
  */
 export async function POST(request: Request) {
   // an empty body is "Sync all"; a body that is not JSON is refused (never read as "all")
-  const text = await request.text();
-  let json: unknown = {};
-  if (text.trim() !== "") {
-    try {
-      json = JSON.parse(text);
-    } catch {
-      return Response.json({ error: "The request body is not JSON." }, { status: 400 });
-    }
-  }
-  const parsed = body.safeParse(json);
+  const parsed = await parseJsonBody(request, body, { empty: {} });
   if (!parsed.success) return issues(parsed.error);
   const auth = await syncAdmin();
   if (auth.error) return auth.error;

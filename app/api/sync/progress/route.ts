@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { getDb } from "@/db/client";
+import { parseJsonBody } from "@/lib/http/json-body";
 import { syncProgress } from "@/lib/sync/dispatch";
 import { issues, syncAdmin } from "../_shared";
 
@@ -13,7 +14,7 @@ const body = z.object({
  * {total, finished, counts, done}.
  */
 export async function POST(request: Request) {
-  const parsed = body.safeParse(await request.json().catch(() => null));
+  const parsed = await parseJsonBody(request, body);
   if (!parsed.success) return issues(parsed.error);
   const auth = await syncAdmin();
   if (auth.error) return auth.error;

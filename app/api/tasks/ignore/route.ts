@@ -1,11 +1,12 @@
 import { getDb } from "@/db/client";
+import { parseJsonBody } from "@/lib/http/json-body";
 import { authorizeResellerAdmin } from "@/lib/auth/session";
 import { actorFor } from "@/lib/auth/session-user";
 import { ignoreInputSchema, ignoreTasks, TaskActionError } from "@/lib/tasks/tasks";
 
 /** Ignore one or many tasks, with a reason (all or nothing). */
 export async function POST(request: Request) {
-  const parsed = ignoreInputSchema.safeParse(await request.json().catch(() => null));
+  const parsed = await parseJsonBody(request, ignoreInputSchema);
   if (!parsed.success) return Response.json({ error: parsed.error.issues[0]?.message ?? "Invalid request" }, { status: 400 });
   const { user, error } = await authorizeResellerAdmin();
   if (error) return error;
