@@ -614,6 +614,45 @@ test("cross-site and same-site pages cannot make the signed-in reseller's browse
     for (const r of rows.filter((r) => r.technique.startsWith("text/plain"))) expect(() => JSON.parse(r.body!), r.body!).not.toThrow();
   });
 
+  await test.step("the same forgeries as raw HTTP with the live session cookie: every write method, every header combination a browser sends", async () => {
+    // covers what a browser only sends after a CORS preflight the app never answers (PUT/PATCH/DELETE,
+    // or POST with Content-Type: application/json), and the guard's 415 branch
+    const cookies = (await context.cookies(APP)).filter((c) => c.name === "sc.session");
+    expect(cookies.length, "the session cookie(s) of the browser").toBeGreaterThan(0);
+    const cookie = `sc.session=${cookies[0]!.value}`;
+    // a live session: it reads, and a same-origin JSON request with it passes the guard
+    expect((await fetch(`${APP}/api/connection`, { headers: { Cookie: cookie } })).status).toBe(200);
+    const own = await fetch(`${APP}/api/sync/progress`, { method: "POST", headers: { Origin: APP, "Sec-Fetch-Site": "same-origin", "Content-Type": "application/json", Cookie: cookie }, body: JSON.stringify({ taskIds: ids.syncTasks }) });
+    expect(own.status).toBe(200);
+    const combos: Array<{ label: string; headers: Record<string, string>; expect: number; forms?: boolean }> = [
+      { label: "other site", headers: { Origin: attackerSite.origin, "Sec-Fetch-Site": "cross-site", "Content-Type": "text/plain;charset=UTF-8" }, expect: 403 },
+      { label: "portal's site", headers: { Origin: portalSite.origin, "Sec-Fetch-Site": "same-site", "Content-Type": "application/json" }, expect: 403 },
+      { label: "the portal itself", headers: { Origin: PORTAL, "Sec-Fetch-Site": "cross-site", "Content-Type": "application/json" }, expect: 403 },
+      { label: "opaque origin (sandboxed frame)", headers: { Origin: "null", "Sec-Fetch-Site": "cross-site", "Content-Type": "application/json" }, expect: 403 },
+      { label: "no Origin, same-site fetch metadata", headers: { "Sec-Fetch-Site": "same-site", "Content-Type": "application/json" }, expect: 403 },
+      { label: "no Origin, cross-site fetch metadata", headers: { "Sec-Fetch-Site": "cross-site", "Content-Type": "application/json" }, expect: 403 },
+      { label: "look-alike origin", headers: { Origin: `${APP}.evil.test`, "Content-Type": "application/json" }, expect: 403 },
+      { label: "own origin, but text/plain", headers: { Origin: APP, "Sec-Fetch-Site": "same-origin", "Content-Type": "text/plain" }, expect: 415, forms: false },
+      { label: "own origin, but a form", headers: { Origin: APP, "Sec-Fetch-Site": "same-origin", "Content-Type": "application/x-www-form-urlencoded" }, expect: 415, forms: false },
+    ];
+    const wrong: string[] = [];
+    let sent = 0;
+    for (const route of ROUTES) {
+      const json = bodyFor(route, ids).json;
+      for (const method of route.methods)
+        for (const target of route.urls)
+          for (const combo of combos) {
+            // next-auth's own endpoints take urlencoded forms (with their CSRF token): only the origin rule applies there
+            if (combo.forms === false && route.pattern.startsWith("/api/auth/")) continue;
+            const res = await fetch(`${APP}${target}`, { method, redirect: "manual", headers: { ...combo.headers, Cookie: cookie }, body: json === null ? undefined : JSON.stringify(json) });
+            sent++;
+            if (res.status !== combo.expect) wrong.push(`${method} ${target} (${combo.label}) → ${res.status} ${(await res.text()).slice(0, 120)}`);
+          }
+    }
+    console.log(`[csrf] raw HTTP forgeries: ${sent} requests, ${wrong.length} not refused as expected`);
+    expect(wrong, "raw forgeries the guard did not refuse as expected").toEqual([]);
+  });
+
   await test.step("nothing changed: tasks, mappings, connection, Action Log, Sage documents, Sage writes", async () => {
     for (const p of context.pages()) if (p !== app && p !== portal) await p.close();
     await expectUnchanged(app, before);
@@ -665,6 +704,7 @@ test("cross-site and same-site pages cannot make the signed-in reseller's browse
     // top level: Sync all from the dashboard writes to Sage
     let sage = await sageView();
     await app.goto(`${APP}/dashboard`);
+    await expect(app.getByText(/\d+ tasks? to sync/)).toBeVisible();
     await app.getByRole("button", { name: "Sync all" }).click();
     await expect(app.getByTestId("sync-progress")).toHaveAttribute("data-done", "true", { timeout: 60_000 });
     await expect(app.getByTestId("sync-progress-text")).toContainText("synced");
@@ -674,6 +714,9 @@ test("cross-site and same-site pages cannot make the signed-in reseller's browse
     await waitForTasks(app, [t4!], "pending");
     sage = await sageView();
     await frame.getByRole("link", { name: "Dashboard", exact: true }).click();
+    // (the Tasks page has a "Sync all" too: wait until the dashboard is really shown)
+    await expect(frame.getByRole("heading", { name: "Dashboard" })).toBeVisible();
+    await expect(frame.getByText(/\d+ tasks? to sync/)).toBeVisible();
     await frame.getByRole("button", { name: "Sync all" }).click();
     await expect(frame.getByTestId("sync-progress")).toHaveAttribute("data-done", "true", { timeout: 60_000 });
     await expect(frame.getByTestId("sync-progress-text")).toContainText("1 synced");
