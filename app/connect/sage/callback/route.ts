@@ -3,18 +3,38 @@ import { plainPage } from "@/components/plain-page";
 import { getDb } from "@/db/client";
 import { getSessionUser } from "@/lib/auth/session";
 import { actorFor } from "@/lib/auth/session-user";
-import { completeSageAuthorization } from "@/lib/connections/authorize";
+import { completeSageAuthorization, type CallbackOutcome } from "@/lib/connections/authorize";
+import { isStorableText } from "@/lib/http/storable-json";
+import { sqlState } from "@/lib/marketplace/rejected-record";
 import { getSettings } from "@/lib/settings/settings";
 
-/** Tenant side of the OAuth round trip: the central redirector forwards Sage's answer here. */
+const MAX_PARAM_LENGTH = 8192;
+
+/**
+ * Tenant side of the OAuth round trip: the central redirector forwards Sage's answer here.
+ * Bad input is a 400 page or the "could not be trusted" page, never a 500: parameters holding text
+ * PostgreSQL cannot store (U+0000) or absurdly long are refused before anything is looked up, and a
+ * signed state whose claims the database refuses (SQLSTATE class 22) counts as tampered.
+ */
 export async function GET(request: Request) {
   const params = new URL(request.url).searchParams;
+  for (const [name, value] of params) {
+    if (!isStorableText(name) || !isStorableText(value) || value.length > MAX_PARAM_LENGTH) {
+      return plainPage(400, "Sign-in could not continue", "The answer from Sage is not valid (a parameter holds characters that are not allowed, or is too long). Nothing was stored.", { href: "/connect", label: "Start the connection again" });
+    }
+  }
   const user = await getSessionUser();
   if (!user || user.role !== "reseller_admin" || !user.tenantId) {
     return plainPage(401, "Sign in to finish connecting Sage", "Your session ended while you were on Sage's page. Sign in and start the connection again.", { href: "/login?callbackUrl=/connect", label: "Sign in" });
   }
   const db = await getDb();
-  const outcome = await completeSageAuthorization(db, { tenantId: user.tenantId, actor: actorFor(user), params });
+  let outcome: CallbackOutcome;
+  try {
+    outcome = await completeSageAuthorization(db, { tenantId: user.tenantId, actor: actorFor(user), params });
+  } catch (e) {
+    if (!sqlState(e)?.startsWith("22")) throw e;
+    redirect("/connect/problem?reason=tampered");
+  }
   switch (outcome.kind) {
     case "connected": {
       if (outcome.needsBusiness) redirect("/connect/business");
