@@ -11,7 +11,7 @@ import { checkWriteRequest } from "@/lib/http/write-guard";
  * - security headers: CSP frame-ancestors from the configured marketplace origin(s) (no X-Frame-Options:
  *   it would block the portal), HSTS in production, `Cache-Control: no-store` on API answers.
  */
-export function proxy(request: NextRequest) {
+export async function proxy(request: NextRequest) {
   const appUrl = new URL(getConfig().appUrl);
   const pathname = request.nextUrl.pathname;
   if (!wellFormedPath(request.nextUrl.pathname)) {
@@ -20,6 +20,11 @@ export function proxy(request: NextRequest) {
   const verdict = checkWriteRequest({ method: request.method, pathname, headers: request.headers }, appUrl.origin);
   if (!verdict.ok) {
     return withSecurityHeaders(Response.json({ error: verdict.error, message: verdict.message }, { status: verdict.status }), pathname);
+  }
+  // a page POST (server action) with a multipart body that does not parse would be a 500 in Next
+  if (request.method === "POST" && !pathname.startsWith("/api/") && (request.headers.get("content-type") ?? "").toLowerCase().startsWith("multipart/form-data")) {
+    const readable = await request.clone().formData().then(() => true, () => false);
+    if (!readable) return withSecurityHeaders(Response.json({ error: "bad_request", message: "The form data could not be read." }, { status: 400 }), pathname);
   }
   let response: NextResponse;
   if (trustsForwardedHeaders()) {

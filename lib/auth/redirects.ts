@@ -26,5 +26,7 @@ export function safeAppPath(raw: unknown, appOrigin: string, fallback = "/dashbo
     return fallback;
   }
   if (resolved.origin !== appOrigin) return fallback;
+  // dot segments can resolve to `//host` (`/.//evil.test`): never hand out a protocol-relative path
+  if (resolved.pathname.startsWith("//")) return fallback;
   return resolved.pathname + resolved.search + resolved.hash;
 }

@@ -25,6 +25,9 @@ describe("sign-in redirect targets: same-origin paths only", () => {
       "https://localhost:3000.evil.test/",
       "javascript:alert(1)",
       "evil.test",
+      "/.//evil.test",
+      "/x/..//evil.test",
+      "/%2e//evil.test",
       "",
     ]) {
       expect(safeAppPath(raw, APP), JSON.stringify(raw)).toBe("/dashboard");
