@@ -19,6 +19,11 @@ const E2E_DATA_DIR = process.env.E2E_DATA_DIR ?? ".data/e2e";
 
 export default defineConfig({
   testDir: "e2e",
+  // the fuzz leaves thousands of webhook events behind for the app to work through: it runs after every other spec
+  projects: [
+    { name: "app", testIgnore: /fuzz\.spec\.ts$/ },
+    { name: "fuzz", testMatch: /fuzz\.spec\.ts$/, dependencies: ["app"] },
+  ],
   timeout: 90_000,
   expect: { timeout: 15_000 },
   workers: 1,
