@@ -483,6 +483,7 @@ test("cross-site and same-site pages cannot make the signed-in reseller's browse
       await chooseSetting(app, "Auto-sync", "Off");
       await app.getByRole("button", { name: /^Save/ }).first().click();
       await expect(app.getByText(/Settings saved/)).toBeVisible();
+      await app.goto(`${APP}/dashboard`);
     }
     await expect(app.getByTestId("connection-business")).toContainText("Morgan Digital Ltd");
 
