@@ -735,7 +735,11 @@ test("cross-site and same-site pages cannot make the signed-in reseller's browse
   await context.close();
 });
 
-/** The order the control replays the attack bodies in (each must be valid where it runs); routes not listed are not replayed. */
+/**
+ * The order the control replays the attack bodies in (each must be valid where it runs); routes not listed
+ * are not replayed. Add to Sage and Create contact in Sage are left out: they would create an item and a
+ * contact in the sandbox's shared Sage business, which later specs auto-match against.
+ */
 const REPLAY_ORDER = [
   "/api/tasks/ignore",
   "/api/tasks/unignore",
@@ -743,11 +747,9 @@ const REPLAY_ORDER = [
   "/api/sync/progress",
   "/api/mapping/products/map",
   "/api/mapping/products/unmap",
-  "/api/mapping/products/add-to-sage",
   "/api/mapping/customers/map",
   "/api/mapping/customers/unmap",
   "/api/mapping/customers/auto-sync",
-  "/api/mapping/customers/create-in-sage",
   "/api/mapping/fees",
   "/api/mapping/fees/unmap",
   "/api/mapping/refresh",
