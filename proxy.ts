@@ -28,6 +28,8 @@ export async function proxy(request: NextRequest) {
   }
   let response: NextResponse;
   if (trustsForwardedHeaders()) {
+    const unusable = unusableForwardedHeader(request.headers);
+    if (unusable) return withSecurityHeaders(Response.json({ error: "bad_request", message: unusable }, { status: 400 }), pathname);
     response = NextResponse.next();
   } else {
     const headers = new Headers(request.headers);
@@ -45,6 +47,20 @@ function wellFormedPath(pathname: string) {
     return true;
   } catch {
     return false;
+  }
+}
+
+/** Trusted forwarded headers still have to form a URL (next-auth builds its URLs from them). */
+function unusableForwardedHeader(headers: Headers): string | null {
+  const proto = headers.get("x-forwarded-proto");
+  if (proto !== null && !/^https?$/i.test(proto.split(",")[0]!.trim())) return "X-Forwarded-Proto must be http or https.";
+  const host = headers.get("x-forwarded-host");
+  if (host === null) return null;
+  try {
+    new URL(`http://${host.split(",")[0]!.trim()}`);
+    return null;
+  } catch {
+    return "X-Forwarded-Host is not a valid host.";
   }
 }
 

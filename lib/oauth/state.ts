@@ -4,6 +4,7 @@ import { SignJWT, jwtVerify, errors as joseErrors } from "jose";
 import type { Queryable } from "@/db/client";
 import { oauthStates } from "@/db/schema";
 import { getConfig } from "@/lib/config";
+import { isStorableText } from "@/lib/http/storable-json";
 
 /**
  * OAuth `state`: an HS256 JWT (jose) that is signed, expires in 10 minutes and binds brand, tenant,
@@ -95,6 +96,8 @@ export async function verifyOAuthState(state: string | null | undefined, opts: {
     });
     const p = payload as Partial<StateClaims>;
     if (typeof p.brand !== "string" || typeof p.tenant !== "string" || typeof p.nonce !== "string") throw new OAuthStateError("tampered");
+    // signed by us, yet text no row of ours could hold (U+0000, lone surrogates): not a state we issued as such
+    if (![p.brand, p.tenant, p.nonce, ...(typeof p.installation === "string" ? [p.installation] : [])].every(isStorableText)) throw new OAuthStateError("tampered");
     return {
       brand: p.brand,
       tenant: p.tenant,

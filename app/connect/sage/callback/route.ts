@@ -3,9 +3,8 @@ import { plainPage } from "@/components/plain-page";
 import { getDb } from "@/db/client";
 import { getSessionUser } from "@/lib/auth/session";
 import { actorFor } from "@/lib/auth/session-user";
-import { completeSageAuthorization, type CallbackOutcome } from "@/lib/connections/authorize";
+import { completeSageAuthorization } from "@/lib/connections/authorize";
 import { isStorableText } from "@/lib/http/storable-json";
-import { sqlState } from "@/lib/marketplace/rejected-record";
 import { getSettings } from "@/lib/settings/settings";
 
 const MAX_PARAM_LENGTH = 8192;
@@ -13,8 +12,8 @@ const MAX_PARAM_LENGTH = 8192;
 /**
  * Tenant side of the OAuth round trip: the central redirector forwards Sage's answer here.
  * Bad input is a 400 page or the "could not be trusted" page, never a 500: parameters holding text
- * PostgreSQL cannot store (U+0000) or absurdly long are refused before anything is looked up, and a
- * signed state whose claims the database refuses (SQLSTATE class 22) counts as tampered.
+ * PostgreSQL cannot store (U+0000) or absurdly long are refused before anything is looked up; a
+ * signed state with such claims is "tampered" (lib/oauth/state.ts).
  */
 export async function GET(request: Request) {
   const params = new URL(request.url).searchParams;
@@ -28,13 +27,7 @@ export async function GET(request: Request) {
     return plainPage(401, "Sign in to finish connecting Sage", "Your session ended while you were on Sage's page. Sign in and start the connection again.", { href: "/login?callbackUrl=/connect", label: "Sign in" });
   }
   const db = await getDb();
-  let outcome: CallbackOutcome;
-  try {
-    outcome = await completeSageAuthorization(db, { tenantId: user.tenantId, actor: actorFor(user), params });
-  } catch (e) {
-    if (!sqlState(e)?.startsWith("22")) throw e;
-    redirect("/connect/problem?reason=tampered");
-  }
+  const outcome = await completeSageAuthorization(db, { tenantId: user.tenantId, actor: actorFor(user), params });
   switch (outcome.kind) {
     case "connected": {
       if (outcome.needsBusiness) redirect("/connect/business");
