@@ -12,3 +12,5 @@ export * from "./sage-cache";
 export * from "./inbox";
 export * from "./sync-tasks";
 export * from "./sage-documents";
+export * from "./sync-batches";
+export * from "./sage-rate-budgets";
