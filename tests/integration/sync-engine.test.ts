@@ -1,6 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSyncWorld, type SyncWorld } from "../helpers/sync-world";
 
+/** The sandbox's fault list (control API): what each injected fault is and how often it fired. */
+async function firedFaults(sw: SyncWorld) {
+  const res = await fetch(`${sw.world.sandbox.url}/__sandbox/faults`);
+  expect(res.status).toBe(200);
+  const list = (await res.json()) as { route: string; kind: string; fired: number }[];
+  return list.map((f) => ({ route: f.route, kind: f.kind, fired: f.fired }));
+}
+
 describe("sync engine: tasks become Sage invoices and credit notes, exactly once", () => {
   let sw: SyncWorld;
   beforeAll(async () => {
@@ -95,7 +103,14 @@ describe("sync engine: tasks become Sage invoices and credit notes, exactly once
     const state = await sw.sageState();
     const lineA = state.sales_invoices.find((i) => i.reference === a.orderId)!.invoice_lines[0]!;
     expect(lineA.description).toBe(sw.services.m365.description);
-    expect(lineA.unit_price).not.toBe(99);
+    // Sage's own price for the item, read from the sandbox's Sage state (not from our client)
+    const sageState = (await (await fetch(`${sw.world.sandbox.url}/__sandbox/state?business=${sw.businessId}`)).json()) as { services: { id: string; prices: { price: number }[] }[] };
+    const sagePrices = sageState.services.find((s) => s.id === sw.services.m365.id)!.prices;
+    expect(sagePrices).toHaveLength(1);
+    const sagePrice = sagePrices[0]!.price;
+    expect(sagePrice).toBe(10.3); // the seed's GB price of M365-STANDARD (sandbox/sage/reference-data.ts)
+    expect(lineA.unit_price).toBe(sagePrice);
+    expect(Number(state.sales_invoices.find((i) => i.reference === a.orderId)!.total_amount)).toBeCloseTo(2 * sagePrice * 1.2); // 20 % standard VAT
     const lineB = state.sales_invoices.find((i) => i.reference === b.orderId)!.invoice_lines[0]!;
     expect(lineB.description).toBe("Microsoft 365 Business Standard");
     expect(lineB.unit_price).toBe(12.5);
@@ -156,10 +171,23 @@ describe("Sync all (batch) keeps the same rules and exactly-once guarantees", ()
     const orders = [];
     for (let i = 0; i < 30; i++) orders.push(await sw.order("purchase", [{ mpn: "M365-STD", quantity: String(i + 1) }]));
     // commit-then-drop on every 3rd create: Sage stores it but we never hear back
+    const invoicesBefore = (await sw.sageState()).sales_invoices.length;
     await sw.world.control("faults", { route: "sage.sales_invoices.create", kind: "commit-then-drop", probability: 0.34 });
+    await sw.world.clearRequestLog();
     await sw.syncAll(orders.map((o) => o.taskId));
+    const fired = await firedFaults(sw);
     await fetch(`${sw.world.sandbox.url}/__sandbox/faults`, { method: "DELETE" });
+    // the fault really fired (P(no firing in ≥ 30 creates at 0.34) < 1e-5), as often as the sandbox logged it
+    expect(fired).toEqual([{ route: "sage.sales_invoices.create", kind: "commit-then-drop", fired: expect.any(Number) }]);
+    expect(fired[0]!.fired).toBeGreaterThanOrEqual(1);
+    const log = await sw.world.requestLog();
+    expect(log.filter((l) => l.outcome === "commit-then-drop")).toHaveLength(fired[0]!.fired);
     const state = await sw.sageState();
+    // exactly one invoice per order and nothing else written: 30 new invoices, 30 distinct references
+    expect(state.sales_invoices.length - invoicesBefore).toBe(30);
+    const refs = state.sales_invoices.map((i) => i.reference).filter((r) => orders.some((o) => o.orderId === r));
+    expect(refs).toHaveLength(30);
+    expect(new Set(refs).size).toBe(30);
     for (const o of orders) expect(state.sales_invoices.filter((i) => i.reference === o.orderId)).toHaveLength(1);
     for (const o of orders) expect((await sw.task(o.taskId)).state).toBe("synced");
   });
@@ -179,13 +207,22 @@ describe("Sync all (batch) keeps the same rules and exactly-once guarantees", ()
   it("an answer cut off mid-body (the invoice exists, its id never arrived) is looked up, not written twice", async () => {
     const orders = [];
     for (let i = 0; i < 20; i++) orders.push(await sw.order("purchase", [{ mpn: "M365-STD", quantity: String(i + 2) }]));
+    const invoicesBefore = (await sw.sageState()).sales_invoices.length;
     await sw.world.control("faults", { route: "sage.sales_invoices.create", kind: "commit-then-truncate", probability: 0.4 });
     await sw.world.clearRequestLog();
     await sw.syncAll(orders.map((o) => o.taskId));
+    const fired = await firedFaults(sw);
     await fetch(`${sw.world.sandbox.url}/__sandbox/faults`, { method: "DELETE" });
+    // P(no firing in ≥ 20 creates at 0.4) < 1e-4
+    expect(fired).toEqual([{ route: "sage.sales_invoices.create", kind: "commit-then-truncate", fired: expect.any(Number) }]);
+    expect(fired[0]!.fired).toBeGreaterThanOrEqual(1);
     const log = await sw.world.requestLog();
-    expect(log.filter((l) => l.outcome === "commit-then-truncate").length).toBeGreaterThan(0);
+    expect(log.filter((l) => l.outcome === "commit-then-truncate")).toHaveLength(fired[0]!.fired);
     const state = await sw.sageState();
+    expect(state.sales_invoices.length - invoicesBefore).toBe(20);
+    const refs = state.sales_invoices.map((i) => i.reference).filter((r) => orders.some((o) => o.orderId === r));
+    expect(new Set(refs).size).toBe(20);
+    expect(refs).toHaveLength(20);
     for (const o of orders) {
       const invoices = state.sales_invoices.filter((i) => i.reference === o.orderId);
       expect(invoices).toHaveLength(1);
