@@ -113,7 +113,7 @@ async function speed(sandboxUrl: string | undefined, opts: { orders: number; rep
     const mBase = lib.median(base);
     const mApp = lib.median(appTimes);
     const ratio = mApp / mBase;
-    const pass = ratio <= 1.2;
+    const pass = base.length > 0 && Number.isFinite(ratio) && ratio <= 1.2;
     console.log(`  ${lib.verdict(pass)}  median app ${(mApp / 1000).toFixed(2)} s vs median baseline ${(mBase / 1000).toFixed(2)} s → ratio ${ratio.toFixed(2)} (target ≤ 1.2)`);
     return { pass, ratio, mApp, mBase };
   } finally {
@@ -240,7 +240,8 @@ async function memory(sandboxUrl: string, opts: { orders: number; database: stri
   const running = r.samples.filter((s) => s.when === "running");
   const growth = (last.rss - at1000.rss) / MB;
   const peak = Math.max(...running.map((s) => s.rss)) / MB;
-  const pass = r.synced === r.orders && growth < 50;
+  // measured only when the second idle sample comes after more orders than the first
+  const pass = r.synced === r.orders && last.synced > at1000.synced && Number.isFinite(growth) && growth < 50;
   const kind = r.label.startsWith("pglite:memory") ? "PGlite in memory" : r.label.startsWith("pglite") ? "PGlite in a directory" : "PostgreSQL";
   console.log(`\nP2 memory — ${kind}: ${r.synced} of ${r.orders} orders synced in ${(r.syncMs / 1000).toFixed(1)} s (${((r.syncMs / r.orders) * 1000).toFixed(0)} µs/order; recording the tasks took ${(r.recordMs / 1000).toFixed(1)} s, not measured)`);
   console.log(`  Sync all of the first 1,000, then Sync all of the other ${r.orders - 1_000}; "idle" = ${SETTLE_MS / 1000} s after a run, then gc()`);
@@ -260,21 +261,35 @@ async function main() {
     await memoryChild(arg("sandbox-url")!, { orders: numArg("memory-orders", 20_000), database: arg("db", "pglite-dir") });
     return true;
   }
+  const runSpeed = !arg("skip-speed");
+  const runMemory = !arg("skip-memory");
+  const speedOpts = { orders: numArg("orders", 2_000), reps: numArg("reps", 5), warmup: numArg("warmup", 1_000), database: arg("db", "pglite-memory"), explain: !!arg("explain") };
+  const memoryOrders = numArg("memory-orders", 20_000);
+  const dbs = arg("memory-db", process.env.DATABASE_URL ? "pglite-dir,postgres" : "pglite-dir").split(",").filter(Boolean);
+  // a run that would measure nothing must not print PASS
+  const nothing: string[] = [];
+  if (!runSpeed && !runMemory) nothing.push("both --skip-speed and --skip-memory were given");
+  if (runSpeed && !(speedOpts.orders >= 1 && speedOpts.reps >= 1)) nothing.push(`speed needs --orders ≥ 1 and --reps ≥ 1 (got ${speedOpts.orders}, ${speedOpts.reps})`);
+  if (runMemory && !(memoryOrders > 1_000)) nothing.push(`memory compares idle after 1,000 with idle after --memory-orders: it needs more than 1,000 (got ${memoryOrders})`);
+  if (runMemory && dbs.length === 0) nothing.push("--memory-db names no database");
+  if (nothing.length > 0) {
+    console.log(`\nP2 (throughput and memory, unthrottled): FAIL (nothing measured: ${nothing.join("; ")})`);
+    return false;
+  }
   const { startSandboxProcess } = await import("./lib/sync-bench");
   const sb = await startSandboxProcess({ appUrl: "http://localhost:3000" });
   const results: boolean[] = [];
   try {
-    if (!arg("skip-speed")) results.push((await speed(sb.url, { orders: numArg("orders", 2_000), reps: numArg("reps", 5), warmup: numArg("warmup", 1_000), database: arg("db", "pglite-memory"), explain: !!arg("explain") })).pass);
-    if (!arg("skip-memory")) {
-      const dbs = arg("memory-db", process.env.DATABASE_URL ? "pglite-dir,postgres" : "pglite-dir").split(",").filter(Boolean);
+    if (runSpeed) results.push((await speed(sb.url, speedOpts)).pass);
+    if (runMemory) {
       if (!process.env.DATABASE_URL) console.log("\n(DATABASE_URL not set: the memory figure is for PGlite only)");
-      for (const database of dbs) results.push((await memory(sb.url, { orders: numArg("memory-orders", 20_000), database })).pass);
+      for (const database of dbs) results.push((await memory(sb.url, { orders: memoryOrders, database })).pass);
     }
   } finally {
     await sb.close();
   }
-  const pass = results.every(Boolean);
-  console.log(`\nP2 (throughput and memory, unthrottled): ${pass ? "PASS" : "FAIL"}`);
+  const pass = results.length > 0 && results.every(Boolean);
+  console.log(`\nP2 (throughput and memory, unthrottled): ${results.length === 0 ? "FAIL (nothing measured)" : pass ? "PASS" : "FAIL"}`);
   return pass;
 }
 
