@@ -168,7 +168,7 @@ describe("Sync all (batch) keeps the same rules and exactly-once guarantees", ()
   });
 
   it("an interrupted batch (pending markers, some invoices already in Sage) resumes without duplicates", async () => {
-    const orders = [];
+    const orders: { orderId: string; taskId: string }[] = [];
     for (let i = 0; i < 30; i++) orders.push(await sw.order("purchase", [{ mpn: "M365-STD", quantity: String(i + 1) }]));
     // commit-then-drop on every 3rd create: Sage stores it but we never hear back
     const invoicesBefore = (await sw.sageState()).sales_invoices.length;
@@ -205,7 +205,7 @@ describe("Sync all (batch) keeps the same rules and exactly-once guarantees", ()
   });
 
   it("an answer cut off mid-body (the invoice exists, its id never arrived) is looked up, not written twice", async () => {
-    const orders = [];
+    const orders: { orderId: string; taskId: string }[] = [];
     for (let i = 0; i < 20; i++) orders.push(await sw.order("purchase", [{ mpn: "M365-STD", quantity: String(i + 2) }]));
     const invoicesBefore = (await sw.sageState()).sales_invoices.length;
     await sw.world.control("faults", { route: "sage.sales_invoices.create", kind: "commit-then-truncate", probability: 0.4 });
