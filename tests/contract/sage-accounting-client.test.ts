@@ -194,6 +194,30 @@ describe("Sage Accounting client ↔ sandbox contract", () => {
       expect(calls).toEqual([503, 503, 200]);
     });
 
+    it("a list answer cut off mid-body → a retryable SageError inside the transport, retried in place, succeeds", async () => {
+      await clearFaults();
+      await fault({ route: "sage.currencies.list", kind: "commit-then-truncate", count: 2 });
+      await world.clearRequestLog();
+      const currencies = await collectSagePages<Ref>(sage, "/currencies");
+      expect(currencies.length).toBeGreaterThan(0);
+      const faults = (await (await fetch(`${world.sandbox.url}/__sandbox/faults`)).json()) as Array<{ route: string; kind: string; fired: number }> | { faults: Array<{ route: string; kind: string; fired: number }> };
+      const list = Array.isArray(faults) ? faults : faults.faults;
+      expect(list.find((f) => f.route === "sage.currencies.list" && f.kind === "commit-then-truncate")?.fired).toBe(2);
+      const calls = (await world.requestLog()).filter((l) => l.route === "sage.currencies.list").map((l) => l.status);
+      expect(calls).toEqual([200, 200, 200]);
+    });
+
+    it("a create WITHOUT idempotency_id cut off mid-body → unknown_outcome (not TypeError), not repeated", async () => {
+      await clearFaults();
+      await fault({ route: "sage.sales_invoices.create", kind: "commit-then-truncate", count: 1 });
+      await world.clearRequestLog();
+      const error = await sage.POST("/sales_invoices", { body: (await invoiceBody("ORD-TRUNC-2")) as never }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(SageError);
+      expect((error as SageError).kind).toBe("unknown_outcome");
+      expect((await world.requestLog()).filter((l) => l.route === "sage.sales_invoices.create")).toHaveLength(1);
+      expect((await state()).sales_invoices.filter((i) => i.reference === "ORD-TRUNC-2")).toHaveLength(1);
+    });
+
     it("commit-then-drop on a create WITH idempotency_id → retried, exactly one invoice in Sage", async () => {
       await clearFaults();
       await fault({ route: "sage.sales_invoices.create", kind: "commit-then-drop", count: 1 });

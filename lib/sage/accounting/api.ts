@@ -43,6 +43,9 @@ async function isSubscriptionLapse(res: Response): Promise<boolean> {
   return lapsed;
 }
 
+/** A 2xx whose body could not be used (marker, classified like a dropped connection). */
+class TransportBodyError extends Error {}
+
 function bodyHasIdempotencyId(text: string | null): boolean {
   return !!text && /"idempotency_id"\s*:\s*"[0-9a-fA-F]{32}"/.test(text);
 }
@@ -53,7 +56,10 @@ function bodyHasIdempotencyId(text: string | null): boolean {
  * failure turned into a `SageError`.
  */
 export function sageTransport(opts: SageClientOptions): (request: Request) => Promise<Response> {
-  const send = sageSender(opts);
+  // openapi-fetch reads the body after the transport returns: read it here, inside the retry loop,
+  // so an answer cut off mid-body (or a 2xx that is not JSON) is classified and retried like any
+  // other transport failure instead of escaping as `TypeError: terminated`.
+  const send = sageSender(opts, { readBody: true });
   return async (request: Request) => {
     const method = request.method.toUpperCase();
     const bodyText = method === "GET" || method === "HEAD" ? null : await request.text();
@@ -65,7 +71,16 @@ export function sageTransport(opts: SageClientOptions): (request: Request) => Pr
  * The transport itself, for callers that already hold the JSON text (the sync engine's write loop):
  * `send(method, url, bodyText)` → the OK response, or a `SageError`.
  */
-export function sageSender(opts: SageClientOptions): (method: string, url: string, bodyText: string | null, extraHeaders?: Headers) => Promise<Response> {
+export function sageSender(
+  opts: SageClientOptions,
+  sendOpts: {
+    /**
+     * Read (and, when it says JSON, parse-check) the OK body inside the retry loop and return a
+     * buffered copy. Off for the write loop's fast path, which reads created bodies itself.
+     */
+    readBody?: boolean;
+  } = {},
+): (method: string, url: string, bodyText: string | null, extraHeaders?: Headers) => Promise<Response> {
   const policy = { ...DEFAULT_RETRY_POLICY, ...opts.policy };
   return async (method, url, bodyText, extraHeaders) => {
     const idempotent = (opts.retryUnknownWrites ?? true) && bodyHasIdempotencyId(bodyText);
@@ -81,7 +96,18 @@ export function sageSender(opts: SageClientOptions): (method: string, url: strin
       let error: SageError;
       try {
         const res = await fetch(url, { method, headers, body: bodyText, signal: AbortSignal.timeout(policy.attemptTimeoutMs) });
-        if (res.ok) return res;
+        if (res.ok) {
+          if (!sendOpts.readBody) return res;
+          const text = await res.text(); // a body cut off mid-read throws here → classified below
+          if (text && /json/i.test(res.headers.get("content-type") ?? "")) {
+            try {
+              JSON.parse(text);
+            } catch (cause) {
+              throw new TransportBodyError(`Sage answered ${method} ${new URL(url).pathname} with unreadable JSON (HTTP ${res.status})`, { cause });
+            }
+          }
+          return new Response(res.status === 204 || res.status === 205 || res.status === 304 ? null : text, { status: res.status, statusText: res.statusText, headers: res.headers });
+        }
         if (res.status === 401 && !refreshedOn401 && !(await isSubscriptionLapse(res))) {
           refreshedOn401 = true;
           token = await getAccessToken(opts.db, opts.connectionId, { rejectedToken: token.accessToken });
@@ -92,8 +118,9 @@ export function sageSender(opts: SageClientOptions): (method: string, url: strin
       } catch (cause) {
         if (cause instanceof SageError) throw cause;
         const timedOut = (cause as Error)?.name === "TimeoutError";
-        // a write that got no answer may have been applied
-        error = new SageError(method === "GET" ? "retryable" : "unknown_outcome", `${timedOut ? "No answer within" : "Connection lost during"} ${method} ${new URL(url).pathname}`, { cause });
+        const what = cause instanceof TransportBodyError ? cause.message : `${timedOut ? "No answer within" : "Connection lost during"} ${method} ${new URL(url).pathname}`;
+        // a write that got no (whole) answer may have been applied; a read is safe to repeat
+        error = new SageError(method === "GET" || method === "HEAD" ? "retryable" : "unknown_outcome", what, { cause: cause instanceof TransportBodyError ? cause.cause : cause });
       }
       if (attempt >= policy.maxAttempts || !shouldRetry(error, { method, idempotent })) throw error;
       await sleep(delayBeforeRetryMs(error, attempt, policy));
