@@ -1,13 +1,12 @@
 import { and, eq, lt, ne, sql } from "drizzle-orm";
 import type { Database, Queryable } from "@/db/client";
 import { sageContacts, sageItems } from "@/db/schema";
-import { getConfig } from "@/lib/config";
 import { writeActionLog, type Actor } from "@/lib/log/action-log";
 import { chunk, MappingError, requireActiveConnection } from "@/lib/mapping/common";
 import { REFRESH_OPS } from "@/lib/mapping/status";
 import { collectSagePages, createSageAccountingClient, type SageAccountingClient } from "@/lib/sage/accounting/api";
 import type { RetryPolicy } from "@/lib/sage/accounting/retry";
-import { limiterFor } from "@/lib/sage/rate-limiter";
+import { connectionBudget } from "@/lib/sage/rate-budget";
 import { SageError } from "@/lib/sage/errors";
 
 /** What the cache keeps of a Sage product or service (list items with the attributes we ask for). */
@@ -39,11 +38,9 @@ export const ITEM_ATTRIBUTES = {
 } as const;
 export const CONTACT_ATTRIBUTES = "name,reference,email,currency";
 
-/** The typed client for mapping work, throttled by the same per-connection limiter as the sync engine. */
+/** The typed client for mapping work, paced by the same shared rate budget of the Sage business as the sync engine. */
 export function sageClientFor(db: Database, connectionId: string, policy?: Partial<RetryPolicy>): SageAccountingClient {
-  const { rateLimit } = getConfig().sage;
-  const limiter = limiterFor(rateLimit.limit, rateLimit.periodSeconds);
-  return createSageAccountingClient({ db, connectionId, policy, beforeAttempt: () => limiter.acquire(connectionId) });
+  return createSageAccountingClient({ db, connectionId, policy, beforeAttempt: connectionBudget(db, connectionId) });
 }
 
 /** A Sage item as a cache row (the "Selling Price" first, else the first price). */

@@ -1,17 +1,16 @@
 import type { Database } from "@/db/client";
 import { getConfig } from "@/lib/config";
 import { createSageAccountingClient, collectSagePages, sageSender, type SageAccountingClient, type SageClientOptions } from "@/lib/sage/accounting/api";
-import { limiterFor } from "@/lib/sage/rate-limiter";
+import { connectionBudget } from "@/lib/sage/rate-budget";
 import type { TaxRateForPlan } from "./plan";
 
+/** Every attempt waits for the rate budget of the connection's Sage business (shared by every process). */
 function syncClientOptions(db: Database, connectionId: string): SageClientOptions {
-  const { rateLimit } = getConfig().sage;
-  const limiter = limiterFor(rateLimit.limit, rateLimit.periodSeconds);
   return {
     db,
     connectionId,
     retryUnknownWrites: false,
-    beforeAttempt: () => limiter.acquire(connectionId),
+    beforeAttempt: connectionBudget(db, connectionId),
     policy: {
       attemptTimeoutMs: Number(process.env.SAGE_ATTEMPT_TIMEOUT_MS ?? 30_000),
       baseDelayMs: Number(process.env.SAGE_RETRY_BASE_DELAY_MS ?? 500),
@@ -19,7 +18,7 @@ function syncClientOptions(db: Database, connectionId: string): SageClientOption
   };
 }
 
-/** A Sage client for the sync engine: throttled to the business's rate limit; writes looked up before retry. */
+/** A Sage client for the sync engine: paced by the business's shared rate budget; writes looked up before retry. */
 export function syncClient(db: Database, connectionId: string): SageAccountingClient {
   return createSageAccountingClient(syncClientOptions(db, connectionId));
 }
