@@ -14,6 +14,12 @@ export interface SandboxOptions {
   sageClientId?: string;
   sageClientSecret?: string;
   redirectUris?: string[];
+  /**
+   * Keep the state (Sage users, businesses, grants and data; marketplace accounts; clock; request log)
+   * in `<dataDir>/sandbox-state.json`, loaded at start and saved shortly after every change.
+   * Unset: in memory only. The direct run reads SANDBOX_DATA_DIR.
+   */
+  dataDir?: string;
 }
 
 export interface ResolvedOptions {
@@ -69,6 +75,8 @@ export class Sandbox {
   sage: SageWorld;
   marketplace: MarketplaceWorld;
   webhooks: WebhookDispatcher;
+  /** Told about state changes that happen outside a request (set by the persister). */
+  onChange: (() => void) | null = null;
 
   constructor(opts: ResolvedOptions, redirectUris: string[]) {
     this.opts = opts;
@@ -84,6 +92,7 @@ export class Sandbox {
       () => this.marketplace,
       () => this.config.webhooks,
       () => this.now(),
+      () => this.onChange?.(),
     );
   }
 

@@ -98,6 +98,17 @@ export class RequestLog {
     this.entries = [];
   }
 
+  /** The newest `max` entries and the sequence counter (persistence). */
+  snapshot(max: number): { seq: number; entries: LogEntry[] } {
+    return { seq: this.seq, entries: this.entries.slice(-max) };
+  }
+
+  /** Restores a snapshot (persistence): entries kept, numbering continues after `seq`. */
+  restore(s: { seq: number; entries: LogEntry[] }): void {
+    this.entries = s.entries.slice();
+    this.seq = Math.max(this.seq, s.seq);
+  }
+
   toJsonLines(filter?: (e: LogEntry) => boolean): string {
     const list = filter ? this.entries.filter(filter) : this.entries;
     return list.map((e) => JSON.stringify(e)).join("\n") + (list.length ? "\n" : "");

@@ -1,5 +1,6 @@
 // Sandbox HTTP server: simulated Sage Business Cloud Accounting + reseller marketplace.
-// Run: `tsx sandbox/server.ts` (PORT, default 4010). Library: `startSandbox({ port: 0 })`.
+// Run: `tsx sandbox/server.ts` (PORT, default 4010; SANDBOX_DATA_DIR keeps the state on disk).
+// Library: `startSandbox({ port: 0, dataDir? })`.
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { fileURLToPath } from "node:url";
@@ -16,6 +17,7 @@ import { storePage } from "./marketplace/store";
 import { route, type RequestContext, type Route, type RouteMatch } from "./router";
 import { sageApiRoute, warmSpec } from "./sage/api";
 import { inspectPage } from "./sage/inspect";
+import { StatePersister } from "./persist";
 import { oauthRoutes } from "./sage/oauth";
 
 export type { SandboxOptions } from "./context";
@@ -25,6 +27,8 @@ export interface RunningSandbox {
   port: number;
   /** The live sandbox state (for in-process tests). */
   sandbox: Sandbox;
+  /** The state file when started with `dataDir`, else null (in memory). */
+  stateFile: string | null;
   close(): Promise<void>;
 }
 
@@ -262,8 +266,17 @@ async function handle(sb: Sandbox, req: IncomingMessage, res: ServerResponse, pe
 export async function startSandbox(opts: SandboxOptions = {}): Promise<RunningSandbox> {
   const { resolved, redirectUris } = resolveOptions(opts);
   const sb = new Sandbox(resolved, redirectUris);
+  const persister = opts.dataDir ? new StatePersister(sb, opts.dataDir) : null;
+  if (persister) {
+    persister.load();
+    sb.onChange = () => persister.schedule();
+  }
   const pending = new Set<Socket>();
   const server = createServer((req, res) => {
+    // Any request may change state (the request log at least), except reads of the control API.
+    if (persister && !((req.method === "GET" || req.method === "HEAD") && (req.url ?? "").startsWith("/__sandbox/"))) {
+      res.once("close", () => persister.schedule());
+    }
     handle(sb, req, res, pending).catch((e: unknown) => {
       if (!res.headersSent) writeReply(res, text(500, `Sandbox error: ${String(e)}\n`));
       else res.destroy();
@@ -283,9 +296,11 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<RunningSa
     url: `http://${urlHost}:${address.port}`,
     port: address.port,
     sandbox: sb,
+    stateFile: persister?.file ?? null,
     close: () =>
       new Promise<void>((resolve) => {
         sb.dispose();
+        persister?.close();
         for (const s of pending) s.destroy();
         pending.clear();
         server.close(() => resolve());
@@ -306,7 +321,7 @@ function isMain(): boolean {
 
 if (isMain()) {
   const port = Number(process.env.PORT ?? 4010);
-  startSandbox({ port, host: process.env.SANDBOX_HOST })
+  startSandbox({ port, host: process.env.SANDBOX_HOST, dataDir: process.env.SANDBOX_DATA_DIR || undefined })
     .then((running) => {
       const local = `http://localhost:${running.port}`;
       const loop = `http://127.0.0.1:${running.port}`;
@@ -324,6 +339,7 @@ if (isMain()) {
       console.log(`  redirect URIs      ${cfg.redirectUris.join(", ")}`);
       console.log(`  control API        ${local}/__sandbox/requests · /__sandbox/config · /__sandbox/faults · /__sandbox/reset`);
       console.log(`  inspect Sage data  ${local}/sage/inspect`);
+      console.log(`  state              ${running.stateFile ?? "in memory (set SANDBOX_DATA_DIR to keep it across restarts)"}`);
       // Convert the published spec now, in the background, so the first API call is not slow.
       setTimeout(() => {
         warmSpec().catch((e: unknown) => console.error("spec conversion failed:", e));

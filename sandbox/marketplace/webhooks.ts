@@ -99,6 +99,8 @@ export class WebhookDispatcher {
     private readonly world: () => MarketplaceWorld,
     private readonly config: () => WebhookConfig,
     private readonly now: () => number,
+    /** Called when a delivery changes persistent state (410 Gone disables the endpoint). */
+    private readonly onStateChange: () => void = () => {},
   ) {}
 
   /** Queues an event for the account's installation (no installation: nothing to send, returns null). */
@@ -245,6 +247,7 @@ export class WebhookDispatcher {
     }
     if (status === 410) {
       inst.disabled = true;
+      this.onStateChange();
       this.record(event, { ...base, outcome: "gone", error: "410 Gone: endpoint disabled", retry_in_ms: null });
       return;
     }

@@ -195,6 +195,27 @@ class IndexedSet {
   at(i: number): string | undefined {
     return this.list[i];
   }
+  values(): string[] {
+    return this.list.slice();
+  }
+}
+
+/** Plain-JSON form of one account world (persistence; Maps become arrays, indexes are rebuilt). */
+export interface AccountSnapshot {
+  id: string;
+  products: ProductRec[];
+  customers: CustomerRec[];
+  subscriptions: Array<Omit<Subscription, "items"> & { items: Array<[string, number]> }>;
+  /** Order of the generator's pick sets. */
+  active: string[];
+  suspended: string[];
+  requests: RequestRec[];
+  installation: Installation | null;
+  seq: { product: number; generated: number; customer: number; asset: number; request: number };
+}
+
+export interface MarketplaceSnapshot {
+  accounts: AccountSnapshot[];
 }
 
 export class AccountWorld {
@@ -603,6 +624,61 @@ export class AccountWorld {
     return id ? this.subscriptions.get(id) : undefined;
   }
 
+  /** Everything this account holds, as plain JSON (persistence). */
+  snapshot(): AccountSnapshot {
+    return {
+      id: this.id,
+      products: this.products,
+      customers: this.customers,
+      subscriptions: [...this.subscriptions.values()].map((sub) => ({ ...sub, items: [...sub.items] })),
+      active: this.active.values(),
+      suspended: this.suspended.values(),
+      requests: this.requests,
+      installation: this.installation,
+      seq: { product: this.productSeq, generated: this.generatedSeq, customer: this.customerSeq, asset: this.assetSeq, request: this.requestSeq },
+    };
+  }
+
+  /** Replaces this (freshly seeded) account's content with a snapshot and rebuilds the indexes. */
+  restore(s: AccountSnapshot): void {
+    this.products.length = 0;
+    this.productsByMpn.clear();
+    for (const p of s.products) {
+      this.products.push(p);
+      this.productsByMpn.set(p.api.mpn, p);
+    }
+    this.customers.length = 0;
+    this.customersById.clear();
+    for (const c of s.customers) {
+      this.customers.push(c);
+      this.customersById.set(c.api.id, c);
+    }
+    this.subscriptions.clear();
+    this.subscriptionsByCustomer.clear();
+    for (const snap of s.subscriptions) {
+      const sub: Subscription = { ...snap, items: new Map(snap.items) };
+      this.subscriptions.set(sub.id, sub);
+      const list = this.subscriptionsByCustomer.get(sub.customerId) ?? [];
+      list.push(sub.id);
+      this.subscriptionsByCustomer.set(sub.customerId, list);
+    }
+    for (const id of s.active) this.active.add(id);
+    for (const id of s.suspended) this.suspended.add(id);
+    this.requests.length = 0;
+    this.requestsById.clear();
+    for (const r of s.requests) {
+      this.requests.push(r);
+      this.requestsById.set(r.api.id, r);
+    }
+    this.sortedRequests = null;
+    this.installation = s.installation;
+    this.productSeq = s.seq.product;
+    this.generatedSeq = s.seq.generated;
+    this.customerSeq = s.seq.customer;
+    this.assetSeq = s.seq.asset;
+    this.requestSeq = s.seq.request;
+  }
+
   renderSubscription(sub: Subscription): Record<string, unknown> {
     const customer = this.customersById.get(sub.customerId);
     return {
@@ -644,6 +720,20 @@ export class MarketplaceWorld {
       this.accounts.set(id, w);
     }
     return w;
+  }
+
+  snapshot(): MarketplaceSnapshot {
+    return { accounts: [...this.accounts.values()].map((w) => w.snapshot()) };
+  }
+
+  /** Loads a snapshot into this (empty) world. */
+  restore(s: MarketplaceSnapshot): void {
+    this.accounts.clear();
+    for (const a of s.accounts) {
+      const w = new AccountWorld(a.id, this.now);
+      w.restore(a);
+      this.accounts.set(a.id, w);
+    }
   }
 
   /** Installs (or re-registers) the plugin for an account: same id and secret, URL updated. */

@@ -169,6 +169,15 @@ export class Store<T extends Rec> {
   size(): number {
     return this.live().length;
   }
+  /** Every record, deleted ones too, in insertion order (persistence). */
+  all(): T[] {
+    return [...this.items.values()];
+  }
+  /** Replaces the whole content (persistence restore). */
+  replaceAll(recs: T[]): void {
+    this.items.clear();
+    for (const r of recs) this.items.set(r.id, r);
+  }
 }
 
 export function round2(n: number): number {

@@ -8,7 +8,16 @@ import {
   userId,
   type CountryCode,
 } from "./seed-users";
-import { BusinessData } from "./data";
+import {
+  BusinessData,
+  type AllocationRec,
+  type ArtefactRec,
+  type ContactRec,
+  type ItemRec,
+  type LedgerAccountRec,
+  type StoredResponse,
+  type TaxRateRec,
+} from "./data";
 
 export interface SageUser {
   id: string;
@@ -88,6 +97,35 @@ export function sageTimestamp(ms: number): string {
   return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(/\.000Z$/, "Z");
 }
 
+/** Plain-JSON form of one business's accounting data (persistence; Maps become arrays). */
+export interface BusinessDataSnapshot {
+  businessId: string;
+  country: CountryCode;
+  ledgerAccounts: LedgerAccountRec[];
+  taxRates: TaxRateRec[];
+  contacts: ContactRec[];
+  products: ItemRec[];
+  services: ItemRec[];
+  salesInvoices: ArtefactRec[];
+  salesCreditNotes: ArtefactRec[];
+  allocations: AllocationRec[];
+  idempotency: Array<[string, StoredResponse]>;
+  rateWindow: number[];
+  invoiceCounter: number;
+  creditNoteCounter: number;
+}
+
+/** Plain-JSON form of the whole simulated Sage (persistence). */
+export interface SageSnapshot {
+  users: SageUser[];
+  businesses: SageBusiness[];
+  pendingAuthorizations: PendingAuthorization[];
+  codes: AuthCode[];
+  accessTokens: AccessToken[];
+  refreshTokens: RefreshToken[];
+  data: BusinessDataSnapshot[];
+}
+
 // Seed records pretend to have been created well before "now".
 const SEED_CREATED_AT = "2024-04-01T09:00:00Z";
 
@@ -136,6 +174,71 @@ export class SageWorld {
         created_at: SEED_CREATED_AT,
         updated_at: SEED_CREATED_AT,
       });
+    }
+  }
+
+  /** Everything this world holds, as plain JSON (persistence). */
+  snapshot(): SageSnapshot {
+    return {
+      users: [...this.users.values()],
+      businesses: [...this.businesses.values()],
+      pendingAuthorizations: [...this.pendingAuthorizations.values()],
+      codes: [...this.codes.values()],
+      accessTokens: [...this.accessTokens.values()],
+      refreshTokens: [...this.refreshTokens.values()],
+      data: [...this.data.values()].map((d) => ({
+        businessId: d.businessId,
+        country: d.country,
+        ledgerAccounts: d.ledgerAccounts.all(),
+        taxRates: d.taxRates.all(),
+        contacts: d.contacts.all(),
+        products: d.products.all(),
+        services: d.services.all(),
+        salesInvoices: d.salesInvoices.all(),
+        salesCreditNotes: d.salesCreditNotes.all(),
+        allocations: d.allocations.all(),
+        idempotency: [...d.idempotency],
+        rateWindow: d.rateWindow.slice(),
+        invoiceCounter: d.invoiceCounter,
+        creditNoteCounter: d.creditNoteCounter,
+      })),
+    };
+  }
+
+  /**
+   * Loads a snapshot over the freshly seeded world: users, businesses and business data in the
+   * snapshot replace their seeds (seeds missing from it stay); grants are replaced entirely.
+   */
+  restore(s: SageSnapshot): void {
+    for (const u of s.users) this.users.set(u.id, u);
+    for (const b of s.businesses) this.businesses.set(b.id, b);
+    this.pendingAuthorizations.clear();
+    for (const p of s.pendingAuthorizations) this.pendingAuthorizations.set(p.id, p);
+    this.codes.clear();
+    for (const c of s.codes) this.codes.set(c.code, c);
+    this.accessTokens.clear();
+    for (const t of s.accessTokens) this.accessTokens.set(t.token, t);
+    this.refreshTokens.clear();
+    for (const t of s.refreshTokens) this.refreshTokens.set(t.token, t);
+    for (const d of s.data) {
+      let data = this.data.get(d.businessId);
+      if (!data) {
+        data = new BusinessData(d.businessId, d.country, this.now);
+        this.data.set(d.businessId, data);
+      }
+      data.ledgerAccounts.replaceAll(d.ledgerAccounts);
+      data.taxRates.replaceAll(d.taxRates);
+      data.contacts.replaceAll(d.contacts);
+      data.products.replaceAll(d.products);
+      data.services.replaceAll(d.services);
+      data.salesInvoices.replaceAll(d.salesInvoices);
+      data.salesCreditNotes.replaceAll(d.salesCreditNotes);
+      data.allocations.replaceAll(d.allocations);
+      data.idempotency.clear();
+      for (const [k, v] of d.idempotency) data.idempotency.set(k, v);
+      data.rateWindow = d.rateWindow.slice();
+      data.invoiceCounter = d.invoiceCounter;
+      data.creditNoteCounter = d.creditNoteCounter;
     }
   }
 
