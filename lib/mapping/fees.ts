@@ -49,29 +49,59 @@ export async function listFeeMappings(q: Queryable, tenantId: string): Promise<F
   });
 }
 
+/**
+ * The fee kind a marketplace fee product stands for (its `fee_kind`); a fee product without one is
+ * taken as a cancellation fee (the only kind the marketplace has). Null: a kind we do not map.
+ */
+export function feeKindOfProduct(rawFeeKind: string | null | undefined): FeeKind | null {
+  const kind = rawFeeKind ?? "cancellation";
+  return (FEE_KINDS as readonly string[]).includes(kind) ? (kind as FeeKind) : null;
+}
+
 /** Map a fee (e.g. the cancellation fee) to a cached Sage item, with its log row. */
 export async function mapFee(db: Database, input: { tenantId: string; feeKind: FeeKind; sageItemId: string; actor: Actor }) {
-  return db.transaction(async (tx) => {
-    await lockTenantMappings(tx, input.tenantId);
-    const connection = await requireActiveConnection(tx, input.tenantId);
-    const item = await requireCachedSageItem(tx, connection.id, input.sageItemId);
-    const [before] = await tx.select().from(feeMappings).where(and(eq(feeMappings.tenantId, input.tenantId), eq(feeMappings.feeKind, input.feeKind)));
-    if (before?.sageItemId === item.sageId) return { changed: false };
+  return db.transaction(async (tx) => mapFeeInTx(tx, input));
+}
+
+/**
+ * Map a fee inside the caller's transaction (the Fees pane's data and what the sync invoices fees
+ * as). With `requestId` (a queued "Add to Sage" request) the outcome row is written even when
+ * nothing changed, since the UI waits for it; `message` replaces the default log message.
+ */
+export async function mapFeeInTx(
+  tx: Queryable,
+  input: { tenantId: string; feeKind: FeeKind; sageItemId: string; actor: Actor; requestId?: string; via?: string; message?: string; productId?: string },
+) {
+  await lockTenantMappings(tx, input.tenantId);
+  const connection = await requireActiveConnection(tx, input.tenantId);
+  const item = await requireCachedSageItem(tx, connection.id, input.sageItemId);
+  const [before] = await tx.select().from(feeMappings).where(and(eq(feeMappings.tenantId, input.tenantId), eq(feeMappings.feeKind, input.feeKind)));
+  const changed = before?.sageItemId !== item.sageId;
+  if (!changed && !input.requestId) return { changed: false };
+  if (changed) {
     const now = new Date();
     await tx
       .insert(feeMappings)
       .values({ tenantId: input.tenantId, feeKind: input.feeKind, sageItemId: item.sageId, sageItemType: item.type, sageItemName: item.description, mappedAt: now })
       .onConflictDoUpdate({ target: [feeMappings.tenantId, feeMappings.feeKind], set: { sageItemId: item.sageId, sageItemType: item.type, sageItemName: item.description, mappedAt: now } });
-    await writeActionLog(tx, {
-      tenantId: input.tenantId,
-      actor: input.actor,
-      level: "success",
-      category: "mapping",
-      message: `Fee mapped: ${FEE_LABELS[input.feeKind]} → ${describeSageItem(item)}${before ? ` (was “${before.sageItemName}”)` : ""}`,
-      details: { op: "fee_map", feeKind: input.feeKind, sageItemId: item.sageId, previousSageItemId: before?.sageItemId ?? null },
-    });
-    return { changed: true };
+  }
+  await writeActionLog(tx, {
+    tenantId: input.tenantId,
+    actor: input.actor,
+    level: "success",
+    category: "mapping",
+    message: input.message ?? `Fee mapped: ${FEE_LABELS[input.feeKind]} → ${describeSageItem(item)}${before ? ` (was “${before.sageItemName}”)` : ""}`,
+    details: {
+      op: "fee_map",
+      via: input.via ?? "manual",
+      requestId: input.requestId,
+      productId: input.productId,
+      feeKind: input.feeKind,
+      sageItemId: item.sageId,
+      previousSageItemId: before?.sageItemId ?? null,
+    },
   });
+  return { changed };
 }
 
 export async function unmapFee(db: Database, input: { tenantId: string; feeKind: FeeKind; actor: Actor }) {

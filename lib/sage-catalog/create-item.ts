@@ -1,9 +1,10 @@
-import { and, eq } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Database } from "@/db/client";
-import { marketplaceProducts, productMappings, sageItems } from "@/db/schema";
+import { feeMappings, marketplaceProducts, productMappings, sageItems } from "@/db/schema";
 import { writeActionLog, type Actor } from "@/lib/log/action-log";
 import { MappingError, normalizeKey, NOTHING_SAVED, requireActiveConnection } from "@/lib/mapping/common";
+import { FEE_LABELS, feeKindOfProduct, mapFeeInTx, type FeeKind } from "@/lib/mapping/fees";
 import { mapProductsInTx } from "@/lib/mapping/products";
 import { describeSageItem } from "@/lib/mapping/sage-cache";
 import { recordRequestFailure } from "@/lib/mapping/status";
@@ -58,6 +59,10 @@ export type AddToSageResult =
  * create a service (or product) only when Sage has none — with an `idempotency_id`, so a retried
  * create never makes a second item — then cache and map it. Sage refusals and mapping rules
  * (many → one) are logged as the request's outcome and returned; transient trouble is thrown.
+ *
+ * A fee product (the marketplace's cancellation fee) is mapped where fees are read: the fee
+ * mapping of its kind (the Fees pane, and the item the sync invoices that fee as), not a product
+ * mapping — so "Added to Sage and mapped" and the Fees pane say the same thing.
  */
 export async function addProductToSage(
   db: Database,
@@ -65,7 +70,7 @@ export async function addProductToSage(
 ): Promise<AddToSageResult> {
   const what = "Add product to Sage";
   const [product] = await db
-    .select({ id: marketplaceProducts.id, marketplaceProductId: marketplaceProducts.marketplaceProductId, mpn: marketplaceProducts.mpn, name: marketplaceProducts.name, description: marketplaceProducts.description, unitPrice: marketplaceProducts.unitPrice, mappedTo: productMappings.sageItemId })
+    .select({ id: marketplaceProducts.id, marketplaceProductId: marketplaceProducts.marketplaceProductId, mpn: marketplaceProducts.mpn, name: marketplaceProducts.name, description: marketplaceProducts.description, unitPrice: marketplaceProducts.unitPrice, kind: marketplaceProducts.kind, rawFeeKind: sql<string | null>`${marketplaceProducts.raw}->>'fee_kind'`, productMappedTo: productMappings.sageItemId })
     .from(marketplaceProducts)
     .leftJoin(productMappings, and(eq(productMappings.tenantId, marketplaceProducts.tenantId), eq(productMappings.productId, marketplaceProducts.id)))
     .where(and(eq(marketplaceProducts.tenantId, input.tenantId), eq(marketplaceProducts.id, input.productId)));
@@ -74,6 +79,11 @@ export async function addProductToSage(
     return { ok: false as const, kind, message };
   };
   if (!product) return fail("not_found", `That marketplace product does not exist. ${NOTHING_SAVED}`);
+  let feeKind: FeeKind | null = null;
+  if (product.kind === "fee") {
+    feeKind = feeKindOfProduct(product.rawFeeKind);
+    if (!feeKind) return fail("unknown_fee", `${product.name} (${product.mpn}) is a marketplace fee of a kind Sage Connector does not invoice (“${product.rawFeeKind}”). ${NOTHING_SAVED}`);
+  }
   let connection: Awaited<ReturnType<typeof requireActiveConnection>>;
   try {
     connection = await requireActiveConnection(db, input.tenantId);
@@ -81,15 +91,20 @@ export async function addProductToSage(
     if (e instanceof MappingError) return fail(e.reason, e.message);
     throw e;
   }
-  if (product.mappedTo) {
-    const [cached] = await db.select().from(sageItems).where(and(eq(sageItems.connectionId, connection.id), eq(sageItems.sageId, product.mappedTo)));
+  const mappedTo = feeKind
+    ? ((await db.select({ sageItemId: feeMappings.sageItemId }).from(feeMappings).where(and(eq(feeMappings.tenantId, input.tenantId), eq(feeMappings.feeKind, feeKind))))[0]?.sageItemId ?? null)
+    : product.productMappedTo;
+  if (mappedTo) {
+    const [cached] = await db.select().from(sageItems).where(and(eq(sageItems.connectionId, connection.id), eq(sageItems.sageId, mappedTo)));
     if (cached) {
       await writeActionLog(db, {
         tenantId: input.tenantId,
         actor: input.actor,
         level: "info",
         category: "mapping",
-        message: `${product.name} (${product.mpn}) is already mapped to ${describeSageItem(cached)}; nothing added to Sage`,
+        message: feeKind
+          ? `${product.name} (${product.mpn}) is already mapped: the ${FEE_LABELS[feeKind]} is invoiced as ${describeSageItem(cached)}; nothing added to Sage`
+          : `${product.name} (${product.mpn}) is already mapped to ${describeSageItem(cached)}; nothing added to Sage`,
         details: { op: "product_add_to_sage", requestId: input.requestId, productId: product.id, sageItemId: cached.sageId },
       });
       return { ok: true, outcome: "already_mapped", sageItemId: cached.sageId, type: cached.type };
@@ -144,6 +159,25 @@ export async function addProductToSage(
   await upsertCachedItems(db, [itemCacheValues(input.tenantId, connection.id, found.type, item, new Date())]);
   const label = describeSageItem({ type: found.type, itemCode: item.item_code ?? null, description: item.description ?? item.displayed_as ?? item.id });
   try {
+    if (feeKind) {
+      const asFee = `mapped as the ${FEE_LABELS[feeKind]}`;
+      await db.transaction((tx) =>
+        mapFeeInTx(tx, {
+          tenantId: input.tenantId,
+          feeKind: feeKind,
+          sageItemId: item.id,
+          actor: input.actor,
+          productId: product.id,
+          via: outcome === "created" ? "add_to_sage" : "add_to_sage_found_existing",
+          requestId: input.requestId,
+          message:
+            outcome === "created"
+              ? `Added to Sage and ${asFee}: ${product.name} (${product.mpn}) → new ${label}`
+              : `Found in Sage by item code and ${asFee}: ${product.name} (${product.mpn}) → ${label} (nothing new created in Sage)`,
+        }),
+      );
+      return { ok: true, outcome, sageItemId: item.id, type: found.type };
+    }
     await db.transaction((tx) =>
       mapProductsInTx(tx, {
         tenantId: input.tenantId,
