@@ -2,17 +2,20 @@
 // `npm run demo`: the product on its embedded defaults — sandbox (Sage + marketplace) on :4010,
 // the app on :3000 over embedded PGlite in .data/, demo users seeded. No configuration needed.
 //
-// Options (env): APP_PORT (3000), SANDBOX_PORT (4010), DATA_DIR (.data), DEMO_FRESH=1 (wipe DATA_DIR/pglite first),
+// Options (env): APP_PORT (3000), SANDBOX_PORT (4010), DATA_DIR (.data), DEMO_FRESH=1 (wipe DATA_DIR/pglite and DATA_DIR/sandbox-state.json first),
+// DEMO_RESTART_BASE_MS / DEMO_RESTART_MAX_MS / DEMO_MAX_FAST_CRASHES / DEMO_FAST_CRASH_MS (supervision: a crashed
+// app or sandbox is restarted; the sandbox keeps its state in DATA_DIR/sandbox-state.json),
 // DEMO_SKIP_BUILD=1 (use the existing .next build), DEMO_DATABASE_URL (PostgreSQL instead of PGlite).
 //
 // The app runs with NODE_ENV=production, so it refuses public defaults (lib/config/production-check.ts):
 // every secret below is generated once into DATA_DIR (development secrets, never for production), the
 // Sage client id/secret are shared with the sandbox this script starts, the Sage URLs point at it, and
 // PGlite is allowed explicitly (SAGE_CONNECTOR_ALLOW_PGLITE=1).
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
+import { supervise } from "./supervise.mjs";
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..");
 const appPort = Number(process.env.APP_PORT ?? 3000);
@@ -23,7 +26,10 @@ const sandboxUrl = `http://localhost:${sandboxPort}`;
 const portalOrigin = `http://127.0.0.1:${sandboxPort}`;
 
 fs.mkdirSync(dataDir, { recursive: true });
-if (process.env.DEMO_FRESH === "1") fs.rmSync(path.join(dataDir, "pglite"), { recursive: true, force: true });
+if (process.env.DEMO_FRESH === "1") {
+  fs.rmSync(path.join(dataDir, "pglite"), { recursive: true, force: true });
+  fs.rmSync(path.join(dataDir, "sandbox-state.json"), { force: true });
+}
 
 /** A secret generated once into the data dir (development/demo only). */
 const devSecretFiles = [];
@@ -85,56 +91,58 @@ if (process.env.DEMO_SKIP_BUILD !== "1" && stale) {
   if (build.status !== 0) process.exit(build.status ?? 1);
 }
 
-const children = [];
-function run(name, cmd, args, extraEnv = {}) {
-  const child = spawn(cmd, args, { cwd: root, env: { ...env, ...extraEnv }, stdio: ["ignore", "pipe", "pipe"] });
-  const prefix = (line) => `[${name}] ${line}`;
-  for (const stream of [child.stdout, child.stderr]) {
-    let buf = "";
-    stream.on("data", (d) => {
-      buf += d;
-      const lines = buf.split("\n");
-      buf = lines.pop() ?? "";
-      for (const l of lines) (stream === child.stderr ? process.stderr : process.stdout).write(prefix(l) + "\n");
-    });
-  }
-  child.on("exit", (code, signal) => {
-    if (!shuttingDown) {
-      console.error(`[demo] ${name} stopped (${signal ?? code}); stopping the demo.`);
-      shutdown(code ?? 1);
-    }
-  });
-  children.push(child);
-  return child;
+// Supervision (scripts/supervise.mjs): a child that exits while the demo is not stopping is restarted
+// after a backoff (DEMO_RESTART_BASE_MS, default 1 s, doubling per consecutive fast crash, capped at
+// DEMO_RESTART_MAX_MS, default 10 s). A run shorter than DEMO_FAST_CRASH_MS (30 s) is a fast crash; after
+// DEMO_MAX_FAST_CRASHES (5) fast crashes in a row the demo gives up with a clear message. The sandbox keeps
+// its state in DATA_DIR/sandbox-state.json (SANDBOX_DATA_DIR), so a restarted sandbox still knows the
+// app's refresh tokens and the Sage data. Ctrl-C / SIGTERM stop every child (whole process groups).
+const supervision = {
+  baseDelayMs: Number(process.env.DEMO_RESTART_BASE_MS ?? 1000),
+  maxDelayMs: Number(process.env.DEMO_RESTART_MAX_MS ?? 10_000),
+  maxFastCrashes: Number(process.env.DEMO_MAX_FAST_CRASHES ?? 5),
+  fastCrashMs: Number(process.env.DEMO_FAST_CRASH_MS ?? 30_000),
+};
+
+const supervised = [];
+function run(name, command, args, extraEnv = {}) {
+  supervised.push(
+    supervise({ name, command, args, cwd: root, env: { ...env, ...extraEnv }, ...supervision, onGiveUp: () => shutdown(1) }),
+  );
 }
 
 let shuttingDown = false;
 function shutdown(code = 0) {
+  if (shuttingDown) return;
   shuttingDown = true;
-  for (const c of children) c.kill("SIGTERM");
-  setTimeout(() => process.exit(code), 1500).unref();
+  Promise.all(supervised.map((s) => s.stop())).then(() => {
+    console.log("[demo] stopped.");
+    process.exit(code);
+  });
 }
 process.on("SIGINT", () => shutdown(0));
 process.on("SIGTERM", () => shutdown(0));
 
 async function waitFor(url, name) {
   for (let i = 0; i < 240; i++) {
+    if (shuttingDown) return;
     try {
       const res = await fetch(url, { redirect: "manual" });
       if (res.status < 500) return;
     } catch {}
     await new Promise((r) => setTimeout(r, 250));
   }
-  throw new Error(`${name} did not start at ${url}`);
+  console.error(`[demo] ${name} did not start at ${url} within 60 s; stopping the demo.`);
+  shutdown(1);
 }
 
-run("sandbox", process.execPath, ["--import", "tsx", "sandbox/server.ts"], { PORT: String(sandboxPort) });
+run("sandbox", process.execPath, ["--import", "tsx", "sandbox/server.ts"], { PORT: String(sandboxPort), SANDBOX_DATA_DIR: dataDir });
 run("app", "npx", ["next", "start", "-p", String(appPort)], { NODE_ENV: "production" });
 
 await waitFor(`${sandboxUrl}/__sandbox/health`, "sandbox");
 await waitFor(`${appUrl}/login`, "app");
-
-console.log(`
+// (a failed start has called shutdown(), which exits once the children are gone)
+if (!shuttingDown) console.log(`
 ┌──────────────────────────────────────────────────────────────────────────────
 │ Sage Connector demo is running
 │
