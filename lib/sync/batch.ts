@@ -18,6 +18,7 @@ import { SageError } from "@/lib/sage/errors";
 import { getSettings } from "@/lib/settings/settings";
 import { documentTotals, planSync, type MarketplaceProductForPlan, type PlannedLine, type SageItemForPlan } from "./plan";
 import { businessDefaults, syncClient, syncSender } from "./sage-context";
+import { markTasksHaltedByReconnect } from "./reconnect-halt";
 import {
   documentBody,
   beginTaskSync,
@@ -48,6 +49,8 @@ import {
  */
 
 const FLUSH_EVERY = 250;
+/** ... and at least this often while documents are being written (the progress bar reads what is recorded) */
+const FLUSH_INTERVAL_MS = 1_000;
 /** attempts per document inside a batch before the whole chunk is handed back to Inngest's retries */
 const DOC_ATTEMPTS = 6;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -85,13 +88,77 @@ type Outcome = { doc: PlannedDoc; written?: WrittenDocument; refused?: SageError
 export type BatchResult = { synced: number; failed: number; actionRequired: number; skipped: number; documents: number };
 
 export async function syncTaskBatch(db: Database, input: { tenantId: string; connectionId: string; taskIds: string[] }): Promise<BatchResult> {
-  const result: BatchResult = { synced: 0, failed: 0, actionRequired: 0, skipped: 0, documents: 0 };
+  const run: RunState = { result: { synced: 0, failed: 0, actionRequired: 0, skipped: 0, documents: 0 }, claimed: new Set() };
+  try {
+    return await syncTaskBatchRun(db, input, run);
+  } catch (e) {
+    // Sage refused the authorization mid-sync: the tasks this run left processing are marked, so a reconnect releases them at once
+    if (e instanceof SageError && e.reconnectRequired) await markTasksHaltedByReconnect(db, input);
+    else await handBackAfterFailure(db, input, run, e).catch(() => {}); // the attempt's own error is the one to report
+    throw e;
+  }
+}
+
+/** What one attempt did so far: its counts, and the tasks it claimed (set `processing`). */
+type RunState = { result: BatchResult; claimed: Set<string> };
+
+const tasksWord = (n: number) => `${n.toLocaleString("en-GB")} ${n === 1 ? "task" : "tasks"}`;
+
+/** What stopped an attempt, and what the reseller can do about it, in the Action Log's words. */
+function describeFailure(e: unknown): { cause: string; todo: string; kind: string } {
+  const message = e instanceof Error ? e.message : String(e);
+  if (e instanceof SageError && (e.kind === "retryable" || e.kind === "unknown_outcome" || e.kind === "rate_limit")) {
+    return {
+      kind: e.kind,
+      cause: e.kind === "rate_limit" ? `Sage kept asking us to slow down (${message})` : `Sage could not be reached or kept failing (${message})`,
+      todo: "The sync is retried automatically; if it keeps failing, check Sage's service status and click Sync all later — nothing is written twice.",
+    };
+  }
+  if (e instanceof SageError) {
+    return { kind: e.kind, cause: `Sage refused a request (${message})`, todo: "Check the Sage connection on the dashboard (Test connection), then click Sync all — nothing is written twice." };
+  }
+  return { kind: "internal", cause: `an internal error stopped it (${message})`, todo: "The sync is retried automatically; if it keeps failing, click Sync all later or contact support with this message — nothing is written twice." };
+}
+
+/**
+ * An attempt failed (its results recorded up to the error): the tasks it claimed and did not finish
+ * go back to `pending` (syncable: Sync all sees them) with the reason, and one Action Log error row
+ * says what happened, how far it got and what to do — one transaction. A document whose write was
+ * under way keeps its pending marker, so the next attempt looks it up in Sage before writing again.
+ */
+async function handBackAfterFailure(db: Database, input: { tenantId: string; connectionId: string; taskIds: string[] }, run: RunState, e: unknown) {
+  const { cause, todo, kind } = describeFailure(e);
+  const total = new Set(input.taskIds).size;
+  const reason = `Not synced yet: the last attempt stopped — ${cause}. ${todo}`.slice(0, 2000);
+  await db.transaction(async (tx) => {
+    const handedBack = run.claimed.size
+      ? await tx
+          .update(syncTasks)
+          .set({ state: "pending", reason, reasonLink: null, lastError: (e instanceof Error ? e.message : String(e)).slice(0, 2000), updatedAt: new Date() })
+          .where(and(eq(syncTasks.tenantId, input.tenantId), eq(syncTasks.state, "processing"), sql`${syncTasks.id} = any(${arrayParam([...run.claimed], "uuid")})`))
+          .returning({ id: syncTasks.id })
+      : [];
+    const synced = run.result.synced;
+    await tx.insert(actionLog).values({
+      tenantId: input.tenantId,
+      actorType: SYSTEM_ACTOR.type,
+      actorLabel: SYSTEM_ACTOR.label,
+      level: "error",
+      category: "sync",
+      message: `Sync stopped: ${cause}. ${synced} of ${tasksWord(total)} ${synced === 1 ? "was" : "were"} synced and ${synced === 1 ? "is" : "are"} recorded${handedBack.length ? `; ${handedBack.length} ${handedBack.length === 1 ? "is" : "are"} pending again` : ""}. ${todo}`,
+      details: redact({ op: "sync_attempt_failed", kind, connectionId: input.connectionId, tasks: total, synced, failed: run.result.failed, actionRequired: run.result.actionRequired, pendingAgain: handedBack.length, documents: run.result.documents }),
+    });
+  });
+}
+
+async function syncTaskBatchRun(db: Database, input: { tenantId: string; connectionId: string; taskIds: string[] }, run: RunState): Promise<BatchResult> {
+  const { result } = run;
   if (input.taskIds.length === 0) return result;
   const settings = await getSettings(db, input.tenantId);
 
   if (settings.invoiceMode === "latest_open") {
     // appending depends on the invoice the previous order left open: one task after the other
-    for (const taskId of input.taskIds) await syncOneTaskDirect(db, input.tenantId, taskId, result);
+    for (const taskId of input.taskIds) await syncOneTaskDirect(db, input.tenantId, taskId, run);
     return result;
   }
 
@@ -111,17 +178,18 @@ export async function syncTaskBatch(db: Database, input: { tenantId: string; con
   // Results are recorded behind the writes (FlushQueue), so no chunk waits for the previous one's.
   const sage = syncClient(db, input.connectionId);
   const flushes = new FlushQueue();
-  let next: Promise<PreparedChunk> | null = prepareChunk(db, input, chunks[0]!, shared, result);
-  for (let i = 0; i < chunks.length; i++) {
-    const prepared: PreparedChunk = await next!;
-    next = i + 1 < chunks.length ? prepareChunk(db, input, chunks[i + 1]!, shared, result) : null;
-    try {
+  let next: Promise<PreparedChunk> | null = prepareChunk(db, input, chunks[0]!, shared, run);
+  try {
+    for (let i = 0; i < chunks.length; i++) {
+      const prepared: PreparedChunk = await next!;
+      next = i + 1 < chunks.length ? prepareChunk(db, input, chunks[i + 1]!, shared, run) : null;
       await writeChunk(db, input, sage, prepared, settings.notifications, result, flushes);
-    } catch (e) {
-      await next?.catch(() => {});
-      await flushes.settle();
-      throw e;
     }
+  } catch (e) {
+    // before the error propagates: the chunk being prepared is claimed or not, and every outcome so far is recorded
+    await next?.catch(() => {});
+    await flushes.settle();
+    throw e;
   }
   await flushes.drain();
   return result;
@@ -238,7 +306,8 @@ type PreparedChunk = {
 };
 
 /** Plan a chunk, then one transaction: action_required marked, the rest claimed, pending markers stored. */
-async function prepareChunk(db: Database, input: { tenantId: string; connectionId: string }, taskIds: string[], shared: SharedSide, result: BatchResult): Promise<PreparedChunk> {
+async function prepareChunk(db: Database, input: { tenantId: string; connectionId: string }, taskIds: string[], shared: SharedSide, run: RunState): Promise<PreparedChunk> {
+  const { result } = run;
   const read = await db.select(BATCH_TASK_COLUMNS).from(syncTasks).where(and(eq(syncTasks.tenantId, input.tenantId), sql`${syncTasks.id} = any(${arrayParam(taskIds, "uuid")})`));
   const position = new Map(taskIds.map((id, i) => [id, i]));
   const tasks = read
@@ -320,6 +389,7 @@ async function prepareChunk(db: Database, input: { tenantId: string; connectionI
       }
     }
   });
+  for (const id of claimIds) run.claimed.add(id);
   for (const d of docs) d.resume = already.has(d.idempotencyId);
   result.actionRequired += actionRequired.length;
   return { tasks, docs, notesOf, failures, claimIds, already };
@@ -358,6 +428,7 @@ async function writeChunk(
       return recordProgress(db, input.tenantId, progress, notesOf, notifications, result);
     });
   };
+  let lastFlushAt = Date.now();
   const refusedHere = new Set<string>();
   // Sage's 2xx answer means the document exists; the answer's body (its id and number) is read while
   // the next call goes out. A body that cannot be read sends the document back for a look-up.
@@ -402,7 +473,11 @@ async function writeChunk(
         continue;
       }
       await writeOne(doc);
-      if (progress.outcomes.length >= FLUSH_EVERY) flush();
+      // recorded every FLUSH_EVERY documents, and at least every FLUSH_INTERVAL_MS: progress is what is recorded
+      if (progress.outcomes.length >= FLUSH_EVERY || (progress.outcomes.length > 0 && Date.now() - lastFlushAt >= FLUSH_INTERVAL_MS)) {
+        lastFlushAt = Date.now();
+        flush();
+      }
     }
     await Promise.all(reading.splice(0));
     for (const doc of unread.splice(0)) {
@@ -453,7 +528,7 @@ async function adoptInterruptedWrites(sage: ReturnType<typeof syncClient>, docs:
     const mine = resumed.filter((d) => d.kind === kind);
     if (mine.length === 0) continue;
     const path = kind === "sales_invoice" ? "/sales_invoices" : "/sales_credit_notes";
-    const recent = await collectSagePages<SageDoc>(sage, `${path}?updated_or_created_since=${stamp}&attributes=reference,status,contact&items_per_page=200`);
+    const recent = await retryInPlace(() => collectSagePages<SageDoc>(sage, `${path}?updated_or_created_since=${stamp}&attributes=reference,status,contact&items_per_page=200`));
     const byReference = new Map<string, SageDoc>();
     for (const r of recent) if (r.reference && r.status?.id !== "VOID") byReference.set(`${r.contact?.id ?? ""}|${r.reference}`, r);
     for (const d of mine) {
@@ -534,7 +609,8 @@ async function recordProgress(db: Database, tenantId: string, p: Progress, notes
 }
 
 /** The per-task flow, run directly (used for modes that must go one task at a time). */
-async function syncOneTaskDirect(db: Database, tenantId: string, taskId: string, result: BatchResult) {
+async function syncOneTaskDirect(db: Database, tenantId: string, taskId: string, run: RunState) {
+  const { result } = run;
   const begin = await beginTaskSync(db, { tenantId, taskId });
   if (!begin.proceed) {
     if (begin.state === "action_required") result.actionRequired++;
@@ -542,15 +618,17 @@ async function syncOneTaskDirect(db: Database, tenantId: string, taskId: string,
     return;
   }
   const ctx = begin.ctx;
+  run.claimed.add(taskId);
   try {
-    const { contactId } = await ensureSageContact(db, ctx);
-    const plan = await planTaskSync(db, ctx);
+    // each step is idempotent (matches, or looks a pending write up, before writing): repeated in place
+    const { contactId } = await retryInPlace(() => ensureSageContact(db, ctx));
+    const plan = await retryInPlace(() => planTaskSync(db, ctx));
     if (plan.kind === "action_required") {
       result.actionRequired++;
       return;
     }
-    const invoice = await writeTaskInvoice(db, ctx, contactId, plan);
-    const credit = await writeTaskCreditNote(db, ctx, contactId, plan);
+    const invoice = await retryInPlace(() => writeTaskInvoice(db, ctx, contactId, plan));
+    const credit = await retryInPlace(() => writeTaskCreditNote(db, ctx, contactId, plan));
     const documents = [invoice, credit].filter((d): d is WrittenDocument => d !== null);
     await completeTaskSync(db, ctx, { documents, notes: plan.notes, currency: plan.currency });
     result.synced++;

@@ -74,6 +74,9 @@ export async function beginTaskSync(db: Database, input: { tenantId: string; tas
 
 type SageRef = { id: string; displayed_as?: string; reference?: string | null };
 
+/** creates of one contact tried in place (each after a look-up) before the error goes to the caller */
+const CONTACT_ATTEMPTS = 4;
+
 /** The task customer's Sage contact: the stored id, else found by e-mail, else by reference, else created (once). */
 export async function ensureSageContact(db: Database, ctx: TaskContext): Promise<{ contactId: string; created: boolean }> {
   const [task] = await db.select().from(syncTasks).where(eq(syncTasks.id, ctx.taskId));
@@ -90,14 +93,24 @@ export async function ensureSageContact(db: Database, ctx: TaskContext): Promise
 
   const sage = syncClient(db, ctx.connectionId);
   const idempotencyId = await deriveIdempotencyId(ctx.tenantId, customer.marketplaceCustomerId, "contact");
-  let found: SageRef | undefined;
-  if (customer.email) found = (await collectSagePages<SageRef>(sage, `/contacts?email=${encodeURIComponent(customer.email)}&contact_type_id=CUSTOMER`))[0];
-  if (!found) {
+  const lookUp = async (): Promise<SageRef | undefined> => {
+    if (customer.email) {
+      const byEmail = (await collectSagePages<SageRef>(sage, `/contacts?email=${encodeURIComponent(customer.email)}&contact_type_id=CUSTOMER`))[0];
+      if (byEmail) return byEmail;
+    }
     const candidates = await collectSagePages<SageRef>(sage, `/contacts?search=${encodeURIComponent(customer.marketplaceCustomerId)}&attributes=reference`);
-    found = candidates.find((c) => (c.reference ?? "").toLowerCase() === customer.marketplaceCustomerId.toLowerCase());
-  }
+    return candidates.find((c) => (c.reference ?? "").toLowerCase() === customer.marketplaceCustomerId.toLowerCase());
+  };
+  let found: SageRef | undefined;
   let created = false;
-  if (!found) {
+  // match before create; a create whose outcome is unknown (answer lost or cut off) is looked up
+  // again before it is ever sent again — found then means our create went through
+  for (let attempt = 1; !found; attempt++) {
+    found = await lookUp();
+    if (found) {
+      created = attempt > 1;
+      break;
+    }
     const body = withIdempotencyId(
       "contact",
       {
@@ -109,8 +122,16 @@ export async function ensureSageContact(db: Database, ctx: TaskContext): Promise
       },
       idempotencyId,
     );
-    found = unwrap(await sage.POST("/contacts", { body: body as never })) as SageRef;
-    created = true;
+    try {
+      const answer = unwrap(await sage.POST("/contacts", { body: body as never })) as SageRef | null;
+      if (!answer?.id) throw new SageError("unknown_outcome", "Sage's answer to the contact create carries no id");
+      found = answer;
+      created = true;
+    } catch (e) {
+      const unsure = e instanceof SageError && (e.kind === "unknown_outcome" || e.kind === "retryable" || e.kind === "rate_limit");
+      if (!unsure || attempt >= CONTACT_ATTEMPTS) throw e;
+      await new Promise((r) => setTimeout(r, Math.min(2_000, 50 * 2 ** attempt)));
+    }
   }
   await db.transaction(async (tx) => {
     await tx
@@ -277,7 +298,9 @@ async function createDocumentOnce(db: Database, ctx: TaskContext, kind: "sales_i
     await db.insert(sageDocuments).values({ tenantId: ctx.tenantId, connectionId: ctx.connectionId, taskId: ctx.taskId, kind, sageId: "", reference: ctx.orderId, idempotencyId, currency: plan.currency, billingPeriod: plan.billingPeriod, details: { status: "pending", contactId } }).onConflictDoNothing();
   }
   const body = documentBody({ kind, contactId, reference: ctx.orderId, currency: plan.currency, lines, idempotencyId });
-  const created = unwrap(await sage.POST(path as "/sales_invoices", { body: body as never })) as SageDoc;
+  const created = unwrap(await sage.POST(path as "/sales_invoices", { body: body as never })) as SageDoc | null;
+  // a 2xx without the record: the document may exist; the retry looks it up by reference first
+  if (!created?.id) throw new SageError("unknown_outcome", `Sage's answer to the ${kind === "sales_invoice" ? "invoice" : "credit note"} create carries no id`);
   return recordWritten(db, idempotencyId, kind, created, totals.total);
 }
 

@@ -55,11 +55,11 @@ function bodyHasIdempotencyId(text: string | null): boolean {
  * through the single-flight refresh), `X-Business` on every call, retries by error kind, and every
  * failure turned into a `SageError`.
  */
-export function sageTransport(opts: SageClientOptions): (request: Request) => Promise<Response> {
+export function sageTransport(opts: SageClientOptions, transportOpts: { expectJson?: boolean } = {}): (request: Request) => Promise<Response> {
   // openapi-fetch reads the body after the transport returns: read it here, inside the retry loop,
   // so an answer cut off mid-body (or a 2xx that is not JSON) is classified and retried like any
   // other transport failure instead of escaping as `TypeError: terminated`.
-  const send = sageSender(opts, { readBody: true });
+  const send = sageSender(opts, { readBody: true, expectJson: transportOpts.expectJson });
   return async (request: Request) => {
     const method = request.method.toUpperCase();
     const bodyText = method === "GET" || method === "HEAD" ? null : await request.text();
@@ -79,6 +79,11 @@ export function sageSender(
      * buffered copy. Off for the write loop's fast path, which reads created bodies itself.
      */
     readBody?: boolean;
+    /**
+     * With readBody: a non-empty OK body must be JSON whatever its content type says (the typed
+     * client parses every answer as JSON; an HTML page from a proxy would escape as a SyntaxError).
+     */
+    expectJson?: boolean;
   } = {},
 ): (method: string, url: string, bodyText: string | null, extraHeaders?: Headers) => Promise<Response> {
   const policy = { ...DEFAULT_RETRY_POLICY, ...opts.policy };
@@ -99,7 +104,7 @@ export function sageSender(
         if (res.ok) {
           if (!sendOpts.readBody) return res;
           const text = await res.text(); // a body cut off mid-read throws here → classified below
-          if (text && /json/i.test(res.headers.get("content-type") ?? "")) {
+          if (text && (sendOpts.expectJson || /json/i.test(res.headers.get("content-type") ?? ""))) {
             try {
               JSON.parse(text);
             } catch (cause) {
@@ -130,7 +135,7 @@ export function sageSender(
 
 /** A typed client for one connection, generated from Sage's published description. */
 export function createSageAccountingClient(opts: SageClientOptions): SageAccountingClient {
-  return createClient<SageAccountingPaths>({ baseUrl: getConfig().sage.apiUrl, fetch: sageTransport(opts) });
+  return createClient<SageAccountingPaths>({ baseUrl: getConfig().sage.apiUrl, fetch: sageTransport(opts, { expectJson: true }) });
 }
 
 /** openapi-fetch answers `{ data, error }`; the transport already threw on errors, so unwrap. */
@@ -154,6 +159,10 @@ export async function* iterateSagePages<T>(client: SageAccountingClient, firstPa
     const path: string = next.replace(/^\/v3\.1(?=\/)/, "");
     const result = await (client.GET as unknown as (p: string) => Promise<{ data?: SagePage<T>; error?: unknown; response: Response }>)(path);
     const page = unwrap(result);
+    // a 2xx that is JSON but not a page (null, a bare value, an error object) is an answer we cannot use
+    if (!page || typeof page !== "object" || ("$items" in page && !Array.isArray(page.$items))) {
+      throw new SageError("retryable", `Sage answered GET ${path.split("?")[0]} with something that is not a list page (HTTP ${result.response.status})`, { status: result.response.status });
+    }
     for (const item of page.$items ?? []) yield item;
     next = page.$next;
   }

@@ -39,7 +39,13 @@ export const sageAccounting: SageTarget = {
         throw new SageError("retryable", "Could not reach Sage to list businesses", { cause });
       });
       if (!res.ok) throw await sageErrorFromResponse(res);
-      const page = businessesEnvelope.parse(await res.json());
+      const parsed = businessesEnvelope.safeParse(
+        await res.json().catch((cause: unknown) => {
+          throw new SageError("retryable", "Sage's list of businesses was cut off or unreadable", { status: res.status, cause });
+        }),
+      );
+      if (!parsed.success) throw new SageError("retryable", "Sage answered the list of businesses with an unexpected body", { status: res.status });
+      const page = parsed.data;
       for (const b of page.$items) {
         const country = typeof b.country === "string" ? b.country : (b.country?.id ?? b.country?.displayed_as ?? null);
         out.push({ id: b.id, name: b.name ?? b.displayed_as ?? b.id, country });

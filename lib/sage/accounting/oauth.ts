@@ -41,7 +41,13 @@ async function requestTokens(form: Record<string, string>): Promise<SageTokenSet
     // the refresh may have been applied by Sage (rotated) even though we saw no answer
     throw new SageError("unknown_outcome", "No answer from Sage's token endpoint", { cause });
   }
-  const text = await res.text();
+  let text: string;
+  try {
+    text = await res.text();
+  } catch (cause) {
+    // the answer broke off mid-body: Sage may have rotated the refresh token all the same
+    throw new SageError("unknown_outcome", "Sage's token endpoint's answer was cut off", { status: res.status, cause });
+  }
   let body: unknown;
   try {
     body = JSON.parse(text);
