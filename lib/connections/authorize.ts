@@ -7,6 +7,7 @@ import { writeActionLog, type Actor } from "@/lib/log/action-log";
 import { consumeOAuthState, issueOAuthState, OAuthStateError } from "@/lib/oauth/state";
 import { SageError } from "@/lib/sage/errors";
 import { SAGE_TARGETS, getSageTarget } from "@/lib/sage/targets";
+import { releaseTasksHaltedByReconnect } from "@/lib/sync/reconnect-halt";
 import { sealCredentials } from "./credentials";
 import { forgetAccessToken } from "./tokens";
 
@@ -150,6 +151,12 @@ export async function completeSageAuthorization(
         message: `Sage business selected: ${only.name}`,
         details: { connectionId, businessId: only.id, automatic: true },
       });
+    }
+    // Back from reconnect_required (or connected anew): the tasks a sync left processing when Sage
+    // refused the authorization are syncable again at once, in this transaction. A connection that
+    // was still connected may have a run busy with them, so they are left to that run.
+    if (!existing || existing.status === "reconnect_required") {
+      await releaseTasksHaltedByReconnect(tx, { tenantId: state.tenantId, connectionId, actor: input.actor });
     }
     return { kind: "connected" as const, connectionId, needsBusiness: !(existing && businesses.some((b) => b.id === existing.businessId)) && !only };
   });

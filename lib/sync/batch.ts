@@ -18,6 +18,7 @@ import { SageError } from "@/lib/sage/errors";
 import { getSettings } from "@/lib/settings/settings";
 import { documentTotals, planSync, type MarketplaceProductForPlan, type PlannedLine, type SageItemForPlan } from "./plan";
 import { businessDefaults, syncClient, syncSender } from "./sage-context";
+import { markTasksHaltedByReconnect } from "./reconnect-halt";
 import {
   documentBody,
   beginTaskSync,
@@ -91,7 +92,9 @@ export async function syncTaskBatch(db: Database, input: { tenantId: string; con
   try {
     return await syncTaskBatchRun(db, input, run);
   } catch (e) {
-    await handBackAfterFailure(db, input, run, e).catch(() => {}); // the attempt's own error is the one to report
+    // Sage refused the authorization mid-sync: the tasks this run left processing are marked, so a reconnect releases them at once
+    if (e instanceof SageError && e.reconnectRequired) await markTasksHaltedByReconnect(db, input);
+    else await handBackAfterFailure(db, input, run, e).catch(() => {}); // the attempt's own error is the one to report
     throw e;
   }
 }
