@@ -32,4 +32,12 @@ export function isInlineMode(env: Readonly<Record<string, string | undefined>> =
  * Configured from the environment by the SDK. In inline mode this client is only used to define
  * functions (never to send): `sendEvent` in `inngest/send.ts` routes events to the inline runner.
  */
-export const inngest = new Inngest({ id: INNGEST_APP_ID });
+/**
+ * Checkpointing (on by default in SDK v4) runs steps back to back inside one request; on a
+ * serverless host the request must hand back to Inngest before the host's limit: `maxRuntime` stays
+ * below the route's `maxDuration` (app/api/inngest/route.ts, 300 s). INNGEST_CHECKPOINT_MAX_RUNTIME
+ * overrides it (e.g. "50s" on a host that allows 60 s).
+ */
+export const CHECKPOINT_MAX_RUNTIME = process.env.INNGEST_CHECKPOINT_MAX_RUNTIME?.trim() || "240s";
+
+export const inngest = new Inngest({ id: INNGEST_APP_ID, checkpointing: { maxRuntime: CHECKPOINT_MAX_RUNTIME } });

@@ -1,5 +1,6 @@
 import type { InngestFunction } from "inngest";
 import { inngest } from "./client";
+import { validateTriggerEvent } from "./events";
 
 /**
  * `defineFunction(options, handler)` is `inngest.createFunction(options, handler)` (same types,
@@ -27,10 +28,18 @@ const INLINE_DEFINITION = Symbol.for("sage-connector.inngest.inline-definition")
 type CreateFunction = typeof inngest.createFunction;
 
 export const defineFunction = ((options: InngestFunction.Options, handler: InlineHandler) => {
-  const fn = inngest.createFunction(options as Parameters<CreateFunction>[0], handler as Parameters<CreateFunction>[1]);
+  // The event is checked against its schema (inngest/events.ts) before the handler runs, in both
+  // modes: an invalid payload fails the run at once with NonRetriableError (as Inngest's own trigger
+  // validation does), never retried.
+  const triggers = (options as { triggers?: readonly unknown[] }).triggers;
+  const validating = ((ctx: { event: { name: string; data?: unknown } }) => {
+    validateTriggerEvent(triggers, ctx.event);
+    return (handler as (ctx: unknown) => unknown)(ctx);
+  }) as unknown as InlineHandler;
+  const fn = inngest.createFunction(options as Parameters<CreateFunction>[0], validating as Parameters<CreateFunction>[1]);
   const definition: InlineFunctionDefinition = {
     options,
-    handler,
+    handler: validating,
     onFailure: typeof options.onFailure === "function" ? (options.onFailure as InlineHandler) : undefined,
   };
   Object.defineProperty(fn, INLINE_DEFINITION, { value: definition, enumerable: false });

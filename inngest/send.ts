@@ -1,4 +1,5 @@
 import { inngest, isInlineMode } from "./client";
+import { validateAppEvent } from "./events";
 import type { InlineEventPayload, InlineRunner, InlineRunnerOptions } from "./inline-runner";
 
 /**
@@ -8,13 +9,27 @@ import type { InlineEventPayload, InlineRunner, InlineRunnerOptions } from "./in
 
 export type AppEvent = InlineEventPayload & { data?: Record<string, unknown> };
 
+/** Inngest Cloud's smallest plan refuses events over 256 KiB; ours are ids (a few hundred bytes). */
+export const MAX_EVENT_BYTES = 256 * 1024;
+
+/**
+ * Every event is checked against its schema (inngest/events.ts) and its size before it leaves:
+ * an invalid or oversized event throws here, at the sender, and nothing is sent.
+ */
 export async function sendEvent(event: AppEvent | AppEvent[]): Promise<{ ids: string[] }> {
+  const events = (Array.isArray(event) ? event : [event]).map(({ name, data, id, ts }) => ({ name, data: data ?? {}, ...(id ? { id } : {}), ...(ts ? { ts } : {}) }));
+  for (const e of events) {
+    validateAppEvent(e);
+    const bytes = Buffer.byteLength(JSON.stringify(e));
+    if (bytes > MAX_EVENT_BYTES) throw new Error(`Event "${e.name}" is ${bytes} bytes, over the ${MAX_EVENT_BYTES}-byte limit: send row ids, not lists`);
+  }
+  if (events.length === 0) return { ids: [] };
   if (!isInlineMode()) {
-    const result = await inngest.send(event);
+    const result = await inngest.send(events);
     return { ids: [...result.ids] };
   }
   const runner = await getInlineRunner();
-  const { ids } = await runner.send(event);
+  const { ids } = await runner.send(events);
   return { ids };
 }
 

@@ -255,8 +255,10 @@ export async function startBenchApp(opts: {
  */
 export async function syncAll(app: BenchApp, taskIds: string[], timeoutMs = 600_000): Promise<number> {
   const { SYNC_BATCH_REQUESTED } = await import("@/inngest/functions/sync-batch");
+  const { createSyncBatch } = await import("@/lib/sync/batches");
   const started = Date.now();
-  const { runIds } = await app.runner.send({ name: SYNC_BATCH_REQUESTED, data: { tenantId: app.tenantId, connectionId: app.connectionId, taskIds } });
+  const { batchId } = await createSyncBatch(app.db, { tenantId: app.tenantId, connectionId: app.connectionId, trigger: "sync_all", actor: { type: "user", label: "bench" }, taskIds });
+  const { runIds } = await app.runner.send({ name: SYNC_BATCH_REQUESTED, data: { tenantId: app.tenantId, connectionId: app.connectionId, batchId } });
   let finished = started;
   for (const id of runIds) {
     for (;;) {

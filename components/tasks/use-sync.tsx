@@ -7,14 +7,16 @@ import type { TaskState } from "@/db/schema/sync-tasks";
 import { Button } from "@/components/ui/button";
 
 /**
- * "Sync" / "Sync all": POST /api/sync starts the sync flow and answers the task ids; the progress
- * is polled (POST /api/sync/progress) until every task is handled, then the task lists refresh.
+ * "Sync" / "Sync all": POST /api/sync starts the sync flow and answers its batch id (or the one
+ * task's id); the progress is polled (POST /api/sync/progress) until every task is handled or the
+ * sync stopped, then the task lists refresh.
  * The running sync is kept in sessionStorage, so the progress bar survives a reload or a move
  * between the dashboard and the Tasks page.
  */
 
-export type SyncRun = { taskIds: string[]; since: string; what: string };
-export type SyncProgressData = { total: number; finished: number; counts: Partial<Record<TaskState, number>>; done: boolean };
+export type SyncRun = { batchId?: string; taskIds?: string[]; total: number; since: string; what: string };
+export type SyncProgressData = { total: number; finished: number; counts: Partial<Record<TaskState, number>>; done: boolean; status?: string; error?: string | null };
+type SyncStarted = { batchId?: string; taskIds?: string[]; taskCount: number; since: string };
 
 const STORAGE_KEY = "sage-connector.sync-run";
 /** a run older than this is not resumed after a reload */
@@ -32,7 +34,7 @@ function saved(): SyncRun | null {
     const raw = window.sessionStorage.getItem(STORAGE_KEY);
     if (!raw) return null;
     const run = JSON.parse(raw) as SyncRun;
-    return Array.isArray(run.taskIds) && Date.now() - new Date(run.since).getTime() < RESUME_WITHIN_MS ? run : null;
+    return (typeof run.batchId === "string" || Array.isArray(run.taskIds)) && Date.now() - new Date(run.since).getTime() < RESUME_WITHIN_MS ? run : null;
   } catch {
     return null;
   }
@@ -60,9 +62,9 @@ export function useSync(opts: { refreshPage?: boolean } = {}) {
 
   const start = useMutation({
     mutationFn: (input: { taskIds?: string[]; what: string }) =>
-      postJson<{ taskIds: string[]; since: string }>("/api/sync", input.taskIds ? { taskIds: input.taskIds } : {}).then((r) => ({ ...r, what: input.what })),
+      postJson<SyncStarted>("/api/sync", input.taskIds ? { taskIds: input.taskIds } : {}).then((r) => ({ ...r, what: input.what })),
     onSuccess: async (r) => {
-      const next: SyncRun = { taskIds: r.taskIds, since: r.since, what: r.what };
+      const next: SyncRun = r.batchId ? { batchId: r.batchId, total: r.taskCount, since: r.since, what: r.what } : { taskIds: r.taskIds ?? [], total: r.taskCount, since: r.since, what: r.what };
       remember(next);
       setRun(next);
       await queryClient.invalidateQueries({ queryKey: ["tasks"] });
@@ -70,10 +72,10 @@ export function useSync(opts: { refreshPage?: boolean } = {}) {
   });
 
   const progress = useQuery({
-    queryKey: ["sync-progress", run?.since, run?.taskIds[0], run?.taskIds.length],
+    queryKey: ["sync-progress", run?.since, run?.batchId ?? run?.taskIds?.[0]],
     enabled: !!run,
-    queryFn: () => postJson<SyncProgressData>("/api/sync/progress", { taskIds: run!.taskIds, since: run!.since }),
-    refetchInterval: (q) => (q.state.data?.done ? false : run && run.taskIds.length > 2_000 ? 3_000 : 1_000),
+    queryFn: () => postJson<SyncProgressData>("/api/sync/progress", run!.batchId ? { batchId: run!.batchId } : { taskIds: run!.taskIds, since: run!.since }),
+    refetchInterval: (q) => (q.state.data?.done ? false : run && run.total > 2_000 ? 3_000 : 1_000),
     staleTime: 0,
   });
 
@@ -130,7 +132,8 @@ export function SyncProgress({ sync }: { sync: ReturnType<typeof useSync> }) {
     );
   }
   if (!run) return null;
-  const total = progress?.total ?? run.taskIds.length;
+  const total = progress?.total ?? run.total;
+  const stopped = progress?.status === "failed";
   const finished = progress?.finished ?? 0;
   const pct = total ? Math.round((finished / total) * 100) : 100;
   const done = !!progress?.done;
@@ -138,7 +141,7 @@ export function SyncProgress({ sync }: { sync: ReturnType<typeof useSync> }) {
   return (
     <div className="space-y-2 rounded-md border border-slate-200 bg-slate-50 px-4 py-3" data-testid="sync-progress" data-done={done ? "true" : "false"}>
       <div className="flex items-center justify-between gap-3 text-sm">
-        <span className="font-medium">{done ? `${run.what}: finished` : `${run.what}…`}</span>
+        <span className="font-medium">{stopped ? `${run.what}: stopped` : done ? `${run.what}: finished` : `${run.what}…`}</span>
         {done && (
           <button type="button" className="text-slate-600 underline" onClick={dismiss}>
             Hide
@@ -154,11 +157,16 @@ export function SyncProgress({ sync }: { sync: ReturnType<typeof useSync> }) {
         aria-valuetext={progress ? describeProgress(progress) : `0 of ${total} done`}
         className="h-2 w-full overflow-hidden rounded-full bg-slate-200"
       >
-        <div className={`h-2 rounded-full transition-[width] ${done && bad ? "bg-amber-500" : "bg-brand"}`} style={{ width: `${pct}%` }} />
+        <div className={`h-2 rounded-full transition-[width] ${done && bad ? "bg-amber-500" : stopped ? "bg-red-500" : "bg-brand"}`} style={{ width: `${pct}%` }} />
       </div>
       <p role="status" aria-live="polite" className="text-sm text-slate-700" data-testid="sync-progress-text">
         {progress ? describeProgress(progress) : `0 of ${total} done — starting…`}
       </p>
+      {stopped && (
+        <p role="alert" className="text-sm text-red-700" data-testid="sync-stopped">
+          The sync stopped: {progress?.error ?? "an unexpected error"}. What is synced stays synced; click Sync all to go on with the rest (nothing is written twice). The Action Log has the details.
+        </p>
+      )}
       {progressError && <p className="text-sm text-red-700">Could not read the progress: {progressError.message}</p>}
     </div>
   );

@@ -1,7 +1,7 @@
-import { connectionKeepAlive } from "./connection-keep-alive";
+import { connectionKeepAlive, connectionKeepAliveOne } from "./connection-keep-alive";
 import { connectionTest } from "./connection-test";
 import { marketplaceEventReceivedFn } from "./marketplace-event-received";
-import { autoSyncDaily, autoSyncEvery5Minutes, syncSweeper } from "./auto-sync";
+import { autoSyncDaily, autoSyncEvery5Minutes, autoSyncTenant, syncSweeper } from "./auto-sync";
 import { syncBatch } from "./sync-batch";
 import { syncTask } from "./sync-task";
 import { mappingMarketplaceRefresh } from "./mapping-marketplace-refresh";
@@ -12,6 +12,7 @@ import { sageItemCreate } from "./sage-item-create";
 /** Every Inngest function of the app: served by app/api/inngest, run inline by the inline runner. */
 export const functions = [
   connectionKeepAlive,
+  connectionKeepAliveOne,
   connectionTest,
   marketplaceEventReceivedFn,
   mappingMarketplaceRefresh,
@@ -22,5 +23,6 @@ export const functions = [
   syncBatch,
   autoSyncEvery5Minutes,
   autoSyncDaily,
+  autoSyncTenant,
   syncSweeper,
 ];

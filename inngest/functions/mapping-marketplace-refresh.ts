@@ -3,16 +3,18 @@ import type { Actor } from "@/lib/log/action-log";
 import { refreshFromMarketplace } from "@/lib/mapping/marketplace-refresh";
 import { recordRequestFailure, REFRESH_OPS } from "@/lib/mapping/status";
 import { defineFunction } from "../define";
+import { marketplaceRefreshRequested, type AppEventData } from "../events";
 
-export const MARKETPLACE_REFRESH_REQUESTED = "mapping/marketplace.refresh.requested";
-export type MarketplaceRefreshData = { tenantId: string; requestId: string; actor: Actor };
+/** @deprecated name kept for callers; use `marketplaceRefreshRequested` from inngest/events.ts */
+export const MARKETPLACE_REFRESH_REQUESTED = marketplaceRefreshRequested.name;
+export type MarketplaceRefreshData = AppEventData<typeof marketplaceRefreshRequested.name>;
 
 /** "Refresh from marketplace": the reseller's products and customers from the marketplace API. */
 export const mappingMarketplaceRefresh = defineFunction(
   {
     id: "mapping-marketplace-refresh",
     name: "Refresh marketplace products and customers",
-    triggers: [{ event: MARKETPLACE_REFRESH_REQUESTED }],
+    triggers: [marketplaceRefreshRequested],
     concurrency: { limit: 1, key: "event.data.tenantId" },
     retries: 2,
     onFailure: async ({ event, error }) => {
@@ -21,7 +23,7 @@ export const mappingMarketplaceRefresh = defineFunction(
     },
   },
   async ({ event, step }) => {
-    const data = event.data as MarketplaceRefreshData;
+    const data = event.data;
     return step.run("refresh-from-marketplace", async () => refreshFromMarketplace(await getDb(), data));
   },
 );

@@ -3,9 +3,9 @@ import { processInboxEvent } from "@/lib/marketplace/webhook-intake";
 import { getSettings } from "@/lib/settings/settings";
 import { autoSyncRequest } from "@/lib/sync/dispatch";
 import { defineFunction } from "../define";
-import { SYNC_TASK_REQUESTED } from "./sync-task";
+import { marketplaceEventReceived as marketplaceEventReceivedType, syncTaskRequested } from "../events";
 
-export const MARKETPLACE_EVENT_RECEIVED = "marketplace/event.received";
+export const MARKETPLACE_EVENT_RECEIVED = marketplaceEventReceivedType.name;
 
 /**
  * The Inngest event for a new inbox row; its id derives from the row's key (installation,
@@ -13,7 +13,7 @@ export const MARKETPLACE_EVENT_RECEIVED = "marketplace/event.received";
  * is a different event, never swallowed as a repeat.
  */
 export function marketplaceEventReceived(webhookId: string, installationId: string) {
-  return { id: `marketplace-inbox-${installationId}-${webhookId}`, name: MARKETPLACE_EVENT_RECEIVED, data: { webhookId, installationId } };
+  return marketplaceEventReceivedType.create({ webhookId, installationId }, { id: `marketplace-inbox-${installationId}-${webhookId}` });
 }
 
 /**
@@ -25,12 +25,12 @@ export const marketplaceEventReceivedFn = defineFunction(
   {
     id: "marketplace-event-received",
     name: "Process a marketplace event",
-    triggers: [{ event: MARKETPLACE_EVENT_RECEIVED }],
+    triggers: [marketplaceEventReceivedType],
     concurrency: { limit: 1, key: "event.data.installationId" },
     retries: 5,
   },
   async ({ event, step }) => {
-    const { webhookId, installationId } = event.data as { webhookId: string; installationId: string };
+    const { webhookId, installationId } = event.data;
     // a row that cannot be applied is closed and logged by processInboxEvent (outcome "failed"), so it
     // never keeps this installation's queue busy with retries; only transient errors are retried
     const result = await step.run("process-inbox-event", async () => processInboxEvent(await getDb(), installationId, webhookId));
@@ -43,7 +43,7 @@ export const marketplaceEventReceivedFn = defineFunction(
       if (!tenantId || (await getSettings(db, tenantId)).autoSync !== "instant") return null;
       return autoSyncRequest(db, tenantId, [taskId]);
     });
-    if (request) await step.sendEvent("sync-now", { name: SYNC_TASK_REQUESTED, id: `instant-${taskId}`, data: { tenantId: request.tenantId, taskId, connectionId: request.connectionId } });
+    if (request) await step.sendEvent("sync-now", syncTaskRequested.create({ tenantId: request.tenantId, taskId, connectionId: request.connectionId }, { id: `instant-${taskId}` }));
     return result;
   },
 );

@@ -3,17 +3,20 @@ import type { Actor } from "@/lib/log/action-log";
 import { recordRequestFailure, REFRESH_OPS } from "@/lib/mapping/status";
 import { refreshSageCatalog } from "@/lib/sage-catalog/refresh";
 import { defineFunction } from "../define";
+import { sageCacheRefreshRequested, type AppEventData } from "../events";
+import { SAGE_CONNECTION_CONCURRENCY } from "./sage-concurrency";
 
-export const SAGE_CACHE_REFRESH_REQUESTED = "mapping/sage-cache.refresh.requested";
-export type SageCacheRefreshData = { tenantId: string; requestId: string; actor: Actor };
+/** @deprecated name kept for callers; use `sageCacheRefreshRequested` from inngest/events.ts */
+export const SAGE_CACHE_REFRESH_REQUESTED = sageCacheRefreshRequested.name;
+export type SageCacheRefreshData = AppEventData<typeof sageCacheRefreshRequested.name>;
 
 /** "Refresh from Sage": items and customer contacts of the connected business → the mapping cache. */
 export const sageCacheRefresh = defineFunction(
   {
     id: "sage-cache-refresh",
     name: "Refresh the cached Sage items and contacts",
-    triggers: [{ event: SAGE_CACHE_REFRESH_REQUESTED }],
-    concurrency: { limit: 1, key: "event.data.tenantId" },
+    triggers: [sageCacheRefreshRequested],
+    concurrency: SAGE_CONNECTION_CONCURRENCY,
     retries: 2,
     onFailure: async ({ event, error }) => {
       const data = (event.data as { event: { data: SageCacheRefreshData } }).event.data;
@@ -21,7 +24,7 @@ export const sageCacheRefresh = defineFunction(
     },
   },
   async ({ event, step }) => {
-    const data = event.data as SageCacheRefreshData;
+    const data = event.data;
     return step.run("refresh-sage-cache", async () => refreshSageCatalog(await getDb(), data));
   },
 );

@@ -3,9 +3,12 @@ import type { Actor } from "@/lib/log/action-log";
 import { recordRequestFailure } from "@/lib/mapping/status";
 import { createSageContactForCustomer } from "@/lib/sage-catalog/create-contact";
 import { defineFunction } from "../define";
+import { sageContactCreateRequested, type AppEventData } from "../events";
+import { SAGE_CONNECTION_CONCURRENCY } from "./sage-concurrency";
 
-export const SAGE_CONTACT_CREATE_REQUESTED = "mapping/sage-contact.create.requested";
-export type SageContactCreateData = { tenantId: string; customerId: string; requestId: string; actor: Actor };
+/** @deprecated name kept for callers; use `sageContactCreateRequested` from inngest/events.ts */
+export const SAGE_CONTACT_CREATE_REQUESTED = sageContactCreateRequested.name;
+export type SageContactCreateData = AppEventData<typeof sageContactCreateRequested.name>;
 
 /**
  * "Create contact in Sage": match first (stored id → e-mail → reference), create only when Sage
@@ -15,8 +18,8 @@ export const sageContactCreate = defineFunction(
   {
     id: "sage-contact-create",
     name: "Create a Sage contact for a marketplace customer",
-    triggers: [{ event: SAGE_CONTACT_CREATE_REQUESTED }],
-    concurrency: { limit: 1, key: "event.data.tenantId" },
+    triggers: [sageContactCreateRequested],
+    concurrency: SAGE_CONNECTION_CONCURRENCY,
     retries: 3,
     onFailure: async ({ event, error }) => {
       const data = (event.data as { event: { data: SageContactCreateData } }).event.data;
@@ -24,7 +27,7 @@ export const sageContactCreate = defineFunction(
     },
   },
   async ({ event, step }) => {
-    const data = event.data as SageContactCreateData;
+    const data = event.data;
     return step.run("create-contact-in-sage", async () => createSageContactForCustomer(await getDb(), data));
   },
 );

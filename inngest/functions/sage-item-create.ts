@@ -3,9 +3,12 @@ import type { Actor } from "@/lib/log/action-log";
 import { recordRequestFailure } from "@/lib/mapping/status";
 import { addProductToSage, type SageItemTypeForCreate } from "@/lib/sage-catalog/create-item";
 import { defineFunction } from "../define";
+import { sageItemCreateRequested, type AppEventData } from "../events";
+import { SAGE_CONNECTION_CONCURRENCY } from "./sage-concurrency";
 
-export const SAGE_ITEM_CREATE_REQUESTED = "mapping/sage-item.create.requested";
-export type SageItemCreateData = { tenantId: string; productId: string; requestId: string; type: SageItemTypeForCreate; actor: Actor };
+/** @deprecated name kept for callers; use `sageItemCreateRequested` from inngest/events.ts */
+export const SAGE_ITEM_CREATE_REQUESTED = sageItemCreateRequested.name;
+export type SageItemCreateData = AppEventData<typeof sageItemCreateRequested.name>;
 
 /**
  * "Add product to Sage": look the MPN up as an item code, create the service/product only when
@@ -16,8 +19,8 @@ export const sageItemCreate = defineFunction(
   {
     id: "sage-item-create",
     name: "Add a marketplace product to Sage",
-    triggers: [{ event: SAGE_ITEM_CREATE_REQUESTED }],
-    concurrency: { limit: 1, key: "event.data.tenantId" },
+    triggers: [sageItemCreateRequested],
+    concurrency: SAGE_CONNECTION_CONCURRENCY,
     retries: 3,
     onFailure: async ({ event, error }) => {
       const data = (event.data as { event: { data: SageItemCreateData } }).event.data;
@@ -25,7 +28,7 @@ export const sageItemCreate = defineFunction(
     },
   },
   async ({ event, step }) => {
-    const data = event.data as SageItemCreateData;
+    const data = event.data;
     return step.run("add-product-to-sage", async () => addProductToSage(await getDb(), data));
   },
 );

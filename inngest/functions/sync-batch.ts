@@ -1,38 +1,49 @@
-import { getConfig } from "@/lib/config";
 import { getDb } from "@/db/client";
-import { syncTaskBatch, type BatchResult } from "@/lib/sync/batch";
+import { failSyncBatch, finishSyncBatch, startSyncBatch, syncBatchSlice, SYNC_STEPS_PER_RUN, SYNC_TASKS_PER_STEP } from "@/lib/sync/batches";
+import type { BatchResult } from "@/lib/sync/batch";
 import { defineFunction } from "../define";
+import { syncBatchRequested } from "../events";
+import { SAGE_CONNECTION_CONCURRENCY } from "./sage-concurrency";
 
-export const SYNC_BATCH_REQUESTED = "sync/batch.requested";
-export type SyncBatchRequested = { tenantId: string; connectionId: string; taskIds: string[] };
-
-/**
- * Tasks per step: a step is retried as a whole (every write in it is idempotent and a retry adopts
- * what an interrupted attempt wrote); inside a step the engine pipelines chunks of 200.
- */
-export const SYNC_CHUNK = 5000;
+/** @deprecated name kept for callers; use `syncBatchRequested` from inngest/events.ts */
+export const SYNC_BATCH_REQUESTED = syncBatchRequested.name;
 
 /**
- * "Sync all" and auto-sync: many tasks of one connection, in chunks. Same per-connection
- * serialization and throttle as the single-task flow; exactly-once per document.
+ * A sync batch (Sync all, Sync selected, auto-sync, sweeper) → Sage. The event names the batch row
+ * only; each step syncs the next slice of ≤ 100 tasks (≤ ~30 s of Sage work at the rate limit; a
+ * retried step redoes that slice only, adopting what an interrupted attempt wrote). After
+ * SYNC_STEPS_PER_RUN slices the batch continues in a new run (Inngest allows 1,000 steps a run).
+ * Pacing is the database rate budget per Sage business (lib/sage/rate-budget.ts), shared by every
+ * worker; one step at a time per connection across every Sage-writing function.
  */
 export const syncBatch = defineFunction(
   {
     id: "sync-batch",
     name: "Sync many marketplace orders to Sage",
-    triggers: [{ event: SYNC_BATCH_REQUESTED }],
-    concurrency: { limit: 1, key: "event.data.connectionId" },
-    throttle: { limit: getConfig().sage.rateLimit.limit, period: `${getConfig().sage.rateLimit.periodSeconds}s`, key: "event.data.connectionId" },
+    triggers: [syncBatchRequested],
+    concurrency: SAGE_CONNECTION_CONCURRENCY,
     retries: 5,
+    onFailure: async ({ event, error }) => {
+      const data = syncBatchRequested.schema.safeParse((event.data as { event?: { data?: unknown } }).event?.data);
+      if (data.success) await failSyncBatch(await getDb(), data.data.batchId, error.message);
+    },
   },
   async ({ event, step }) => {
-    const data = event.data as SyncBatchRequested;
+    const { batchId, fromPosition = 0 } = event.data;
+    const head = await step.run("start", async () => startSyncBatch(await getDb(), batchId));
+    if (!head) return { skipped: `no sync batch ${batchId}` };
     const total: BatchResult = { synced: 0, failed: 0, actionRequired: 0, skipped: 0, documents: 0 };
-    for (let i = 0; i < data.taskIds.length; i += SYNC_CHUNK) {
-      const chunk = data.taskIds.slice(i, i + SYNC_CHUNK);
-      const r = await step.run(`chunk-${i / SYNC_CHUNK}`, async () => syncTaskBatch(await getDb(), { tenantId: data.tenantId, connectionId: data.connectionId, taskIds: chunk }));
+    let slices = 0;
+    for (let position = fromPosition; position < head.taskCount; position += SYNC_TASKS_PER_STEP) {
+      if (slices >= SYNC_STEPS_PER_RUN) {
+        await step.sendEvent("continue-batch", syncBatchRequested.create({ tenantId: head.tenantId, connectionId: head.connectionId, batchId, fromPosition: position }, { id: `sync-batch-${batchId}-from-${position}` }));
+        return { ...total, continuedFrom: position };
+      }
+      const r = await step.run(`sync-tasks-${position}`, async () => syncBatchSlice(await getDb(), head, position));
       for (const k of Object.keys(total) as (keyof BatchResult)[]) total[k] += r[k];
+      slices += 1;
     }
+    await step.run("finish", async () => finishSyncBatch(await getDb(), batchId));
     return total;
   },
 );

@@ -1,4 +1,3 @@
-import { getConfig } from "@/lib/config";
 import { getDb } from "@/db/client";
 import { SageError } from "@/lib/sage/errors";
 import {
@@ -12,9 +11,11 @@ import {
   type TaskContext,
 } from "@/lib/sync/sync-task";
 import { defineFunction } from "../define";
+import { syncTaskRequested } from "../events";
+import { SAGE_CONNECTION_CONCURRENCY } from "./sage-concurrency";
 
-export const SYNC_TASK_REQUESTED = "sync/task.requested";
-export type SyncTaskRequested = { tenantId: string; taskId: string; connectionId: string };
+/** @deprecated name kept for callers; use `syncTaskRequested` from inngest/events.ts */
+export const SYNC_TASK_REQUESTED = syncTaskRequested.name;
 
 type Refused = { refused: { kind: string; message: string; details: { source?: string; message: string }[] } };
 
@@ -33,20 +34,19 @@ const isRefused = (v: unknown): v is Refused => !!v && typeof v === "object" && 
 
 /**
  * One task → Sage: ensure contact → resolve items and plan (unmapped ⇒ action_required, nothing
- * written) → invoice → credit note → record. Serialized per Sage connection; throttled to the
- * target's rate limit (enforced by the Inngest server; in inline mode by the client's limiter).
+ * written) → invoice → credit note → record. One step at a time per Sage connection (shared with
+ * every Sage-writing function); Sage calls are paced by the database rate budget per business.
  */
 export const syncTask = defineFunction(
   {
     id: "sync-task",
     name: "Sync a marketplace order to Sage",
-    triggers: [{ event: SYNC_TASK_REQUESTED }],
-    concurrency: { limit: 1, key: "event.data.connectionId" },
-    throttle: { limit: getConfig().sage.rateLimit.limit, period: `${getConfig().sage.rateLimit.periodSeconds}s`, key: "event.data.connectionId" },
+    triggers: [syncTaskRequested],
+    concurrency: SAGE_CONNECTION_CONCURRENCY,
     retries: 5,
   },
   async ({ event, step }) => {
-    const data = event.data as SyncTaskRequested;
+    const data = event.data;
     const begin = await step.run("begin", async () => beginTaskSync(await getDb(), data));
     if (!begin.proceed) return { skipped: begin.why };
     const ctx: TaskContext = begin.ctx;

@@ -7,8 +7,8 @@ import { connectionsWithRefreshTokenOlderThan, getAccessToken } from "./tokens";
 const DAY_MS = 24 * 3600 * 1000;
 
 /** Sage refresh tokens die after 31 days unused: refresh those older than `maxAgeDays`. */
-export function listConnectionsDueForKeepAlive(db: Database, now: Date = new Date(), maxAgeDays = 20) {
-  return connectionsWithRefreshTokenOlderThan(db, new Date(now.getTime() - maxAgeDays * DAY_MS));
+export function listConnectionsDueForKeepAlive(db: Database, now: Date = new Date(), maxAgeDays = 20, page: { afterId?: string; limit?: number } = {}) {
+  return connectionsWithRefreshTokenOlderThan(db, new Date(now.getTime() - maxAgeDays * DAY_MS), page);
 }
 
 export async function keepConnectionAlive(db: Database, connectionId: string): Promise<{ refreshed: boolean; status: ConnectionStatus }> {

@@ -154,9 +154,12 @@ async function refreshUnderRowLock(
 }
 
 /** Connections with a refresh token issued before `olderThan` (keep-alive candidates). */
-export async function connectionsWithRefreshTokenOlderThan(db: Database, olderThan: Date) {
+/** Connected connections whose refresh token is older than `olderThan`, by id (a page after `afterId` when given). */
+export async function connectionsWithRefreshTokenOlderThan(db: Database, olderThan: Date, page: { afterId?: string; limit?: number } = {}) {
   return db
     .select({ id: connections.id, tenantId: connections.tenantId })
     .from(connections)
-    .where(sql`${connections.status} = 'connected' and ${connections.refreshTokenIssuedAt} < ${olderThan.toISOString()}`);
+    .where(sql`${connections.status} = 'connected' and ${connections.refreshTokenIssuedAt} < ${olderThan.toISOString()}${page.afterId ? sql` and ${connections.id} > ${page.afterId}::uuid` : sql``}`)
+    .orderBy(connections.id)
+    .limit(page.limit ?? 1_000_000);
 }

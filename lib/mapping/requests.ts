@@ -17,28 +17,28 @@ export const refreshInputSchema = z.object({
 
 export async function planRefresh(q: Queryable, input: { tenantId: string; source: "sage" | "marketplace" | "both" }) {
   const sources = input.source === "both" ? (["marketplace", "sage"] as const) : ([input.source] as const);
-  if (sources.includes("sage" as never)) await requireActiveConnection(q, input.tenantId);
-  return sources.map((source) => ({ source, requestId: randomUUID() }));
+  const connectionId = sources.includes("sage" as never) ? (await requireActiveConnection(q, input.tenantId)).id : null;
+  return sources.map((source) => ({ source, requestId: randomUUID(), connectionId }));
 }
 
 export async function planAddProductsToSage(q: Queryable, input: { tenantId: string; productIds: string[] }) {
-  await requireActiveConnection(q, input.tenantId);
+  const connection = await requireActiveConnection(q, input.tenantId);
   const ids = [...new Set(input.productIds)];
   const rows = await q
     .select({ id: marketplaceProducts.id, kind: marketplaceProducts.kind })
     .from(marketplaceProducts)
     .where(and(eq(marketplaceProducts.tenantId, input.tenantId), inArray(marketplaceProducts.id, ids)));
   if (rows.length !== ids.length) throw new MappingError("not_found", `Some of the selected products do not exist (refresh the page). ${NOTHING_SAVED}`);
-  return ids.map((productId) => ({ productId, requestId: randomUUID() }));
+  return ids.map((productId) => ({ productId, requestId: randomUUID(), connectionId: connection.id }));
 }
 
 export async function planCreateContacts(q: Queryable, input: { tenantId: string; customerIds: string[] }) {
-  await requireActiveConnection(q, input.tenantId);
+  const connection = await requireActiveConnection(q, input.tenantId);
   const ids = [...new Set(input.customerIds)];
   const rows = await q
     .select({ id: marketplaceCustomers.id })
     .from(marketplaceCustomers)
     .where(and(eq(marketplaceCustomers.tenantId, input.tenantId), inArray(marketplaceCustomers.id, ids)));
   if (rows.length !== ids.length) throw new MappingError("not_found", `Some of the selected customers do not exist (refresh the page). ${NOTHING_SAVED}`);
-  return ids.map((customerId) => ({ customerId, requestId: randomUUID() }));
+  return ids.map((customerId) => ({ customerId, requestId: randomUUID(), connectionId: connection.id }));
 }

@@ -1,9 +1,11 @@
-import { and, eq, inArray, lt, sql } from "drizzle-orm";
+import { and, eq, gt, inArray, lt, sql } from "drizzle-orm";
 import type { Database } from "@/db/client";
 import { customerMappings, marketplaceCustomers, sageDocuments, syncTasks, tenantSettings, type TaskState } from "@/db/schema";
 import { getConfig } from "@/lib/config";
 import { findActiveConnection } from "@/lib/connections/authorize";
+import { SYSTEM_ACTOR, type Actor } from "@/lib/log/action-log";
 import { getSettings } from "@/lib/settings/settings";
+import { createSyncBatch } from "./batches";
 
 /** States a reseller can (re)sync from. */
 export const SYNCABLE_STATES: TaskState[] = ["pending", "failed", "action_required"];
@@ -29,6 +31,23 @@ export async function prepareSyncRequest(db: Database, input: { tenantId: string
   const rows = await db.select({ id: syncTasks.id }).from(syncTasks).where(and(...where)).orderBy(syncTasks.orderCreatedAt);
   if (rows.length === 0) throw new SyncRequestError(input.taskIds ? "None of the selected tasks can be synced (already synced, processing or ignored)." : "There is nothing to sync.");
   return { tenantId: input.tenantId, connectionId: connection.id, taskIds: rows.map((r) => r.id) };
+}
+
+export type StartedSync =
+  | { kind: "task"; tenantId: string; connectionId: string; taskId: string; taskCount: 1 }
+  | { kind: "batch"; tenantId: string; connectionId: string; batchId: string; taskCount: number };
+
+/**
+ * A "Sync" / "Sync all" click: one task → the single-task flow; more → one sync batch row (the
+ * event then carries the batch id only, whatever the number of tasks).
+ */
+export async function startSync(db: Database, input: { tenantId: string; taskIds?: string[]; actor: Actor }): Promise<StartedSync> {
+  const req = await prepareSyncRequest(db, { tenantId: input.tenantId, taskIds: input.taskIds });
+  const [only] = req.taskIds;
+  if (req.taskIds.length === 1 && only) return { kind: "task", tenantId: req.tenantId, connectionId: req.connectionId, taskId: only, taskCount: 1 };
+  const trigger = input.taskIds ? "sync_selected" : "sync_all";
+  const { batchId, taskCount } = await createSyncBatch(db, { tenantId: req.tenantId, connectionId: req.connectionId, trigger, actor: input.actor, taskIds: req.taskIds });
+  return { kind: "batch", tenantId: req.tenantId, connectionId: req.connectionId, batchId, taskCount };
 }
 
 /** States a sync ends a task in. */
@@ -101,8 +120,36 @@ export async function autoSyncRequest(db: Database, tenantId: string, taskIds?: 
 }
 
 /** Tenants whose auto-sync setting is one of `modes`. */
-export async function tenantsWithAutoSync(db: Database, modes: ("daily" | "every_5_minutes" | "instant")[]) {
-  return db.select({ tenantId: tenantSettings.tenantId, mode: tenantSettings.autoSync }).from(tenantSettings).where(inArray(tenantSettings.autoSync, modes));
+export async function tenantsWithAutoSync(db: Database, modes: ("daily" | "every_5_minutes" | "instant")[], page: { afterTenantId?: string; limit?: number } = {}) {
+  const where = [inArray(tenantSettings.autoSync, modes)];
+  if (page.afterTenantId) where.push(gt(tenantSettings.tenantId, page.afterTenantId));
+  return db
+    .select({ tenantId: tenantSettings.tenantId, mode: tenantSettings.autoSync })
+    .from(tenantSettings)
+    .where(and(...where))
+    .orderBy(tenantSettings.tenantId)
+    .limit(page.limit ?? 1_000_000);
+}
+
+/**
+ * A sync batch for a tenant's pending auto-sync tasks (null when there is nothing to do): the
+ * tasks go to the batch row, the caller sends only its id.
+ */
+export async function createAutoSyncBatch(db: Database, tenantId: string): Promise<{ tenantId: string; connectionId: string; batchId: string; taskCount: number } | null> {
+  const request = await autoSyncRequest(db, tenantId);
+  if (!request) return null;
+  const { batchId, taskCount } = await createSyncBatch(db, { tenantId, connectionId: request.connectionId, trigger: "auto_sync", actor: SYSTEM_ACTOR, taskIds: request.taskIds });
+  return { tenantId, connectionId: request.connectionId, batchId, taskCount };
+}
+
+/** The sweeper: one sync batch per tenant with tasks left `processing` too long (at most `limit` tenants per call). */
+export async function createStuckTaskBatches(db: Database, olderThanMs: number, now = new Date()) {
+  const out: { tenantId: string; connectionId: string; batchId: string; taskCount: number }[] = [];
+  for (const request of await stuckTasks(db, olderThanMs, now)) {
+    const { batchId, taskCount } = await createSyncBatch(db, { tenantId: request.tenantId, connectionId: request.connectionId, trigger: "sweeper", actor: SYSTEM_ACTOR, taskIds: request.taskIds });
+    out.push({ tenantId: request.tenantId, connectionId: request.connectionId, batchId, taskCount });
+  }
+  return out;
 }
 
 /** Tasks left `processing` longer than `olderThanMs` (a crash or lost run): grouped per tenant for re-dispatch. */

@@ -4,6 +4,7 @@ import { setDatabaseHandleForTests } from "@/db/client";
 import { productMappings, feeMappings, sageDocuments, syncTasks } from "@/db/schema";
 import { syncTask, SYNC_TASK_REQUESTED } from "@/inngest/functions/sync-task";
 import { syncBatch, SYNC_BATCH_REQUESTED } from "@/inngest/functions/sync-batch";
+import { createSyncBatch } from "@/lib/sync/batches";
 import { marketplaceEventReceivedFn } from "@/inngest/functions/marketplace-event-received";
 import { InlineRunner } from "@/inngest/inline-runner";
 import type { MarketplaceRequestDto } from "@/lib/marketplace/api-schemas";
@@ -95,7 +96,8 @@ export async function startSyncWorld(opts: { persistentDb?: boolean } = {}) {
     },
     /** "Sync all": one batch run for many tasks. */
     async syncAll(taskIds: string[]) {
-      const { runIds } = await runner.send({ name: SYNC_BATCH_REQUESTED, data: { tenantId: world.tenantId, connectionId: connection.id, taskIds } });
+      const { batchId } = await createSyncBatch(db, { tenantId: world.tenantId, connectionId: connection.id, trigger: "sync_all", actor: world.actor, taskIds });
+      const { runIds } = await runner.send({ name: SYNC_BATCH_REQUESTED, data: { tenantId: world.tenantId, connectionId: connection.id, batchId } });
       const outputs: unknown[] = [];
       for (const id of runIds) outputs.push((await runner.waitForRun(id, { timeoutMs: 300_000 })).output);
       return outputs;

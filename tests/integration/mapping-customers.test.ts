@@ -71,7 +71,7 @@ describe("Mapping: customers", () => {
     const before = (await w.state()).contacts.length;
     await w.clearRequestLog();
     const requestId = w.requestId();
-    const { runIds } = await w.runner.send({ name: SAGE_CONTACT_CREATE_REQUESTED, data: { tenantId: w.tenantId, customerId: ids.fabCloud, requestId, actor: w.actor } });
+    const { runIds } = await w.runner.send({ name: SAGE_CONTACT_CREATE_REQUESTED, data: { tenantId: w.tenantId, connectionId: w.connectionId, customerId: ids.fabCloud, requestId, actor: w.actor } });
     expect((await w.runner.waitForRun(runIds[0]!)).status).toBe("completed");
     expect((await w.state()).contacts.length).toBe(before);
     expect((await w.requestLog()).filter((l) => l.route === "sage.contacts.create")).toHaveLength(0);
@@ -89,7 +89,7 @@ describe("Mapping: customers", () => {
     await w.fault({ route: "sage.contacts.create", kind: "commit-then-drop", count: 1 });
     await w.clearRequestLog();
     const requestId = w.requestId();
-    const { runIds } = await w.runner.send({ name: SAGE_CONTACT_CREATE_REQUESTED, data: { tenantId: w.tenantId, customerId: ids.newco, requestId, actor: w.actor } });
+    const { runIds } = await w.runner.send({ name: SAGE_CONTACT_CREATE_REQUESTED, data: { tenantId: w.tenantId, connectionId: w.connectionId, customerId: ids.newco, requestId, actor: w.actor } });
     expect((await w.runner.waitForRun(runIds[0]!, { timeoutMs: 30_000 })).status).toBe("completed");
     const made = (await w.state()).contacts.filter((c) => c.reference === "TA-0003");
     expect(made).toHaveLength(1);

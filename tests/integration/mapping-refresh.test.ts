@@ -18,7 +18,7 @@ describe("Mapping: refresh from the marketplace and from Sage", () => {
 
   const refresh = async (name: string) => {
     const requestId = w.requestId();
-    const { runIds } = await w.runner.send({ name, id: requestId, data: { tenantId: w.tenantId, requestId, actor: w.actor } });
+    const { runIds } = await w.runner.send({ name, id: requestId, data: { tenantId: w.tenantId, connectionId: w.connectionId, requestId, actor: w.actor } });
     const run = await w.runner.waitForRun(runIds[0]!, { timeoutMs: 60_000 });
     expect(run.status).toBe("completed");
     return (await getRequestOutcomes(w.db.db, w.tenantId, [requestId]))[0]!;

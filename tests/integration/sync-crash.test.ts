@@ -4,6 +4,7 @@ import { eq } from "drizzle-orm";
 import { setDatabaseHandleForTests } from "@/db/client";
 import { syncTasks } from "@/db/schema";
 import { SYNC_BATCH_REQUESTED } from "@/inngest/functions/sync-batch";
+import { createSyncBatch } from "@/lib/sync/batches";
 import { startSyncWorld, type SyncWorld } from "../helpers/sync-world";
 
 /**
@@ -35,7 +36,8 @@ describe("sync survives the process being killed", () => {
     await sw.runner.stop({ timeoutMs: 2_000 });
     const env = { ...process.env, ...sw.world.db.env, SANDBOX_URL: sw.world.sandbox.url, APP_URL: "http://localhost:3000", INNGEST_INLINE_LEASE_MS: "1500", INNGEST_INLINE_POLL_MS: "50", SAGE_RATE_LIMIT: "100000/60" };
     const tenantId = sw.world.tenantId;
-    const event = { name: SYNC_BATCH_REQUESTED, id: `sync-all-${tenantId}`, data: { tenantId, connectionId: sw.connectionId, taskIds: orders.map((o) => o.taskId) } };
+    const { batchId } = await createSyncBatch(sw.world.db.db, { tenantId, connectionId: sw.connectionId, trigger: "sync_all", actor: sw.world.actor, taskIds: orders.map((o) => o.taskId) });
+    const event = { name: SYNC_BATCH_REQUESTED, id: `sync-all-${tenantId}`, data: { tenantId, connectionId: sw.connectionId, batchId } };
     await sw.world.db.close();
     let output = "";
     const start = (first: boolean) => {

@@ -2,6 +2,13 @@ import { serve } from "inngest/next";
 import { inngest, isInlineMode } from "@/inngest/client";
 import { functions } from "@/inngest/functions";
 
+/**
+ * A serverless host may run one request this long (Vercel: up to 300 s on Pro; self-hosted Node has
+ * no limit). Every step is bounded far below it (≤ 100 tasks, ~30 s of Sage work), and the client's
+ * checkpointing `maxRuntime` (240 s) hands back to Inngest before it.
+ */
+export const maxDuration = 300;
+
 /** The endpoint an Inngest server (Cloud or self-hosted) calls to sync and run our functions. */
 const handler = serve({ client: inngest, functions });
 

@@ -1,10 +1,10 @@
 import { z } from "zod";
 import { getDb } from "@/db/client";
-import { parseJsonBody } from "@/lib/http/json-body";
-import { SYNC_BATCH_REQUESTED } from "@/inngest/functions/sync-batch";
-import { SYNC_TASK_REQUESTED } from "@/inngest/functions/sync-task";
+import { syncBatchRequested, syncTaskRequested } from "@/inngest/events";
 import { sendEvent } from "@/inngest/send";
-import { prepareSyncRequest, SyncRequestError } from "@/lib/sync/dispatch";
+import { actorFor } from "@/lib/auth/session-user";
+import { parseJsonBody } from "@/lib/http/json-body";
+import { startSync, SyncRequestError } from "@/lib/sync/dispatch";
 import { issues, syncAdmin } from "./_shared";
 
 const body = z.object({
@@ -18,7 +18,8 @@ const body = z.object({
 
 /**
  * "Sync" (one task) / "Sync all" (every syncable task, or the selected ones): checks the tenant can
- * sync, then hands the tasks to the sync flow. 202 {taskIds, since} — poll /api/sync/progress with them.
+ * sync, records the request (a sync batch for more than one task) and hands it to the sync flow.
+ * 202 {batchId | taskId, taskCount, since} — poll /api/sync/progress with the batch id (or task id).
  */
 export async function POST(request: Request) {
   // an empty body is "Sync all"; a body that is not JSON is refused (never read as "all")
@@ -28,11 +29,14 @@ export async function POST(request: Request) {
   if (auth.error) return auth.error;
   const since = new Date();
   try {
-    const req = await prepareSyncRequest(await getDb(), { tenantId: auth.user.tenantId, taskIds: parsed.data.taskIds ? [...new Set(parsed.data.taskIds)] : undefined });
-    const [only] = req.taskIds;
-    if (req.taskIds.length === 1 && only) await sendEvent({ name: SYNC_TASK_REQUESTED, data: { tenantId: req.tenantId, taskId: only, connectionId: req.connectionId } });
-    else await sendEvent({ name: SYNC_BATCH_REQUESTED, data: { tenantId: req.tenantId, connectionId: req.connectionId, taskIds: req.taskIds } });
-    return Response.json({ taskIds: req.taskIds, since: since.toISOString() }, { status: 202 });
+    const taskIds = parsed.data.taskIds ? [...new Set(parsed.data.taskIds)] : undefined;
+    const started = await startSync(await getDb(), { tenantId: auth.user.tenantId, taskIds, actor: actorFor(auth.user) });
+    if (started.kind === "task") {
+      await sendEvent(syncTaskRequested.create({ tenantId: started.tenantId, connectionId: started.connectionId, taskId: started.taskId }));
+      return Response.json({ taskId: started.taskId, taskIds: [started.taskId], taskCount: 1, since: since.toISOString() }, { status: 202 });
+    }
+    await sendEvent(syncBatchRequested.create({ tenantId: started.tenantId, connectionId: started.connectionId, batchId: started.batchId }, { id: `sync-batch-${started.batchId}` }));
+    return Response.json({ batchId: started.batchId, taskCount: started.taskCount, since: since.toISOString() }, { status: 202 });
   } catch (e) {
     if (e instanceof SyncRequestError) return Response.json({ error: e.message }, { status: 409 });
     throw e;

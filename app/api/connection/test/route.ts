@@ -1,5 +1,5 @@
 import { getDb } from "@/db/client";
-import { CONNECTION_TEST_REQUESTED } from "@/inngest/functions/connection-test";
+import { connectionTestRequested } from "@/inngest/events";
 import { sendEvent } from "@/inngest/send";
 import { authorizeResellerAdmin } from "@/lib/auth/session";
 import { actorFor } from "@/lib/auth/session-user";
@@ -11,6 +11,6 @@ export async function POST() {
   if (error) return error;
   const connection = await findActiveConnection(await getDb(), user.tenantId);
   if (!connection) return Response.json({ error: "No Sage connection to test. Connect Sage first." }, { status: 409 });
-  const { ids } = await sendEvent({ name: CONNECTION_TEST_REQUESTED, data: { tenantId: user.tenantId, connectionId: connection.id, actor: actorFor(user) } });
+  const { ids } = await sendEvent(connectionTestRequested.create({ tenantId: user.tenantId, connectionId: connection.id, actor: actorFor(user) }));
   return Response.json({ queued: true, eventId: ids[0] }, { status: 202 });
 }

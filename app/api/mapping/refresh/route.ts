@@ -1,6 +1,5 @@
 import { getDb } from "@/db/client";
-import { MARKETPLACE_REFRESH_REQUESTED } from "@/inngest/functions/mapping-marketplace-refresh";
-import { SAGE_CACHE_REFRESH_REQUESTED } from "@/inngest/functions/sage-cache-refresh";
+import { marketplaceRefreshRequested, sageCacheRefreshRequested } from "@/inngest/events";
 import { sendEvent } from "@/inngest/send";
 import { planRefresh, refreshInputSchema } from "@/lib/mapping/requests";
 import { actorFor, answer, badRequest, parseBody, resellerAdmin } from "../_shared";
@@ -14,11 +13,11 @@ export async function POST(request: Request) {
   return answer(async () => {
     const requests = await planRefresh(await getDb(), { tenantId: user.tenantId, source: parsed.data.source });
     await sendEvent(
-      requests.map((r) => ({
-        name: r.source === "sage" ? SAGE_CACHE_REFRESH_REQUESTED : MARKETPLACE_REFRESH_REQUESTED,
-        id: r.requestId,
-        data: { tenantId: user.tenantId, requestId: r.requestId, actor: actorFor(user) },
-      })),
+      requests.map((r) =>
+        r.source === "sage" && r.connectionId
+          ? sageCacheRefreshRequested.create({ tenantId: user.tenantId, connectionId: r.connectionId, requestId: r.requestId, actor: actorFor(user) }, { id: r.requestId })
+          : marketplaceRefreshRequested.create({ tenantId: user.tenantId, requestId: r.requestId, actor: actorFor(user) }, { id: r.requestId }),
+      ),
     );
     return { requests };
   }, 202);

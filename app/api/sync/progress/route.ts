@@ -1,23 +1,35 @@
 import { z } from "zod";
 import { getDb } from "@/db/client";
 import { parseJsonBody } from "@/lib/http/json-body";
+import { syncBatchProgress } from "@/lib/sync/batches";
 import { syncProgress } from "@/lib/sync/dispatch";
 import { issues, syncAdmin } from "../_shared";
 
-const body = z.object({
-  taskIds: z.array(z.string().uuid("task ids are UUIDs"), { message: "taskIds must be a list of task ids" }).min(1, "taskIds is empty").max(50_000, "At most 50,000 tasks."),
-  since: z.iso.datetime({ message: "since must be an ISO date-time", offset: true }).optional(),
-});
+const body = z.union(
+  [
+    z.object({ batchId: z.string().uuid("batchId is a UUID") }).strict(),
+    z.object({
+      taskIds: z.array(z.string().uuid("task ids are UUIDs"), { message: "taskIds must be a list of task ids" }).min(1, "taskIds is empty").max(1_000, "At most 1,000 task ids; use the batch id."),
+      since: z.iso.datetime({ message: "since must be an ISO date-time", offset: true }).optional(),
+    }).strict(),
+  ],
+  { message: "Send {batchId} (from POST /api/sync) or {taskIds, since}." },
+);
 
 /**
- * Progress of the tasks a Sync started (POST: the list can be long). A read: changes nothing.
- * {total, finished, counts, done}.
+ * Progress of a sync: of a batch (Sync all, Sync selected) by its id, or of a few tasks by their ids.
+ * A read: changes nothing. {total, finished, counts, done} (+ status and error of a batch).
  */
 export async function POST(request: Request) {
   const parsed = await parseJsonBody(request, body);
   if (!parsed.success) return issues(parsed.error);
   const auth = await syncAdmin();
   if (auth.error) return auth.error;
+  const db = await getDb();
+  if ("batchId" in parsed.data) {
+    const progress = await syncBatchProgress(db, auth.user.tenantId, parsed.data.batchId);
+    return progress ? Response.json(progress) : Response.json({ error: "No such sync for this account." }, { status: 404 });
+  }
   const { taskIds, since } = parsed.data;
-  return Response.json(await syncProgress(await getDb(), auth.user.tenantId, [...new Set(taskIds)], since ? new Date(since) : undefined));
+  return Response.json(await syncProgress(db, auth.user.tenantId, [...new Set(taskIds)], since ? new Date(since) : undefined));
 }

@@ -1,5 +1,5 @@
 import { getDb } from "@/db/client";
-import { SAGE_CONTACT_CREATE_REQUESTED } from "@/inngest/functions/sage-contact-create";
+import { sageContactCreateRequested } from "@/inngest/events";
 import { sendEvent } from "@/inngest/send";
 import { planCreateContacts } from "@/lib/mapping/requests";
 import { createContactsInputSchema } from "@/lib/sage-catalog/create-contact";
@@ -14,11 +14,9 @@ export async function POST(request: Request) {
   return answer(async () => {
     const requests = await planCreateContacts(await getDb(), { tenantId: user.tenantId, customerIds: parsed.data.customerIds });
     await sendEvent(
-      requests.map((r) => ({
-        name: SAGE_CONTACT_CREATE_REQUESTED,
-        id: r.requestId,
-        data: { tenantId: user.tenantId, customerId: r.customerId, requestId: r.requestId, actor: actorFor(user) },
-      })),
+      requests.map((r) =>
+        sageContactCreateRequested.create({ tenantId: user.tenantId, connectionId: r.connectionId, customerId: r.customerId, requestId: r.requestId, actor: actorFor(user) }, { id: r.requestId }),
+      ),
     );
     return { requests };
   }, 202);

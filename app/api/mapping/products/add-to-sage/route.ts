@@ -1,5 +1,5 @@
 import { getDb } from "@/db/client";
-import { SAGE_ITEM_CREATE_REQUESTED } from "@/inngest/functions/sage-item-create";
+import { sageItemCreateRequested } from "@/inngest/events";
 import { sendEvent } from "@/inngest/send";
 import { planAddProductsToSage } from "@/lib/mapping/requests";
 import { addProductsToSageInputSchema } from "@/lib/sage-catalog/create-item";
@@ -14,11 +14,12 @@ export async function POST(request: Request) {
   return answer(async () => {
     const requests = await planAddProductsToSage(await getDb(), { tenantId: user.tenantId, productIds: parsed.data.productIds });
     await sendEvent(
-      requests.map((r) => ({
-        name: SAGE_ITEM_CREATE_REQUESTED,
-        id: r.requestId,
-        data: { tenantId: user.tenantId, productId: r.productId, requestId: r.requestId, type: parsed.data.type, actor: actorFor(user) },
-      })),
+      requests.map((r) =>
+        sageItemCreateRequested.create(
+          { tenantId: user.tenantId, connectionId: r.connectionId, productId: r.productId, requestId: r.requestId, type: parsed.data.type, actor: actorFor(user) },
+          { id: r.requestId },
+        ),
+      ),
     );
     return { requests };
   }, 202);
