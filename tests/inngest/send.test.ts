@@ -42,9 +42,23 @@ describe("sendEvent in inline mode", () => {
     expect(await getInlineRunner()).toBe(runner);
     expect(runner!.isRunning).toBe(true);
     expect(runner!.functionIds).toContain("connection-keep-alive");
-    const { ids } = await sendEvent({ name: "app/nothing.listens", data: { x: 1 }, id: "e-1" });
+    const tenantId = "00000000-0000-4000-8000-000000000001";
+    const { ids } = await sendEvent({ name: "sage/connection.test.requested", data: { tenantId, connectionId: tenantId, actor: { type: "system", label: "test" } }, id: "e-1" });
     expect(ids).toEqual(["e-1"]);
     await expect(sendEvent({ name: "inngest/scheduled.timer" })).rejects.toThrow(/reserved/);
+  });
+
+  it("refuses, at the sender, an unknown event, invalid data and an oversized event — and enqueues nothing", async () => {
+    const runner = (await getInlineRunner())!;
+    const before = (await runner.listRuns()).length;
+    await expect(sendEvent({ name: "app/nothing.listens", data: { x: 1 } })).rejects.toThrow('Unknown event "app/nothing.listens": not one of inngest/events.ts');
+    await expect(sendEvent({ name: "sync/batch.requested", data: { tenantId: "t-1", connectionId: "00000000-0000-4000-8000-000000000001" } })).rejects.toThrow(
+      /^Invalid "sync\/batch.requested" event: tenantId: Invalid UUID; batchId: /,
+    );
+    const id = "00000000-0000-4000-8000-000000000001";
+    const huge = { tenantId: id, requestId: id, actor: { type: "user" as const, label: "x".repeat(300 * 1024) } };
+    await expect(sendEvent({ name: "mapping/marketplace.refresh.requested", data: huge })).rejects.toThrow(/is \d+ bytes, over the 262144-byte limit/);
+    expect((await runner.listRuns()).length).toBe(before);
   });
 
   it("answers the Inngest endpoint with 404 in inline mode", async () => {
