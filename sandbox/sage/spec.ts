@@ -70,13 +70,20 @@ function patchDocument(doc: OpenApiDoc): void {
   }
 }
 
+/** Tagged so a request using them is flagged: the published description does not list them. */
+const UNDOCUMENTED = "x-sandbox-undocumented";
 const LIST_PARAMS = [
-  { in: "query", name: "items_per_page", required: false, schema: { type: "integer", minimum: 1, maximum: 200 } },
-  { in: "query", name: "page", required: false, schema: { type: "integer" } },
-  { in: "query", name: "attributes", required: false, schema: { type: "string" } },
+  { in: "query", name: "items_per_page", required: false, schema: { type: "integer", minimum: 1, maximum: 200 }, [UNDOCUMENTED]: true },
+  { in: "query", name: "page", required: false, schema: { type: "integer" }, [UNDOCUMENTED]: true },
+  { in: "query", name: "attributes", required: false, schema: { type: "string" }, [UNDOCUMENTED]: true },
 ];
 
-/** The user/businesses description omits the common list/attribute parameters the guides document. */
+/**
+ * The user/businesses description omits the common list/attribute parameters the guides document for
+ * the accounting API. The sandbox still answers them (as the guides say Sage does), but flags every
+ * request that uses them (`undocumented_params` in the request log, `x-sandbox-undocumented-params`
+ * header): a client should not rely on what the description lacks.
+ */
 function patchBusinessesDocument(doc: OpenApiDoc): void {
   const list = doc.paths["/businesses"]?.get;
   if (isObj(list)) list.parameters = [...(Array.isArray(list.parameters) ? list.parameters : []), ...LIST_PARAMS];
@@ -144,6 +151,15 @@ export interface SpecResult {
   issues: SpecIssue[];
   /** Body attributes the spec does not describe (allowed; reported in the request log). */
   unknownAttributes: string[];
+  /** Query parameters the published description does not list for this operation (flagged). */
+  undocumentedParams: string[];
+}
+
+/** Query parameter names the operation's published description lacks (declared nowhere, or only by the sandbox's patch). */
+function undocumentedParams(operation: unknown, query: Record<string, string>): string[] {
+  const params = isObj(operation) && Array.isArray(operation.parameters) ? operation.parameters : [];
+  const documented = new Set(params.filter((p) => isObj(p) && p.in === "query" && !p[UNDOCUMENTED]).map((p) => String((p as JsonObject).name)));
+  return Object.keys(query).filter((name) => !documented.has(name));
 }
 
 /** Body attributes not described by the schema (the spec does not forbid them; Sage ignores them). */
@@ -204,7 +220,7 @@ export async function validateAgainstSpec(req: {
     body: req.body,
   };
   const operation = api.router.matchOperation(request);
-  if (!operation) return { operationId: null, valid: true, issues: [], unknownAttributes: [] };
+  if (!operation) return { operationId: null, valid: true, issues: [], unknownAttributes: [], undocumentedParams: [] };
   const result = api.validator.validateRequest(request, operation);
   const errors = (result.errors ?? []) as AjvLikeError[];
   const issues = errors.map(toIssue);
@@ -213,7 +229,7 @@ export async function validateAgainstSpec(req: {
   if (isObj(rb) && isObj(rb.content) && isObj(rb.content["application/json"])) {
     unknownAttributes(rb.content["application/json"].schema, req.body, "", unknown);
   }
-  return { operationId: operation.operationId ?? null, valid: issues.length === 0, issues, unknownAttributes: unknown };
+  return { operationId: operation.operationId ?? null, valid: issues.length === 0, issues, unknownAttributes: unknown, undocumentedParams: undocumentedParams(operation, req.query) };
 }
 
 /** Whether the published spec describes this operation at all (for "not simulated" answers). */

@@ -106,6 +106,13 @@ function rateLimit(ctx: RequestContext, data: BusinessData): Reply | null {
 }
 
 async function run(ctx: RequestContext, op: Operation, apiPath: string): Promise<Reply> {
+  const reply = await answer(ctx, op, apiPath);
+  const flagged = ctx.entry.undocumented_params;
+  if (Array.isArray(flagged) && flagged.length > 0) reply.headers = { ...reply.headers, "x-sandbox-undocumented-params": flagged.join(",") };
+  return reply;
+}
+
+async function answer(ctx: RequestContext, op: Operation, apiPath: string): Promise<Reply> {
   const { sb } = ctx;
   const isWrite = WRITE_METHODS.has(ctx.method);
   const hasBody = ctx.rawBody.length > 0;
@@ -127,6 +134,7 @@ async function run(ctx: RequestContext, op: Operation, apiPath: string): Promise
       ctx.entry.spec_issues = spec.issues;
     }
     if (spec.unknownAttributes.length > 0) ctx.entry.unknown_attributes = spec.unknownAttributes;
+    if (spec.undocumentedParams.length > 0) ctx.entry.undocumented_params = spec.undocumentedParams;
   }
 
   // 2. Token.
