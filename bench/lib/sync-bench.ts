@@ -14,7 +14,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
 import path from "node:path";
 import { and, eq, inArray } from "drizzle-orm";
-import { setDatabaseHandleForTests } from "@/db/client";
+import { setDatabaseHandleForTests, type Database } from "@/db/client";
 import { connections, customerMappings, inlineRuns, marketplaceCustomers, marketplaceProducts, productMappings, sageItems, syncTasks, tenants, users } from "@/db/schema";
 import { marketplaceEventReceivedFn } from "@/inngest/functions/marketplace-event-received";
 import { syncBatch } from "@/inngest/functions/sync-batch";
@@ -63,12 +63,17 @@ export type RequestLogLine = { seq: number; route?: string; method: string; path
 
 export type SandboxProcess = ReturnType<typeof sandboxClient>;
 
-export async function startSandboxProcess(opts: { appUrl: string }) {
+/**
+ * `sageUsers`: N extra Sage users, each with one GB business of its own (bench/lib/sandbox-with-businesses.ts;
+ * consent label `Bench Owner NN (1 business)`).
+ */
+export async function startSandboxProcess(opts: { appUrl: string; sageUsers?: number }) {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", "sandbox/server.ts"], {
+  const entry = opts.sageUsers ? "bench/lib/sandbox-with-businesses.ts" : "sandbox/server.ts";
+  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", entry], {
     cwd: ROOT,
-    env: { ...process.env, PORT: String(port), SANDBOX_HOST: "127.0.0.1", APP_URL: opts.appUrl, NODE_OPTIONS: "" },
+    env: { ...process.env, PORT: String(port), SANDBOX_HOST: "127.0.0.1", APP_URL: opts.appUrl, NODE_OPTIONS: "", BENCH_SAGE_USERS: String(opts.sageUsers ?? 0) },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
@@ -148,6 +153,7 @@ export async function openBenchDatabase(kind: DatabaseKind): Promise<TestDatabas
 }
 
 export type BenchApp = Awaited<ReturnType<typeof startBenchApp>>;
+export type BenchTenant = Awaited<ReturnType<typeof setupBenchTenant>>;
 
 /**
  * The app against a running sandbox: a connected, installed tenant with the marketplace catalog and
@@ -161,21 +167,66 @@ export async function startBenchApp(opts: {
   /** options for the bench's own InlineRunner; `false`: none (the app's process-wide runner, inngest/send.ts, does the work) */
   runner?: Partial<Omit<InlineRunnerOptions, "db" | "functions">> | false;
 }) {
+  const { handle, db } = await openBenchApp(opts);
+  await seedDemo(db);
+  const tenant = await setupBenchTenant(db, { account: ACCOUNT });
+
+  const runner = opts.runner === false ? undefined : new InlineRunner({ db, functions: [syncTask, syncBatch, marketplaceEventReceivedFn], logger: false, cron: false, ...opts.runner });
+  runner?.start();
+
+  const app = {
+    ...tenant,
+    handle,
+    get runner(): InlineRunner {
+      if (!runner) throw new Error("this bench app has no runner of its own");
+      return runner;
+    },
+    async close() {
+      await runner?.stop({ timeoutMs: 5_000 }).catch(() => {});
+      setDatabaseHandleForTests(undefined);
+      await handle.drop().catch(() => {});
+    },
+  };
+  return app;
+}
+
+/** The app's environment pointed at the sandbox, and a fresh database of the given kind as the app's database. */
+export async function openBenchApp(opts: { sandbox: SandboxProcess; appUrl: string; database: DatabaseKind }) {
   process.env.SANDBOX_URL = opts.sandbox.url;
   process.env.APP_URL = opts.appUrl;
   resetConfigForTests();
   const handle = await openBenchDatabase(opts.database);
   setDatabaseHandleForTests(handle);
-  const db = handle.db;
-  await seedDemo(db);
-  const [tenant] = await db.select().from(tenants).where(eq(tenants.marketplaceAccountId, ACCOUNT));
-  const [admin] = await db.select().from(users).where(eq(users.email, DEMO_ADMIN.email));
-  const tenantId = tenant!.id;
-  const actor = { type: "user" as const, id: admin!.id, label: admin!.email };
+  return { handle, db: handle.db };
+}
 
-  const { installation } = await installFromMarketplace(db, { tenantId, marketplaceId: "demo-marketplace", accountId: ACCOUNT, actor });
-  const url = await startSageAuthorization(db, { tenantId, userId: admin!.id, product: "sage-accounting", country: "gb" });
-  const sageRedirect = await answerSageConsent(url, { userLabel: /\(1 business\)/, decision: "allow" });
+/**
+ * One reseller, set up the way a real one is: installed from the marketplace, Sage authorized over
+ * HTTP (consent page → central redirector → callback), the Mapping screen's two refreshes, four
+ * products mapped. `account` RES-1001 is the seeded demo tenant (seedDemo first); any other account
+ * gets its own tenant and admin. `sageUser`: the consent page's user to pick (default: the sandbox's
+ * one-business user).
+ */
+export async function setupBenchTenant(db: Database, opts: { account: string; sageUser?: RegExp }) {
+  let tenantId: string;
+  let admin: { id: string; email: string };
+  if (opts.account === ACCOUNT) {
+    const [tenant] = await db.select().from(tenants).where(eq(tenants.marketplaceAccountId, ACCOUNT));
+    const [row] = await db.select().from(users).where(eq(users.email, DEMO_ADMIN.email));
+    if (!tenant || !row) throw new Error("the demo tenant is not seeded (seedDemo first)");
+    tenantId = tenant.id;
+    admin = row;
+  } else {
+    const [tenant] = await db.insert(tenants).values({ marketplaceAccountId: opts.account, name: `Reseller ${opts.account}` }).returning();
+    const [row] = await db.insert(users).values({ email: `admin@${opts.account.toLowerCase()}.test`, name: `Admin ${opts.account}`, role: "reseller_admin", tenantId: tenant!.id }).returning();
+    tenantId = tenant!.id;
+    admin = row!;
+  }
+  const actor = { type: "user" as const, id: admin.id, label: admin.email };
+
+  const { installation } = await installFromMarketplace(db, { tenantId, marketplaceId: "demo-marketplace", accountId: opts.account, actor });
+  const url = await startSageAuthorization(db, { tenantId, userId: admin.id, product: "sage-accounting", country: "gb" });
+  const sageRedirect = await answerSageConsent(url, { userLabel: opts.sageUser ?? /\(1 business\)/, decision: "allow" });
   const forward = await decideOAuthRedirect(sageRedirect.searchParams);
   if (forward.kind !== "forward") throw new Error(`redirector rejected: ${forward.message}`);
   const outcome = await completeSageAuthorization(db, { tenantId, actor, params: new URL(forward.location).searchParams });
@@ -198,21 +249,14 @@ export async function startBenchApp(opts: {
   );
   const customers = await db.select().from(marketplaceCustomers).where(eq(marketplaceCustomers.tenantId, tenantId));
 
-  const runner = opts.runner === false ? undefined : new InlineRunner({ db, functions: [syncTask, syncBatch, marketplaceEventReceivedFn], logger: false, cron: false, ...opts.runner });
-  runner?.start();
-
-  const app = {
+  return {
     db,
-    handle,
+    account: opts.account,
     tenantId,
     actor,
     installationId: installation.id,
     connectionId: connection.id,
     businessId: connection.businessId,
-    get runner(): InlineRunner {
-      if (!runner) throw new Error("this bench app has no runner of its own");
-      return runner;
-    },
     /** marketplace customer ids (TA-1001-000x), GBP ones first */
     customers: customers.sort((a, b) => (a.currency === b.currency ? a.marketplaceCustomerId.localeCompare(b.marketplaceCustomerId) : a.currency === "GBP" ? -1 : 1)),
     async settings(values: Partial<SettingsInput>) {
@@ -237,13 +281,7 @@ export async function startBenchApp(opts: {
       const rows = await db.select({ orderId: syncTasks.marketplaceOrderId }).from(syncTasks).where(and(eq(syncTasks.tenantId, tenantId), inArray(syncTasks.id, taskIds)));
       return rows.map((r) => r.orderId);
     },
-    async close() {
-      await runner?.stop({ timeoutMs: 5_000 }).catch(() => {});
-      setDatabaseHandleForTests(undefined);
-      await handle.drop().catch(() => {});
-    },
   };
-  return app;
 }
 
 /**
@@ -403,3 +441,125 @@ export async function invoiceBodies(app: BenchApp, orders: Awaited<ReturnType<ty
     });
   });
 }
+
+// ─── worker processes (inline runners in their own OS processes, sharing one PostgreSQL database) ─
+
+export type WorkerProcess = { pid: number; output: () => string; exited: () => boolean; stop: () => Promise<void> };
+
+/**
+ * `n` × `node --import tsx inngest/worker.ts` (the `npm run worker` entry: the process-wide inline
+ * runner with every function, cron included) on the given database; resolves once each has started
+ * its runner. The database must be one several processes can open (PostgreSQL).
+ */
+export async function startWorkers(n: number, env: Record<string, string>): Promise<WorkerProcess[]> {
+  const workers: WorkerProcess[] = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      const child = spawn(process.execPath, ["--import", "tsx", "inngest/worker.ts"], { cwd: ROOT, env: { ...process.env, NODE_OPTIONS: "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+      let output = "";
+      let exited = false;
+      child.stdout!.on("data", (d) => (output += d));
+      child.stderr!.on("data", (d) => (output += d));
+      child.on("exit", () => (exited = true));
+      const w: WorkerProcess = {
+        pid: child.pid!,
+        output: () => output,
+        exited: () => exited,
+        async stop() {
+          if (exited) return;
+          child.kill("SIGTERM");
+          const until = Date.now() + 10_000;
+          while (!exited && Date.now() < until) await sleep(50);
+          if (!exited) child.kill("SIGKILL");
+        },
+      };
+      workers.push(w);
+    }
+    const deadline = Date.now() + 120_000;
+    for (const w of workers) {
+      while (!w.output().includes("[worker] inline runner started")) {
+        if (w.exited()) throw new Error(`worker ${w.pid} exited:\n${w.output().slice(-3000)}`);
+        if (Date.now() > deadline) throw new Error(`worker ${w.pid} did not start:\n${w.output().slice(-3000)}`);
+        await sleep(50);
+      }
+    }
+    return workers;
+  } catch (e) {
+    await Promise.all(workers.map((w) => w.stop()));
+    throw e;
+  }
+}
+
+/** An InlineRunner that is never started: it only records events and their runs for the workers to run. */
+export function eventSender(db: Database) {
+  return new InlineRunner({ db, functions: [syncTask, syncBatch, marketplaceEventReceivedFn], logger: false, cron: false });
+}
+
+/** "Sync all" for one tenant: a sync_batches row and one `sync/batch.requested` recorded for whichever runner takes it. */
+export async function requestSyncAll(sender: InlineRunner, tenant: { db: Database; tenantId: string; connectionId: string }, taskIds: string[]) {
+  const { SYNC_BATCH_REQUESTED } = await import("@/inngest/functions/sync-batch");
+  const { createSyncBatch } = await import("@/lib/sync/batches");
+  const { batchId } = await createSyncBatch(tenant.db, { tenantId: tenant.tenantId, connectionId: tenant.connectionId, trigger: "sync_all", actor: { type: "user", label: "bench" }, taskIds });
+  await sender.send({ name: SYNC_BATCH_REQUESTED, data: { tenantId: tenant.tenantId, connectionId: tenant.connectionId, batchId } });
+  return batchId;
+}
+
+export type BatchTiming = { batchId: string; status: string; createdMs: number; finishedMs: number; elapsedMs: number; lastError: string | null };
+
+/**
+ * Waits (polling every 250 ms, kicking nobody) until every batch is completed or failed; the times
+ * are the database's own stamps (created_at of the request, finished_at of the batch), so the poll
+ * interval does not add to them.
+ */
+export async function waitForBatches(db: Database, batchIds: string[], timeoutMs = 1_800_000, workers: WorkerProcess[] = []): Promise<BatchTiming[]> {
+  const { syncBatches } = await import("@/db/schema");
+  const started = Date.now();
+  for (;;) {
+    const rows = await db.select({ id: syncBatches.id, status: syncBatches.status, createdAt: syncBatches.createdAt, finishedAt: syncBatches.finishedAt, lastError: syncBatches.lastError }).from(syncBatches).where(inArray(syncBatches.id, batchIds));
+    const done = rows.filter((r) => (r.status === "completed" || r.status === "failed") && r.finishedAt);
+    if (done.length === batchIds.length) {
+      return batchIds.map((id) => {
+        const r = done.find((x) => x.id === id)!;
+        return { batchId: id, status: r.status, createdMs: r.createdAt.getTime(), finishedMs: r.finishedAt!.getTime(), elapsedMs: r.finishedAt!.getTime() - r.createdAt.getTime(), lastError: r.lastError };
+      });
+    }
+    const dead = workers.find((w) => w.exited());
+    if (dead) throw new Error(`worker ${dead.pid} exited during the sync:\n${dead.output().slice(-3000)}`);
+    if (Date.now() - started > timeoutMs) throw new Error(`${batchIds.length - done.length} of ${batchIds.length} sync batches not finished after ${timeoutMs} ms`);
+    await sleep(250);
+  }
+}
+
+/** The machine's PostgreSQL unless DATABASE_URL says otherwise (each run creates a fresh database next to it). */
+export function ensurePostgresUrl() {
+  process.env.DATABASE_URL ||= "postgres://postgres@127.0.0.1:5432/postgres";
+  return process.env.DATABASE_URL;
+}
+
+/**
+ * The most calls of one business that fall in any `windowMs` (by the sandbox's `at` stamps), over
+ * every window that starts at one of its calls; 429-answered calls included.
+ */
+export function maxCallsPerWindow(log: RequestLogLine[], windowMs: number) {
+  const byBusiness = new Map<string, number[]>();
+  for (const l of log) {
+    const b = String(l.business ?? "?");
+    const list = byBusiness.get(b) ?? [];
+    list.push(Date.parse(l.at ?? ""));
+    byBusiness.set(b, list);
+  }
+  const out = new Map<string, number>();
+  for (const [b, times] of byBusiness) {
+    times.sort((x, y) => x - y);
+    let max = 0;
+    for (let i = 0, j = 0; i < times.length; i++) {
+      while (j < times.length && times[j]! < times[i]! + windowMs) j++;
+      max = Math.max(max, j - i);
+    }
+    out.set(b, max);
+  }
+  return out;
+}
+
+/** The strict lower bound for `calls` calls at R per window from an empty sliding window: ⌊(calls − 1) ÷ R⌋ × window. */
+export const strictBoundS = (calls: number, R: number, W: number) => Math.floor(Math.max(0, calls - 1) / R) * W;
