@@ -27,6 +27,8 @@
  * elapsed time is the batch's finished_at − created_at (database clock). Sage calls and 429s are
  * counted from the sandbox's request log (API routes only).
  */
+export {}; // a module: main() is this file's own
+
 async function main() {
   const { arg, numArg } = await import("./lib/cli");
   const R = numArg("rate", 60);
