@@ -11,13 +11,19 @@ import { getInlineDefinition, type InlineHandler } from "./define";
  * The inline runner: runs Inngest function handlers in-process when no Inngest server is configured
  * (development and tests). It keeps Inngest's execution model, durably in the database:
  *
- * - one `inline_runs` row per (event × matching function); cron triggers fire on schedule;
- * - a run is executed by calling the handler from the top; finished `step.run` results are memoized in
- *   `inline_runs.steps` and replayed, so a step body runs once per successful completion;
+ * - one `inline_runs` row per (event × matching function); cron triggers fire on schedule; an event
+ *   id seen within `dedupeWindowMs` (24 h) starts nothing again; an event over `maxEventBytes`
+ *   (256 KiB) is refused at send;
+ * - a run is executed by calling the handler from the top; finished step results are memoized (as
+ *   JSON) in `inline_runs.steps` and replayed, so a step body runs once per successful completion;
+ * - one new step per execution, as in Inngest's protocol (one step per request): the handler
+ *   replays the memoized steps, the first new step runs and is recorded, the execution ends, the
+ *   slot is released and the run is queued again at once. The handler sees a step's result only
+ *   from its record (JSON), and runs sharing a concurrency key interleave step by step;
  * - `step.sleep` / `step.sleepUntil` end the execution and re-run the handler at wake time;
  * - errors are retried with exponential backoff up to `retries` (per step, as Inngest counts them),
  *   `NonRetriableError` fails at once, `RetryAfterError` sets the next attempt time;
- * - `concurrency` (limit, key, scope) is enforced across every runner sharing the database;
+ * - `concurrency` (limit, key, scope) counts executing steps, across every runner sharing the database;
  * - runs are claimed with a lease, so after a crash another runner picks them up.
  *
  * Production runs a real Inngest server; this is not a replacement for it (see inngest/README.md).
@@ -29,7 +35,7 @@ import { getInlineDefinition, type InlineHandler } from "./define";
 export type InlineEventPayload = {
   name: string;
   data?: unknown;
-  /** Idempotency: a second event with the same id does not start the same function again. */
+  /** Idempotency: a second event with the same id within 24 h (`dedupeWindowMs`) does not start the same function again. */
   id?: string;
   ts?: number;
 };
@@ -64,7 +70,36 @@ export type InlineRunnerOptions = {
   logger?: InlineRunnerLogger | false;
   /** identifies this runner in `inline_runs.locked_by` (default: random) */
   workerId?: string;
+  /**
+   * An event sent again with the same id within this window starts no new run (Inngest: 24 h);
+   * after it, the same id starts the functions again (default 24 h).
+   */
+  dedupeWindowMs?: number;
+  /** An event whose JSON is larger is refused at send, nothing enqueued (Inngest Cloud's smallest plan: 256 KiB). */
+  maxEventBytes?: number;
+  /** Tests: called after each step's result is recorded (`step.run` success or final failure, `step.sendEvent`). */
+  onStepFinished?: (info: StepFinishedInfo) => void;
+  /** Tests: called for each event accepted (by `send` and by `step.sendEvent`), after it is recorded. */
+  onEventSent?: (info: EventSentInfo) => void;
 };
+
+export type StepFinishedInfo = {
+  runId: string;
+  functionId: string;
+  stepId: string;
+  op: "run" | "sendEvent";
+  /** wall time of the step body (for sendEvent: of recording the events) */
+  durationMs: number;
+  /** bytes of the recorded result's JSON (0 when the step returned nothing) */
+  outputBytes: number;
+  /** the step ran out of retries; its error is what was recorded */
+  failed: boolean;
+};
+
+export type EventSentInfo = { name: string; id: string; bytes: number };
+
+export const DEFAULT_DEDUPE_WINDOW_MS = 24 * 60 * 60_000;
+export const DEFAULT_MAX_EVENT_BYTES = 256 * 1024;
 
 export type InlineRun = typeof inlineRuns.$inferSelect;
 
@@ -81,10 +116,12 @@ export const FAILURE_SUFFIX = "-failure";
 
 type SerializedError = { name: string; message: string; stack?: string };
 
+type PreparedEvent = { event: InlineEvent; explicitId: boolean; bytes: number };
+
 type StepRecord =
   | { op: "run"; data?: unknown; error?: SerializedError }
   | { op: "sleep"; until: string }
-  | { op: "sendEvent"; data: { ids: string[] } };
+  | { op: "sendEvent"; data?: { ids: string[] }; error?: SerializedError };
 
 type ConcurrencyRule = {
   limit: number;
@@ -111,6 +148,8 @@ type StepId = string | { id: string; name?: string };
 
 type Outcome =
   | { kind: "completed"; output: unknown }
+  /** one new step ran and was recorded: queue the run again at once for the next one */
+  | { kind: "step-done" }
   | { kind: "sleep"; until: Date }
   | { kind: "error"; error: unknown; final?: boolean }
   | { kind: "lease-lost" }
@@ -142,6 +181,10 @@ export class InlineRunner {
   private readonly cronEnabled: boolean;
   private readonly now: () => Date;
   private readonly logger: InlineRunnerLogger | undefined;
+  private readonly dedupeWindowMs: number;
+  private readonly maxEventBytes: number;
+  private readonly onStepFinished: InlineRunnerOptions["onStepFinished"];
+  private readonly onEventSent: InlineRunnerOptions["onEventSent"];
 
   private started = false;
   private stopping = false;
@@ -155,6 +198,8 @@ export class InlineRunner {
   /** cron functions: the earliest time a tick can be due (skip the database until then) */
   private readonly cronNextCheck = new Map<string, number>();
   private lastTickError: string | undefined;
+  /** executions ended in this process (drain uses it to tell progress from waiting) */
+  private executionsFinished = 0;
 
   constructor(options: InlineRunnerOptions) {
     this.db = options.db;
@@ -167,6 +212,10 @@ export class InlineRunner {
     this.cronEnabled = options.cron ?? true;
     this.now = options.now ?? (() => new Date());
     this.logger = options.logger === false ? undefined : (options.logger ?? consoleLogger);
+    this.dedupeWindowMs = options.dedupeWindowMs ?? DEFAULT_DEDUPE_WINDOW_MS;
+    this.maxEventBytes = options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
+    this.onStepFinished = options.onStepFinished;
+    this.onEventSent = options.onEventSent;
     for (const fn of options.functions) this.register(fn);
   }
 
@@ -238,13 +287,15 @@ export class InlineRunner {
     if (!this.isRunning) throw new Error("InlineRunner.drain(): the runner is not started");
     const deadline = Date.now() + (options.timeoutMs ?? 10_000);
     for (;;) {
+      const finishedBefore = this.executionsFinished;
       await this.ticking;
       await this.tick();
       while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
       const pending = await this.countPending(options.includeScheduled ?? false);
       if (pending === 0 && this.inFlight.size === 0 && !this.ticking) return;
       if (Date.now() > deadline) throw new Error(`InlineRunner.drain(): timed out with ${pending} run(s) pending`);
-      await delay(Math.min(this.pollIntervalMs, 25));
+      // A run between two steps is due again at once: look again without waiting, unless nothing moved.
+      if (this.executionsFinished === finishedBefore) await delay(Math.min(this.pollIntervalMs, 25));
     }
   }
 
@@ -281,28 +332,55 @@ export class InlineRunner {
    * Mirrors `inngest.send()`: returns the event ids (and, for tests, the ids of the runs created).
    */
   async send(payload: InlineEventPayload | readonly InlineEventPayload[]): Promise<SendResult> {
-    const result = await this.db.transaction((tx) => this.insertEvents(tx, payload));
+    const events = this.prepareEvents(payload);
+    const result = await this.db.transaction((tx) => this.insertEvents(tx, events));
+    this.reportSent(events);
     if (result.runIds.length > 0) this.kick();
     return result;
   }
 
-  private async insertEvents(q: Queryable, payload: InlineEventPayload | readonly InlineEventPayload[]): Promise<SendResult> {
+  /**
+   * Check every event before anything is recorded (name, reserved prefix, size) and give each its
+   * id and timestamp. Throws on the first bad one: nothing of the batch is enqueued.
+   * @internal also used by step.sendEvent
+   */
+  prepareEvents(payload: InlineEventPayload | readonly InlineEventPayload[]): PreparedEvent[] {
     const payloads = Array.isArray(payload) ? (payload as readonly InlineEventPayload[]) : [payload as InlineEventPayload];
-    const ids: string[] = [];
-    const runIds: string[] = [];
-    for (const p of payloads) {
+    return payloads.map((p) => {
       if (!p || typeof p.name !== "string" || p.name.trim() === "") throw new Error("inline runner: an event needs a name");
       if (p.name.startsWith("inngest/")) throw new Error(`inline runner: "${p.name}": the inngest/ prefix is reserved for Inngest's own events`);
       const event: InlineEvent = { name: p.name, data: p.data ?? {}, id: p.id ?? randomUUID(), ts: p.ts ?? this.now().getTime() };
+      const text = JSON.stringify(event);
+      const bytes = Buffer.byteLength(text);
+      if (bytes > this.maxEventBytes) {
+        throw new Error(`inline runner: event "${event.name}" (id ${event.id}) is ${bytes} bytes, over the ${this.maxEventBytes}-byte event size limit; nothing was sent (send row ids, not lists)`);
+      }
+      // Inngest stores what it received as JSON: a Date in data arrives as a string, undefined vanishes.
+      return { event: { ...event, data: JSON.parse(JSON.stringify(event.data ?? {})) as unknown }, explicitId: p.id !== undefined, bytes };
+    });
+  }
+
+  private async insertEvents(q: Queryable, events: readonly PreparedEvent[]): Promise<SendResult> {
+    const ids: string[] = [];
+    const runIds: string[] = [];
+    // Inngest ignores an event whose id it received within the last 24 h (the window), not forever.
+    const windowStart = new Date(this.now().getTime() - this.dedupeWindowMs);
+    for (const { event, explicitId } of events) {
       ids.push(event.id);
       const targets = [...this.registry.values()].filter((fn) => fn.eventTriggers.some((t) => triggerMatches(t, event)));
       if (targets.length === 0) continue;
       let already = new Set<string>();
-      if (p.id !== undefined) {
+      if (explicitId) {
         const existing = await q
           .select({ functionId: inlineRuns.functionId })
           .from(inlineRuns)
-          .where(and(sql`${inlineRuns.event}->>'id' = ${event.id}`, inArray(inlineRuns.functionId, targets.map((t) => t.id))));
+          .where(
+            and(
+              sql`${inlineRuns.event}->>'id' = ${event.id}`,
+              inArray(inlineRuns.functionId, targets.map((t) => t.id)),
+              gt(inlineRuns.createdAt, windowStart),
+            ),
+          );
         already = new Set(existing.map((r) => r.functionId));
       }
       for (const fn of targets) {
@@ -311,6 +389,20 @@ export class InlineRunner {
       }
     }
     return { ids, runIds };
+  }
+
+  private reportSent(events: readonly PreparedEvent[]): void {
+    if (!this.onEventSent) return;
+    for (const { event, bytes } of events) this.callHook("onEventSent", () => this.onEventSent?.({ name: event.name, id: event.id, bytes }));
+  }
+
+  /** A hook that throws is logged, never allowed to break a run. */
+  private callHook(name: string, call: () => void): void {
+    try {
+      call();
+    } catch (e) {
+      this.log("error", `${name} hook threw: ${errorMessage(e)}`);
+    }
   }
 
   private async insertRun(q: Queryable, fn: RegisteredFunction, event: InlineEvent, runAt?: Date): Promise<string> {
@@ -498,6 +590,7 @@ export class InlineRunner {
     for (const run of claimed) {
       this.executing.add(run.id);
       const execution = this.execute(run).finally(() => {
+        this.executionsFinished++;
         this.executing.delete(run.id);
         this.inFlight.delete(execution);
         this.kick();
@@ -658,12 +751,20 @@ export class InlineRunner {
           .set({ ...release, status: "queued", runAt: new Date(now.getTime() + this.backoff(0)) })
           .where(mine);
         return;
+      case "step-done":
+        // The slot is released between steps (Inngest counts executing steps, not runs in
+        // progress): another run with the same concurrency key may take the next turn.
+        await this.db
+          .update(inlineRuns)
+          .set({ ...release, status: "queued", runAt: now })
+          .where(mine);
+        return;
       case "completed":
         await this.db
           .update(inlineRuns)
           .set({ ...release, status: "completed", output: toJson(outcome.output) ?? null, lastError: null })
           .where(mine);
-        this.log("info", `${label}: completed in ${elapsedMs} ms`);
+        this.log("info", `${label}: completed in ${Math.max(0, now.getTime() - run.createdAt.getTime())} ms (last execution ${elapsedMs} ms)`);
         return;
       case "sleep":
         await this.db
@@ -731,14 +832,22 @@ export class InlineRunner {
   }
 
   /** @internal step.sendEvent: the events and the step's memo are written in one transaction */
-  async sendFromStep(execution: Execution, stepId: string, payload: InlineEventPayload | readonly InlineEventPayload[]): Promise<{ ids: string[] }> {
+  async sendFromStep(execution: Execution, stepId: string, events: readonly PreparedEvent[], options: { resetAttempt?: boolean } = {}): Promise<{ ids: string[] }> {
     const result = await this.db.transaction(async (tx) => {
-      const sent = await this.insertEvents(tx, payload);
-      await this.persistStep(execution, stepId, { op: "sendEvent", data: { ids: sent.ids } }, { q: tx });
+      const sent = await this.insertEvents(tx, events);
+      await this.persistStep(execution, stepId, { op: "sendEvent", data: { ids: sent.ids } }, { q: tx, resetAttempt: options.resetAttempt });
       return sent;
     });
+    this.reportSent(events);
     if (result.runIds.length > 0) this.kick();
     return { ids: result.ids };
+  }
+
+  /** @internal */
+  stepFinished(execution: Execution, info: Omit<StepFinishedInfo, "runId" | "functionId">): void {
+    if (!this.onStepFinished) return;
+    const { run } = execution;
+    this.callHook("onStepFinished", () => this.onStepFinished?.({ runId: run.id, functionId: run.functionId, ...info }));
   }
 
   /** @internal */
@@ -769,11 +878,13 @@ const INTERRUPTED: unique symbol = Symbol("interrupted");
 type Interrupted = typeof INTERRUPTED;
 
 class Execution {
-  /** set when the execution must end early (sleep, retry, lease lost) */
+  /** set when the execution must end early (a step was run, sleep, retry, lease lost) */
   interruption: Outcome | undefined;
   readonly interrupted: Promise<Outcome>;
   /** the run's current attempt; back to 0 after a step succeeds (Inngest counts attempts per step) */
   attempt: number;
+  /** the one new step of this execution has been started (Inngest: one step per request) */
+  private stepTaken = false;
   private resolveInterrupted!: (outcome: Outcome) => void;
   private readonly steps: Record<string, StepRecord>;
   private readonly seenIds = new Map<string, number>();
@@ -802,9 +913,25 @@ class Execution {
     return typeof error === "object" && error !== null && this.stepFailures.has(error);
   }
 
-  /** Wait for step work in progress (e.g. parallel steps) to finish and be recorded. */
+  /** Wait for step work in progress to finish and be recorded. */
   async settle(): Promise<void> {
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  /**
+   * A step that is not memoized wants to start. As in Inngest's protocol, an execution runs at most
+   * one new step: the first one found runs, and any other (e.g. the rest of a `Promise.all`) waits
+   * for a later execution, which finds it again after replaying the memoized steps.
+   */
+  private takeStep(): boolean {
+    if (this.interruption || this.stepTaken) return false;
+    this.stepTaken = true;
+    return true;
+  }
+
+  /** The step is recorded: this execution ends; the run is queued again for its next step. */
+  private stepDone(): Interrupted {
+    return this.interrupt({ kind: "step-done" });
   }
 
   stepTools() {
@@ -817,6 +944,7 @@ class Execution {
           if (memo.error) return Promise.reject(this.stepError(id, memo.error));
           return Promise.resolve(memo.data);
         }
+        if (!this.takeStep()) return never();
         return this.track(this.executeStep(id, fn, args));
       },
 
@@ -827,6 +955,7 @@ class Execution {
         if (memo) return this.resolveOrStop(this.sleepUntil(new Date(memo.until)));
         // Inngest rounds sub-second sleeps up to one second.
         const ms = Math.max(1_000, durationToMs(duration, { name: `step.sleep("${id}")` }));
+        if (!this.takeStep()) return never();
         return this.track(this.startSleep(id, new Date(this.runner.currentTime().getTime() + ms)));
       },
 
@@ -835,21 +964,18 @@ class Execution {
         if (this.interruption) return never();
         const memo = this.memo(id, "sleep");
         if (memo) return this.resolveOrStop(this.sleepUntil(new Date(memo.until)));
-        return this.track(this.startSleep(id, toDate(time, `step.sleepUntil("${id}")`)));
+        const until = toDate(time, `step.sleepUntil("${id}")`);
+        if (!this.takeStep()) return never();
+        return this.track(this.startSleep(id, until));
       },
 
       sendEvent: (idOrOptions: StepId, payload: InlineEventPayload | InlineEventPayload[]): Promise<{ ids: string[] }> => {
         const id = this.stepId(idOrOptions);
         if (this.interruption) return never();
         const memo = this.memo(id, "sendEvent");
-        if (memo) return Promise.resolve(memo.data);
-        return this.track(
-          (async () => {
-            const result = await this.guard(() => this.runner.sendFromStep(this, id, payload));
-            if (result !== INTERRUPTED) this.steps[id] = { op: "sendEvent", data: result };
-            return result;
-          })(),
-        );
+        if (memo) return memo.error ? Promise.reject(this.stepError(id, memo.error)) : Promise.resolve(memo.data ?? { ids: [] });
+        if (!this.takeStep()) return never();
+        return this.track(this.executeSendEvent(id, payload));
       },
     };
     return new Proxy(tools, {
@@ -880,37 +1006,67 @@ class Execution {
     return memo as Extract<StepRecord, { op: K }>;
   }
 
-  private async executeStep(id: string, fn: (...args: unknown[]) => unknown, args: unknown[]): Promise<unknown> {
-    let output: unknown;
+  private async executeStep(id: string, fn: (...args: unknown[]) => unknown, args: unknown[]): Promise<never | Interrupted> {
+    const started = Date.now();
+    let data: unknown;
     try {
-      output = await fn(...args);
+      // The output is stored as JSON and the handler only ever sees it back from the record (in the
+      // next execution), exactly as with Inngest: a Date becomes a string, undefined fields vanish.
+      // An output JSON cannot hold (BigInt, a cycle) fails the step.
+      data = toJson(await fn(...args));
     } catch (error) {
       if (this.interruption) return INTERRUPTED;
-      if (!isNonRetriable(error) && this.attempt < this.runner.retriesOf(this.run.functionId)) {
-        // The step is retried in a later execution; this one ends here, as with Inngest.
-        return this.interrupt({ kind: "error", error });
-      }
-      // Out of retries: the failure is memoized and surfaces in the handler as a StepError.
-      const serialized = serializeError(error);
-      const written = await this.guard(() => this.runner.persistStep(this, id, { op: "run", error: serialized }));
-      if (written === INTERRUPTED) return INTERRUPTED;
-      this.steps[id] = { op: "run", error: serialized };
-      throw this.stepError(id, serialized);
+      return this.stepFailed(id, "run", error, started);
     }
-    const data = toJson(output);
     const record: StepRecord = data === undefined ? { op: "run" } : { op: "run", data };
     const written = await this.guard(() => this.runner.persistStep(this, id, record, { resetAttempt: this.attempt > 0 }));
     if (written === INTERRUPTED) return INTERRUPTED;
     this.steps[id] = record;
-    this.attempt = 0;
-    return data;
+    this.runner.stepFinished(this, { stepId: id, op: "run", durationMs: Date.now() - started, outputBytes: jsonBytes(data), failed: false });
+    return this.stepDone();
   }
 
-  private async startSleep(id: string, until: Date): Promise<void | Interrupted> {
+  private async executeSendEvent(id: string, payload: InlineEventPayload | InlineEventPayload[]): Promise<never | Interrupted> {
+    const started = Date.now();
+    let result: { ids: string[] } | Interrupted;
+    try {
+      // An invalid or oversized event fails the step (as the event API's refusal fails it in Inngest).
+      const events = this.runner.prepareEvents(payload);
+      result = await this.guard(() => this.runner.sendFromStep(this, id, events, { resetAttempt: this.attempt > 0 }));
+    } catch (error) {
+      if (this.interruption) return INTERRUPTED;
+      return this.stepFailed(id, "sendEvent", error, started);
+    }
+    if (result === INTERRUPTED) return INTERRUPTED;
+    this.steps[id] = { op: "sendEvent", data: result };
+    this.runner.stepFinished(this, { stepId: id, op: "sendEvent", durationMs: Date.now() - started, outputBytes: jsonBytes(result), failed: false });
+    return this.stepDone();
+  }
+
+  /**
+   * A step threw. With retries left, this execution ends and the step is retried in a later one
+   * (as with Inngest). Out of retries, the failure is recorded; the next execution throws it into
+   * the handler as a StepError (which the handler may catch).
+   */
+  private async stepFailed(id: string, op: "run" | "sendEvent", error: unknown, started: number): Promise<Interrupted> {
+    if (!isNonRetriable(error) && this.attempt < this.runner.retriesOf(this.run.functionId)) {
+      return this.interrupt({ kind: "error", error });
+    }
+    const serialized = serializeError(error);
+    const record: StepRecord = { op, error: serialized };
+    const written = await this.guard(() => this.runner.persistStep(this, id, record));
+    if (written === INTERRUPTED) return INTERRUPTED;
+    this.steps[id] = record;
+    this.runner.stepFinished(this, { stepId: id, op, durationMs: Date.now() - started, outputBytes: jsonBytes(serialized), failed: true });
+    return this.stepDone();
+  }
+
+  private async startSleep(id: string, until: Date): Promise<never | Interrupted> {
     const written = await this.guard(() => this.runner.persistStep(this, id, { op: "sleep", until: until.toISOString() }));
     if (written === INTERRUPTED) return INTERRUPTED;
     this.steps[id] = { op: "sleep", until: until.toISOString() };
-    return this.sleepUntil(until);
+    // Recording the sleep is this execution's step; the run wakes (and resumes) at `until`.
+    return this.sleepUntil(until) ?? this.stepDone();
   }
 
   private sleepUntil(until: Date): void | Interrupted {
@@ -942,13 +1098,14 @@ class Execution {
 
   /**
    * Step work is tracked until it settles (so the execution ends only after it is recorded); the
-   * handler gets a promise that never settles if the work ended the execution, as in Inngest.
+   * handler gets a promise that never settles: the step's result reaches the handler in the next
+   * execution, from its record, as in Inngest.
    */
-  private track<T>(work: Promise<T | Interrupted>): Promise<T> {
+  private track<T>(work: Promise<Interrupted>): Promise<T> {
     const settled = work.then(noop, noop);
     this.inFlight.add(settled);
     void settled.then(() => this.inFlight.delete(settled));
-    return work.then((value) => (value === INTERRUPTED ? never() : (value as T)));
+    return work.then(() => never());
   }
 }
 
@@ -974,6 +1131,10 @@ function delay(ms: number): Promise<void> {
 
 function short(id: string): string {
   return id.slice(0, 8);
+}
+
+function jsonBytes(value: unknown): number {
+  return value === undefined ? 0 : Buffer.byteLength(JSON.stringify(value));
 }
 
 function toJson(value: unknown): unknown {
