@@ -7,11 +7,11 @@ import { issues, syncAdmin } from "../_shared";
 
 const body = z.union(
   [
-    z.object({ batchId: z.string().uuid("batchId is a UUID") }).strict(),
+    z.object({ batchId: z.string().uuid("batchId is a UUID") }),
     z.object({
       taskIds: z.array(z.string().uuid("task ids are UUIDs"), { message: "taskIds must be a list of task ids" }).min(1, "taskIds is empty").max(1_000, "At most 1,000 task ids; use the batch id."),
       since: z.iso.datetime({ message: "since must be an ISO date-time", offset: true }).optional(),
-    }).strict(),
+    }),
   ],
   { message: "Send {batchId} (from POST /api/sync) or {taskIds, since}." },
 );
