@@ -28,7 +28,10 @@ import { getConfig } from "@/lib/config";
  * `leaseMs` after it SENT the statement — the statement ran after that, so the real start is earlier
  * than the recorded one and the argument above holds unchanged). Groups are granted only while at
  * most a quarter of the window's free room goes to one lease, so a busy budget degrades to one call
- * per statement and an unused leased slot (the sync ended) costs at most a few calls of one window.
+ * per statement. A lease is sized to what this process used of its last one (plus the callers
+ * waiting now), and the slots it did not use are handed back when it expires (`release`: their
+ * entries are removed from the row — they were never used and never will be, so the bound above is
+ * untouched). Nothing is wasted but the slots of a process that died holding a lease.
  *
  * When the window is full the statement admits nothing and answers how long until the oldest
  * counted entry leaves it; the caller sleeps that long and asks again. Within one process, calls
@@ -53,6 +56,8 @@ export type Admission = {
   waitMs: number;
   /** the database clock at admission, epoch ms */
   nowMs: number;
+  /** the start recorded for each admitted call (epoch ms, database clock) */
+  recordedStart?: number;
 };
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -103,13 +108,13 @@ export async function admit(db: Database, key: string, opts: RateBudgetOptions, 
       where ${sageRateBudgets.key} = decided.key and decided.k > 0
       returning 1
     )
-    select decided.t as t, decided.k as k, decided.starts as starts, (select count(*) from written)::int as written from decided
+    select decided.t as t, decided.k as k, (decided.t + ${lease}::float8)::float8 as recorded, decided.starts as starts, (select count(*) from written)::int as written from decided
   `);
-  const row = rowsOf<{ t: number | string; k: number | string; starts: (number | string)[] | string }>(result)[0];
+  const row = rowsOf<{ t: number | string; k: number | string; recorded: number | string; starts: (number | string)[] | string }>(result)[0];
   if (!row) return null;
   const nowMs = Number(row.t);
   const k = Number(row.k);
-  if (k > 0) return { admitted: k, waitMs: 0, nowMs };
+  if (k > 0) return { admitted: k, waitMs: 0, nowMs, recordedStart: Number(row.recorded) };
   const starts = parseFloatArray(row.starts);
   // full: the (count − limit)-th oldest entry must leave the window first
   const oldest = starts[Math.max(0, starts.length - limit)] ?? nowMs;
@@ -120,6 +125,32 @@ function parseFloatArray(v: (number | string)[] | string): number[] {
   if (Array.isArray(v)) return v.map(Number);
   const inner = v.replace(/^\{|\}$/g, "");
   return inner ? inner.split(",").map(Number) : [];
+}
+
+/**
+ * Hands back `count` slots of a lease that were never used: removes that many entries recorded at
+ * `recordedStart` from the key's row (one statement, under the row lock). Safe at any time after
+ * the process has stopped using them.
+ */
+export async function release(db: Database, key: string, recordedStart: number, count: number): Promise<number> {
+  if (count <= 0) return 0;
+  const result = await db.execute(sql`
+    with cur as (
+      select ${sageRateBudgets.key} as key, ${sageRateBudgets.starts} as starts from ${sageRateBudgets} where ${sageRateBudgets.key} = ${key} for update
+    ), numbered as (
+      select u.x, row_number() over (partition by (abs(u.x - ${recordedStart}::float8) < 0.001) order by u.ord) as rn
+      from cur, unnest(cur.starts) with ordinality as u(x, ord)
+    ), written as (
+      update ${sageRateBudgets} set
+        starts = array(select x from numbered where not (abs(x - ${recordedStart}::float8) < 0.001 and rn <= ${count}::int) order by x),
+        updated_at = now()
+      from cur
+      where ${sageRateBudgets.key} = cur.key
+      returning cardinality(cur.starts) - cardinality(${sageRateBudgets.starts}) as removed
+    )
+    select coalesce((select removed from written), 0)::int as removed
+  `);
+  return Number(rowsOf<{ removed: number | string }>(result)[0]?.removed ?? 0);
 }
 
 async function ensureRow(db: Database, key: string, opts: RateBudgetOptions) {
@@ -134,31 +165,65 @@ export class RateBudget {
   private queue: Promise<void> = Promise.resolve();
   private leased = 0;
   private leaseUntil = 0;
+  private leaseRecordedStart = 0;
+  private leaseTimer: ReturnType<typeof setTimeout> | undefined;
+  /** slots of the current lease used so far, and of the last one (sizes the next lease) */
+  private usedThisLease = 0;
+  private usedLastLease: number;
+  private waiting = 0;
   private rowReady = false;
   /** statements sent (for tests and benchmarks) */
   statements = 0;
+  /** leased slots handed back unused (for tests and benchmarks) */
+  released = 0;
 
   constructor(
     private readonly db: Database,
     readonly key: string,
     readonly opts: RateBudgetOptions,
-  ) {}
+  ) {
+    this.usedLastLease = opts.maxGroup ?? 16;
+  }
 
   /** Resolves when one call may start. */
   acquire(): Promise<void> {
-    const next = this.queue.then(() => this.take());
+    this.waiting++;
+    const next = this.queue.then(() => this.take()).finally(() => this.waiting--);
     this.queue = next.catch(() => {});
     return next;
+  }
+
+  private leaseMs() {
+    return this.opts.leaseMs ?? Math.min(100, this.opts.periodMs / 10);
+  }
+
+  /** The lease ended (expired or superseded): hand back what was not used. */
+  private endLease() {
+    if (this.leaseTimer) clearTimeout(this.leaseTimer);
+    this.leaseTimer = undefined;
+    const unused = this.leased;
+    this.leased = 0;
+    this.usedLastLease = this.usedThisLease;
+    this.usedThisLease = 0;
+    if (unused > 0) {
+      this.released += unused;
+      this.statements++;
+      release(this.db, this.key, this.leaseRecordedStart, unused).catch(() => {
+        // the slots age out of the window on their own; nothing else depends on this
+      });
+    }
   }
 
   private async take(): Promise<void> {
     if (this.leased > 0 && performance.now() < this.leaseUntil) {
       this.leased--;
+      this.usedThisLease++;
       return;
     }
-    this.leased = 0;
-    const want = this.opts.maxGroup ?? 16;
-    const lease = this.opts.leaseMs ?? Math.min(100, this.opts.periodMs / 10);
+    if (this.leased > 0 || this.usedThisLease > 0) this.endLease();
+    const maxGroup = this.opts.maxGroup ?? 16;
+    // what the last lease showed this process uses in one lease, and the callers waiting now
+    const want = Math.max(1, Math.min(maxGroup, Math.max(this.waiting, this.usedLastLease + 1)));
     for (;;) {
       if (!this.rowReady) {
         await ensureRow(this.db, this.key, this.opts);
@@ -172,9 +237,21 @@ export class RateBudget {
         continue;
       }
       if (a.admitted > 0) {
+        this.usedThisLease = 1;
         if (a.admitted > 1) {
           this.leased = a.admitted - 1;
-          this.leaseUntil = sentAt + lease;
+          this.leaseUntil = sentAt + this.leaseMs();
+          this.leaseRecordedStart = a.recordedStart ?? 0;
+          const timer = setTimeout(() => {
+            this.queue = this.queue.then(() => {
+              if (this.leaseTimer === timer && performance.now() >= this.leaseUntil) this.endLease();
+            });
+          }, Math.max(0, this.leaseUntil - performance.now()) + 1);
+          timer.unref?.();
+          this.leaseTimer = timer;
+        } else {
+          this.usedLastLease = 1;
+          this.usedThisLease = 0;
         }
         return;
       }

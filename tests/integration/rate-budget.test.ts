@@ -114,4 +114,38 @@ describe("RateBudget (database sliding window)", () => {
     const [row] = await db.db.select().from(sageRateBudgets).where(eq(sageRateBudgets.key, key));
     expect(row!.starts.length).toBeGreaterThanOrEqual(64);
   });
+
+  it("a lease's unused slots are handed back when it expires: another process gets them in the same window", async () => {
+    const key = `test:release:${Date.now()}`;
+    const limit = 100;
+    const opts = { limit, periodMs: 60_000, leaseMs: 100 };
+    const a = new RateBudget(db.db, key, opts);
+    await a.acquire(); // leases a group (16 of 100 free: at most a quarter of the room), uses one
+    const [leased] = await db.db.select().from(sageRateBudgets).where(eq(sageRateBudgets.key, key));
+    expect(leased!.starts).toHaveLength(16);
+    await new Promise((r) => setTimeout(r, 400));
+    expect(a.released).toBe(15);
+    const [after] = await db.db.select().from(sageRateBudgets).where(eq(sageRateBudgets.key, key));
+    expect(after!.starts).toHaveLength(1);
+    // the other 99 slots of this 60 s window are all usable by a second process, at once
+    const b = new RateBudget(db.db, key, { ...opts, maxGroup: 1 });
+    const t0 = Date.now();
+    for (let i = 0; i < limit - 1; i++) await b.acquire();
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    const [full] = await db.db.select().from(sageRateBudgets).where(eq(sageRateBudgets.key, key));
+    expect(full!.starts).toHaveLength(limit);
+  });
+
+  it("a one-at-a-time caller leases no more than it uses: after the first lease, at most one slot is wasted per lease", async () => {
+    const key = `test:sized:${Date.now()}`;
+    const budget = new RateBudget(db.db, key, { limit: 1_000, periodMs: 60_000, leaseMs: 50 });
+    for (let i = 0; i < 10; i++) {
+      await budget.acquire();
+      await new Promise((r) => setTimeout(r, 80)); // a call longer than the lease: one call per lease
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    const [row] = await db.db.select().from(sageRateBudgets).where(eq(sageRateBudgets.key, key));
+    expect(row!.starts).toHaveLength(10); // every unused slot handed back
+    expect(budget.released).toBe(15 + 9); // first lease 16 (1 used), then leases of 2 (1 used each)
+  });
 });
