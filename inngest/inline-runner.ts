@@ -62,6 +62,13 @@ export type InlineRunnerOptions = {
   retryMaxDelayMs?: number;
   /** runs executing at once in this process (default 16) */
   maxParallelRuns?: number;
+  /**
+   * After this runner finishes a step of a run, it leaves the run's next step to the other runners
+   * on the database for this long before it takes it itself (default 0: it goes on at once). Set
+   * above the poll interval, several worker processes take a run's steps in turn, as Inngest sends
+   * each step to whichever app instance the load balancer picks.
+   */
+  stepHandoffMs?: number;
   /** fire cron triggers (default true) */
   cron?: boolean;
   /** clock (tests); defaults to `() => new Date()` */
@@ -194,6 +201,9 @@ export class InlineRunner {
   private readonly inFlight = new Set<Promise<void>>();
   /** ids of the runs executing in this process (never claimed twice, even if a lease lapsed) */
   private readonly executing = new Set<string>();
+  /** runs whose last step this runner just ran: left to other runners until the time (epoch ms) */
+  private readonly handedOff = new Map<string, number>();
+  private readonly stepHandoffMs: number;
   private readonly heartbeats = new Set<ReturnType<typeof setInterval>>();
   /** cron functions: the earliest time a tick can be due (skip the database until then) */
   private readonly cronNextCheck = new Map<string, number>();
@@ -209,6 +219,7 @@ export class InlineRunner {
     this.retryBaseDelayMs = options.retryBaseDelayMs ?? 1_000;
     this.retryMaxDelayMs = options.retryMaxDelayMs ?? 10 * 60_000;
     this.maxParallelRuns = options.maxParallelRuns ?? 16;
+    this.stepHandoffMs = options.stepHandoffMs ?? 0;
     this.cronEnabled = options.cron ?? true;
     this.now = options.now ?? (() => new Date());
     this.logger = options.logger === false ? undefined : (options.logger ?? consoleLogger);
@@ -627,7 +638,7 @@ export class InlineRunner {
           .orderBy(asc(inlineRuns.runAt), asc(inlineRuns.createdAt))
           .limit(CANDIDATE_BATCH)
           .for("update", { skipLocked: true })
-      ).filter((run) => !this.executing.has(run.id));
+      ).filter((run) => !this.executing.has(run.id) && !this.isHandedOff(run.id));
       if (candidates.length === 0) return [];
 
       const active = await tx
@@ -657,6 +668,14 @@ export class InlineRunner {
       }
       return chosen.map((r) => ({ ...r, status: "running" as const, lockedBy: this.workerId, lockedUntil }));
     });
+  }
+
+  private isHandedOff(runId: string): boolean {
+    const until = this.handedOff.get(runId);
+    if (until === undefined) return false;
+    if (Date.now() < until) return true;
+    this.handedOff.delete(runId);
+    return false;
   }
 
   private concurrencyGroups(functionId: string, event: InlineEvent): Array<{ group: string; limit: number }> {
@@ -758,6 +777,11 @@ export class InlineRunner {
           .update(inlineRuns)
           .set({ ...release, status: "queued", runAt: now })
           .where(mine);
+        if (this.stepHandoffMs > 0) {
+          this.handedOff.set(run.id, Date.now() + this.stepHandoffMs);
+          // take it back if no other runner did
+          setTimeout(() => this.kick(), this.stepHandoffMs + 1).unref?.();
+        }
         return;
       case "completed":
         await this.db

@@ -56,6 +56,7 @@ export function getInlineRunner(options: Partial<Omit<InlineRunnerOptions, "db" 
       functions,
       pollIntervalMs: envNumber("INNGEST_INLINE_POLL_MS"),
       leaseMs: envNumber("INNGEST_INLINE_LEASE_MS"),
+      stepHandoffMs: envNumber("INNGEST_INLINE_STEP_HANDOFF_MS"),
       ...options,
     });
     runner.start();

@@ -107,6 +107,8 @@ describe("Sync all on two worker processes sharing one PostgreSQL database", () 
         SAGE_RATE_LIMIT: `${R}/${W}`,
         INNGEST_INLINE_POLL_MS: "5",
         INNGEST_INLINE_LEASE_MS: "10000",
+        // as behind a load balancer: the worker that ran a step leaves the next one to the other
+        INNGEST_INLINE_STEP_HANDOFF_MS: "250",
       };
       workers.push(startWorker(env), startWorker(env));
       const bootDeadline = Date.now() + 90_000;
