@@ -246,7 +246,8 @@ export class RateBudget {
           this.leaseRecordedStart = a.recordedStart ?? 0;
           const timer = setTimeout(() => {
             this.queue = this.queue.then(() => {
-              if (this.leaseTimer === timer && performance.now() >= this.leaseUntil) this.endLease();
+              // (a timer may fire a millisecond early: the lease simply ends then)
+              if (this.leaseTimer === timer) this.endLease();
             });
           }, Math.max(0, this.leaseUntil - performance.now()) + 1);
           timer.unref?.();
