@@ -47,7 +47,7 @@ export type RateBudgetOptions = {
   marginMs?: number;
   /** how long a leased slot may be used after the statement was sent (default min(100 ms, period ÷ 10)) */
   leaseMs?: number;
-  /** most calls one statement admits (default 16; 1 = no leases) */
+  /** most calls one statement admits (default 64, and never more than a quarter of the free room; 1 = no leases) */
   maxGroup?: number;
 };
 
@@ -184,7 +184,7 @@ export class RateBudget {
     readonly key: string,
     readonly opts: RateBudgetOptions,
   ) {
-    this.usedLastLease = opts.maxGroup ?? 16;
+    this.usedLastLease = opts.maxGroup ?? 64;
   }
 
   /** Resolves when one call may start. */
@@ -223,7 +223,7 @@ export class RateBudget {
       return;
     }
     if (this.leased > 0 || this.usedThisLease > 0) this.endLease();
-    const maxGroup = this.opts.maxGroup ?? 16;
+    const maxGroup = this.opts.maxGroup ?? 64;
     // what the last lease showed this process uses in one lease, and the callers waiting now
     const want = Math.max(1, Math.min(maxGroup, Math.max(this.waiting, this.usedLastLease + 1)));
     for (;;) {

@@ -120,11 +120,11 @@ describe("RateBudget (database sliding window)", () => {
     const limit = 100;
     const opts = { limit, periodMs: 60_000, leaseMs: 100 };
     const a = new RateBudget(db.db, key, opts);
-    await a.acquire(); // leases a group (16 of 100 free: at most a quarter of the room), uses one
+    await a.acquire(); // leases a group (25 of 100 free: at most a quarter of the room), uses one
     const [leased] = await db.db.select().from(sageRateBudgets).where(eq(sageRateBudgets.key, key));
-    expect(leased!.starts).toHaveLength(16);
+    expect(leased!.starts).toHaveLength(25);
     await new Promise((r) => setTimeout(r, 400));
-    expect(a.released).toBe(15);
+    expect(a.released).toBe(24);
     const [after] = await db.db.select().from(sageRateBudgets).where(eq(sageRateBudgets.key, key));
     expect(after!.starts).toHaveLength(1);
     // the other 99 slots of this 60 s window are all usable by a second process, at once
@@ -146,6 +146,6 @@ describe("RateBudget (database sliding window)", () => {
     await new Promise((r) => setTimeout(r, 200));
     const [row] = await db.db.select().from(sageRateBudgets).where(eq(sageRateBudgets.key, key));
     expect(row!.starts).toHaveLength(10); // every unused slot handed back
-    expect(budget.released).toBe(15 + 9); // first lease 16 (1 used), then leases of 2 (1 used each)
+    expect(budget.released).toBe(63 + 9); // first lease 64 (1 used), then leases of 2 (1 used each)
   });
 });
