@@ -51,11 +51,12 @@ export const syncTask = defineFunction(
     if (!begin.proceed) return { skipped: begin.why };
     const ctx: TaskContext = begin.ctx;
     try {
-      const contact = await step.run("ensure-contact", async () => refusing(async () => ensureSageContact(await getDb(), ctx)));
-      if (isRefused(contact)) return await step.run("fail", async () => failTaskSync(await getDb(), ctx, contact.refused));
+      // the plan first: an order whose lines do not all resolve writes nothing, not even the contact
       const plan = await step.run("plan", async () => refusing(async () => planTaskSync(await getDb(), ctx)));
       if (isRefused(plan)) return await step.run("fail", async () => failTaskSync(await getDb(), ctx, plan.refused));
       if (plan.kind === "action_required") return { actionRequired: plan.reason };
+      const contact = await step.run("ensure-contact", async () => refusing(async () => ensureSageContact(await getDb(), ctx)));
+      if (isRefused(contact)) return await step.run("fail", async () => failTaskSync(await getDb(), ctx, contact.refused));
       const invoice = await step.run("write-invoice", async () => refusing(async () => writeTaskInvoice(await getDb(), ctx, contact.contactId, plan)));
       if (isRefused(invoice)) return await step.run("fail", async () => failTaskSync(await getDb(), ctx, invoice.refused));
       const credit = await step.run("write-credit-note", async () => refusing(async () => writeTaskCreditNote(await getDb(), ctx, contact.contactId, plan)));

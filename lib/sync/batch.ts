@@ -12,6 +12,7 @@ import {
   syncTasks,
   type SyncTask,
 } from "@/db/schema";
+import type { TaskItemDelta } from "@/db/schema";
 import { SYSTEM_ACTOR, redact } from "@/lib/log/action-log";
 import { collectSagePages, deriveIdempotencyId } from "@/lib/sage/accounting/api";
 import { SageError } from "@/lib/sage/errors";
@@ -227,6 +228,8 @@ type SharedSide = {
   settings: Awaited<ReturnType<typeof getSettings>>;
   contactOf: Map<string, string>;
   contactFailure: Map<string, SageError>;
+  /** customers none of whose open tasks can be written yet (a line unmapped…): no contact is created for them */
+  contactDeferred: Set<string>;
   products: Map<string, MarketplaceProductForPlan>;
   itemMappings: Map<string, SageItemForPlan>;
   itemFailure: Map<string, SageError>;
@@ -256,18 +259,6 @@ async function resolveSageSide(db: Database, input: { tenantId: string; connecti
         .leftJoin(customerMappings, eq(customerMappings.customerId, marketplaceCustomers.id))
         .where(and(eq(marketplaceCustomers.tenantId, input.tenantId), sql`${marketplaceCustomers.marketplaceCustomerId} = any(${arrayParam(customerIds, "text")})`))
     : [];
-  const contactOf = new Map<string, string>();
-  for (const k of known) if (k.contactId) contactOf.set(k.marketplaceCustomerId, k.contactId);
-  const contactFailure = new Map<string, SageError>();
-  for (const first of firstOfCustomer) {
-    if (contactOf.has(first.marketplaceCustomerId)) continue;
-    try {
-      contactOf.set(first.marketplaceCustomerId, (await retryInPlace(() => ensureSageContact(db, ctxOf(first)))).contactId);
-    } catch (e) {
-      if (e instanceof SageError && (e.kind === "validation" || e.kind === "not_found")) contactFailure.set(first.marketplaceCustomerId, e);
-      else throw e;
-    }
-  }
   const soldMpns = mpns.rows.map((r) => r.mpn).filter((m): m is string => !!m);
   const rows = soldMpns.length
     ? await db
@@ -293,7 +284,34 @@ async function resolveSageSide(db: Database, input: { tenantId: string; connecti
   const [fee] = await db.select().from(feeMappings).where(and(eq(feeMappings.tenantId, input.tenantId), eq(feeMappings.feeKind, "cancellation")));
   const cancellationFee = fee ? await retryInPlace(() => itemDetails(db, anyCtx, fee)) : null;
   const defaults = await retryInPlace(() => businessDefaults(db, input.connectionId));
-  return { settings, contactOf, contactFailure, products, itemMappings, itemFailure, mpnsSeen: new Set(soldMpns), cancellationFee, defaults };
+
+  // Contacts last, and only for customers with an order that can be written now: nothing — no
+  // contact either — goes to Sage for an order whose lines do not all resolve.
+  const resolves = (i: TaskItemDelta) => {
+    if (i.change === "unchanged") return true;
+    if ((i as TaskItemDelta & { invalid?: unknown }).invalid || itemFailure.has(i.mpn)) return false;
+    return products.get(i.mpn)?.kind === "fee" ? !!(cancellationFee ?? itemMappings.get(i.mpn)) : itemMappings.has(i.mpn);
+  };
+  const openItems = await db.select({ customer: syncTasks.marketplaceCustomerId, items: syncTasks.items }).from(syncTasks).where(open);
+  const writable = new Set(openItems.filter((t) => t.items.length > 0 && t.items.every(resolves)).map((t) => t.customer));
+  const contactOf = new Map<string, string>();
+  for (const k of known) if (k.contactId) contactOf.set(k.marketplaceCustomerId, k.contactId);
+  const contactFailure = new Map<string, SageError>();
+  const contactDeferred = new Set<string>();
+  for (const first of firstOfCustomer) {
+    if (contactOf.has(first.marketplaceCustomerId)) continue;
+    if (!writable.has(first.marketplaceCustomerId)) {
+      contactDeferred.add(first.marketplaceCustomerId);
+      continue;
+    }
+    try {
+      contactOf.set(first.marketplaceCustomerId, (await retryInPlace(() => ensureSageContact(db, ctxOf(first)))).contactId);
+    } catch (e) {
+      if (e instanceof SageError && (e.kind === "validation" || e.kind === "not_found")) contactFailure.set(first.marketplaceCustomerId, e);
+      else throw e;
+    }
+  }
+  return { settings, contactOf, contactFailure, contactDeferred, products, itemMappings, itemFailure, mpnsSeen: new Set(soldMpns), cancellationFee, defaults };
 }
 
 type PreparedChunk = {
@@ -324,7 +342,8 @@ async function prepareChunk(db: Database, input: { tenantId: string; connectionI
   const actionRequired: { task: BatchTask; reason: string; link: string | null; unmapped: string[] }[] = [];
   for (const task of tasks) {
     // opened after this batch looked at its customers and products (un-ignored meanwhile): next sync
-    if (!(shared.contactOf.has(task.marketplaceCustomerId) || shared.contactFailure.has(task.marketplaceCustomerId)) || task.items.some((i) => !shared.mpnsSeen.has(i.mpn))) {
+    const customerKnown = shared.contactOf.has(task.marketplaceCustomerId) || shared.contactFailure.has(task.marketplaceCustomerId) || shared.contactDeferred.has(task.marketplaceCustomerId);
+    if (!customerKnown || task.items.some((i) => !shared.mpnsSeen.has(i.mpn))) {
       result.skipped++;
       continue;
     }
@@ -349,8 +368,13 @@ async function prepareChunk(db: Database, input: { tenantId: string; connectionI
       actionRequired.push({ task, ...plan });
       continue;
     }
+    const contactId = shared.contactOf.get(task.marketplaceCustomerId);
+    if (!contactId) {
+      // no contact was made for this customer (none of its orders looked writable): the next sync
+      result.skipped++;
+      continue;
+    }
     notesOf.set(task.id, plan.notes);
-    const contactId = shared.contactOf.get(task.marketplaceCustomerId)!;
     for (const [kind, lines] of [["sales_invoice", plan.invoiceLines], ["sales_credit_note", plan.creditNoteLines]] as const) {
       if (lines.length === 0) continue;
       docs.push({ task, ctx: ctxOf(task), kind, lines, contactId, idempotencyId: deriveIdempotencyId(input.tenantId, task.id, kind), resume: false });
@@ -621,12 +645,13 @@ async function syncOneTaskDirect(db: Database, tenantId: string, taskId: string,
   run.claimed.add(taskId);
   try {
     // each step is idempotent (matches, or looks a pending write up, before writing): repeated in place
-    const { contactId } = await retryInPlace(() => ensureSageContact(db, ctx));
+    // the plan first: an order whose lines do not all resolve writes nothing, not even the contact
     const plan = await retryInPlace(() => planTaskSync(db, ctx));
     if (plan.kind === "action_required") {
       result.actionRequired++;
       return;
     }
+    const { contactId } = await retryInPlace(() => ensureSageContact(db, ctx));
     const invoice = await retryInPlace(() => writeTaskInvoice(db, ctx, contactId, plan));
     const credit = await retryInPlace(() => writeTaskCreditNote(db, ctx, contactId, plan));
     const documents = [invoice, credit].filter((d): d is WrittenDocument => d !== null);

@@ -35,13 +35,22 @@ describe("sync engine: tasks become Sage invoices and credit notes, exactly once
     expect(again.contacts.filter((c) => c.reference === "TA-9001")).toHaveLength(1);
   });
 
+  it("one task, its only product unmapped: no contact is created for the new customer either", async () => {
+    const customer = { id: "TA-NOCONTACT-2", name: "Not Yet Contacted Ltd", email: "ap@not-yet.example" };
+    const o = await sw.order("purchase", [{ mpn: "BACKUP-1TB", quantity: "1" }], { customer });
+    await sw.sync([o.taskId]);
+    expect((await sw.task(o.taskId)).state).toBe("action_required");
+    const state = await sw.sageState();
+    expect(state.contacts.filter((c) => c.reference === customer.id)).toHaveLength(0);
+  });
+
   it("an unmapped product → action_required naming it and nothing written; after mapping, Sync succeeds", async () => {
     const { orderId, taskId } = await sw.order("purchase", [{ mpn: "M365-STD", quantity: "1" }, { mpn: "BACKUP-1TB", quantity: "2" }]);
     await sw.sync([taskId]);
     const task = await sw.task(taskId);
     expect(task.state).toBe("action_required");
     expect(task.reason).toContain("Cloud Backup 1 TB (BACKUP-1TB)");
-    expect(task.reasonLink).toBe("/mapping/products?unmapped=1");
+    expect(task.reasonLink).toBe("/mapping/products?unmapped=1&search=BACKUP-1TB");
     expect((await sw.sageState()).sales_invoices.filter((i) => i.reference === orderId)).toHaveLength(0);
 
     await sw.mapBackup();
@@ -165,6 +174,25 @@ describe("Sync all (batch) keeps the same rules and exactly-once guarantees", ()
     const before = (await sw.sageState()).sales_invoices.length;
     await sw.syncAll(ids);
     expect((await sw.sageState()).sales_invoices.length).toBe(before);
+  });
+
+  it("an order whose only product is unmapped writes nothing to Sage — not even its new customer's contact; mapped, Sync all writes both, once", async () => {
+    const customer = { id: "TA-NOCONTACT-1", name: "No Contact Yet Ltd", email: "buyer@no-contact.example" };
+    const o = await sw.order("purchase", [{ mpn: "BACKUP-1TB", quantity: "2" }], { customer });
+    await sw.syncAll([o.taskId]);
+    const task = await sw.task(o.taskId);
+    expect(task.state).toBe("action_required");
+    expect(task.reason).toBe("Map this product to a Sage item first: Cloud Backup 1 TB (BACKUP-1TB). Nothing was written to Sage.");
+    let state = await sw.sageState();
+    expect(state.contacts.filter((c) => c.reference === customer.id)).toHaveLength(0);
+    expect(state.sales_invoices.filter((i) => i.reference === o.orderId)).toHaveLength(0);
+
+    await sw.mapBackup();
+    await sw.syncAll([o.taskId]);
+    expect((await sw.task(o.taskId)).state).toBe("synced");
+    state = await sw.sageState();
+    expect(state.contacts.filter((c) => c.reference === customer.id).map((c) => c.name)).toEqual([customer.name]);
+    expect(state.sales_invoices.filter((i) => i.reference === o.orderId)).toHaveLength(1);
   });
 
   it("an interrupted batch (pending markers, some invoices already in Sage) resumes without duplicates", async () => {
