@@ -255,6 +255,10 @@ test("orders become invoices and credit notes: Sync, Sync all with its progress 
     await fee.getByRole("button", { name: "Choose Sage item…" }).click();
     await pickInDialog(page, "standard", /M365-STANDARD/);
     await expect(fee.getByTestId("fee-mapping")).toHaveText(/→ Microsoft 365 Business Standard/);
+    // and a way back to the tasks, as they were filtered
+    await page.getByRole("link", { name: "← Back to tasks" }).click();
+    await expect(page).toHaveURL(/\/tasks(\?|$)/);
+    await expect(taskRow(page, order.cancel)).toBeVisible();
 
     await page.goto(`${APP}/tasks?state=action_required`);
     await taskRow(page, order.cancel).getByRole("button", { name: `Sync ${order.cancel}` }).click();

@@ -46,6 +46,13 @@ function typeLabel(t: TaskRow) {
   return t.requestType === "suspend" ? "Suspension" : t.requestType === "resume" ? "Resumption" : base;
 }
 
+/** A "Fix this" link that lets the Mapping screen lead back to these tasks, filters kept. */
+function withBackToTasks(link: string, filters: TaskFilters): string {
+  const qs = toSearch(filters).toString();
+  const back = qs ? `/tasks?${qs}` : "/tasks";
+  return `${link}${link.includes("?") ? "&" : "?"}from=${encodeURIComponent(back)}`;
+}
+
 export function TaskTable({ initial }: { initial: TaskFilters }) {
   const [filters, setFilters] = useState<TaskFilters>(initial);
   const [search, setSearch] = useState(initial.q ?? "");
@@ -328,7 +335,7 @@ export function TaskTable({ initial }: { initial: TaskFilters }) {
                   {t.reason && <p className={`mt-1 max-w-xs text-xs ${t.state === "failed" ? "text-red-800" : "text-slate-600"}`} data-testid="task-reason">{t.reason}</p>}
                   {t.state === "ignored" && t.ignoredBy && <p className="text-xs text-slate-400">by {t.ignoredBy}{t.ignoredAt ? `, ${new Date(t.ignoredAt).toLocaleString()}` : ""}</p>}
                   {(t.state === "action_required" || t.state === "failed") && t.reasonLink && (
-                    <Link href={t.reasonLink} className="text-xs text-brand underline">Fix this</Link>
+                    <Link href={withBackToTasks(t.reasonLink, filters)} className="text-xs text-brand underline">Fix this</Link>
                   )}
                 </td>
                 <td className="whitespace-nowrap py-2 pr-4" title={t.createdAt}>{new Date(t.createdAt).toLocaleString()}</td>

@@ -30,3 +30,13 @@ export function safeAppPath(raw: unknown, appOrigin: string, fallback = "/dashbo
   if (resolved.pathname.startsWith("//")) return fallback;
   return resolved.pathname + resolved.search + resolved.hash;
 }
+
+/**
+ * A "Back to tasks" target carried in `?from=` (the Tasks page's "Fix this" links): a same-origin
+ * path on the Tasks page, with its filters, or undefined.
+ */
+export function tasksBackPath(raw: unknown): string | undefined {
+  const origin = "http://app.invalid";
+  const path = safeAppPath(raw, origin, "");
+  return /^\/tasks(\?|$)/.test(path) ? path : undefined;
+}

@@ -105,10 +105,14 @@ export function planSync(input: PlanInput): SyncPlan {
 
   // 1. every line must resolve to a Sage item, or nothing is written
   const unmapped: string[] = [];
+  const unmappedMpns = new Set<string>();
   const resolve = (d: TaskItemDelta): SageItemForPlan | null => {
     const product = input.products.get(d.mpn);
     const item = product?.kind === "fee" ? (input.cancellationFee ?? input.itemMappings.get(d.mpn) ?? null) : (input.itemMappings.get(d.mpn) ?? null);
-    if (!item && d.change !== "unchanged") unmapped.push(product ? `${product.name} (${d.mpn})` : d.mpn);
+    if (!item && d.change !== "unchanged") {
+      unmapped.push(product ? `${product.name} (${d.mpn})` : d.mpn);
+      unmappedMpns.add(d.mpn);
+    }
     return item;
   };
   const resolved = input.items.map((d) => ({ d, item: resolve(d) }));
@@ -117,7 +121,12 @@ export function planSync(input: PlanInput): SyncPlan {
     return {
       kind: "action_required",
       reason: `Map ${unmapped.length === 1 ? "this product" : "these products"} to a Sage item first: ${unmapped.join(", ")}. Nothing was written to Sage.`,
-      link: isFee ? "/mapping/products?tab=fees" : "/mapping/products?unmapped=1",
+      // one product: the Mapping screen opens on it (searched by MPN); several: the unmapped list
+      link: isFee
+        ? "/mapping/products?tab=fees"
+        : unmappedMpns.size === 1
+          ? `/mapping/products?unmapped=1&search=${encodeURIComponent([...unmappedMpns][0]!)}`
+          : "/mapping/products?unmapped=1",
       unmapped,
     };
   }

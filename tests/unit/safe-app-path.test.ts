@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { safeAppPath } from "@/lib/auth/redirects";
+import { safeAppPath, tasksBackPath } from "@/lib/auth/redirects";
 
 const APP = "http://localhost:3000";
 
@@ -39,5 +39,17 @@ describe("sign-in redirect targets: same-origin paths only", () => {
     expect(safeAppPath("/%5Cevil.test", APP)).toBe("/%5Cevil.test");
     // the decoded form of an encoded callbackUrl is refused
     expect(safeAppPath(decodeURIComponent("%2F%5Cevil.test"), APP)).toBe("/dashboard");
+  });
+});
+
+describe("tasksBackPath (Back to tasks from the Mapping screen)", () => {
+  it("keeps a Tasks page path with its filters", () => {
+    expect(tasksBackPath("/tasks")).toBe("/tasks");
+    expect(tasksBackPath("/tasks?state=action_required&q=PR-1")).toBe("/tasks?state=action_required&q=PR-1");
+  });
+  it("refuses anything else: another page, another host, a look-alike", () => {
+    for (const bad of ["/dashboard", "//evil.test/tasks", "https://evil.test/tasks", "/tasksX", "/\\evil.test", "", undefined, 42]) {
+      expect(tasksBackPath(bad), String(bad)).toBeUndefined();
+    }
   });
 });

@@ -53,7 +53,12 @@ describe("planSync", () => {
     if (plan.kind !== "action_required") throw new Error();
     expect(plan.unmapped).toEqual(["BACKUP-1TB"]);
     expect(plan.reason).toContain("BACKUP-1TB");
-    expect(plan.link).toBe("/mapping/products?unmapped=1");
+    expect(plan.link).toBe("/mapping/products?unmapped=1&search=BACKUP-1TB");
+  });
+
+  it("two unmapped products → the link opens the whole unmapped list", () => {
+    const plan = planSync(input({ items: [delta("BACKUP-1TB", 0, 2, "added"), delta("VAULT-9", 0, 1, "added")] }));
+    expect(plan).toMatchObject({ kind: "action_required", unmapped: ["BACKUP-1TB", "VAULT-9"], link: "/mapping/products?unmapped=1" });
   });
 
   it("upgrade invoices the added quantity only", () => {
