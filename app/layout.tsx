@@ -1,12 +1,18 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import "./globals.css";
+import { FrameHeightReporter } from "@/components/embed/frame-height";
 import { Notifications } from "@/components/notifications";
 import { Providers } from "@/components/providers";
 import { getSessionUser } from "@/lib/auth/session";
+import { frameAncestorOrigins } from "@/lib/config";
 import { signOutAction } from "./session-actions";
 
-export const metadata: Metadata = { title: "Sage Connector", description: "Marketplace → Sage accounting, exactly once." };
+export const metadata: Metadata = {
+  // each page names itself: "Tasks · Sage Connector"
+  title: { template: "%s · Sage Connector", default: "Sage Connector" },
+  description: "Marketplace → Sage accounting, exactly once.",
+};
 
 export default async function RootLayout({ children }: { children: React.ReactNode }) {
   const user = await getSessionUser();
@@ -36,6 +42,7 @@ export default async function RootLayout({ children }: { children: React.ReactNo
           <main className="mx-auto max-w-5xl px-6 py-8">{children}</main>
           {user?.tenantId && user.role === "reseller_admin" && <Notifications tenantId={user.tenantId} />}
         </Providers>
+        <FrameHeightReporter allowedOrigins={frameAncestorOrigins().map((o) => new URL(o).origin)} />
       </body>
     </html>
   );

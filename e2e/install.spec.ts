@@ -68,6 +68,19 @@ test("inside the marketplace portal's cross-site iframe: launch → install → 
   await expect(app.getByTestId("connection-status")).toHaveText("Connected");
   await expect(app.getByText("Iframe Reseller (RES-2001)")).toBeVisible();
 
+  // the frame follows the app's own height (postMessage to the portal's exact origin): no fixed
+  // 900 px, no second scrollbar inside the frame
+  const frame = page.locator('iframe[title="Sage Integration"]');
+  await expect(frame).toHaveAttribute("data-resized", "true");
+  await expect
+    .poll(async () => {
+      const inner = await app.locator("html").evaluate((html) => ({ scroll: html.scrollHeight, client: html.clientHeight, body: Math.ceil(document.body.getBoundingClientRect().height) }));
+      const outer = await frame.evaluate((f) => (f as HTMLIFrameElement).clientHeight);
+      return { noInnerScrollbar: inner.scroll <= inner.client, fitsContent: outer === inner.body };
+    })
+    .toEqual({ noInnerScrollbar: true, fitsContent: true });
+  expect(await frame.evaluate((f) => (f as HTMLIFrameElement).clientHeight)).not.toBe(900);
+
   // the session lives in a partitioned, cross-site cookie
   const cookies = await page.context().cookies(APP);
   const session = cookies.find((c) => c.name === "sc.session");

@@ -50,6 +50,23 @@ export async function portalPage(ctx: RequestContext): Promise<Reply> {
   const src = `${ctx.sb.opts.appUrl}/launch?token=${encodeURIComponent(token)}`;
   const body = `<h1>Integrations › Sage Integration</h1>
 <p class="muted">${escapeHtml(account.name)} (${escapeHtml(account.id)}) · the integration runs on its own site and is shown here in a frame.</p>
-<iframe class="app" title="Sage Integration" src="${escapeHtml(src)}" width="100%" height="900"></iframe>`;
+<iframe class="app" title="Sage Integration" src="${escapeHtml(src)}" width="100%" height="900"></iframe>
+<script>
+// As a CloudBlue-style portal does: the plugin tells its height (postMessage); the frame follows it.
+// Only messages from the plugin's own origin, from this frame, are believed.
+(function () {
+  var frame = document.querySelector("iframe.app");
+  var appOrigin = ${JSON.stringify(new URL(ctx.sb.opts.appUrl).origin).replace(/</g, "\\u003c")};
+  window.addEventListener("message", function (e) {
+    if (e.origin !== appOrigin || e.source !== frame.contentWindow) return;
+    var d = e.data;
+    if (!d || d.type !== "sage-connector:frame-height" || typeof d.height !== "number" || !(d.height > 0)) return;
+    // the height is the content's; the frame's border comes on top of it
+    frame.style.boxSizing = "content-box";
+    frame.style.height = Math.min(Math.ceil(d.height), 20000) + "px";
+    frame.setAttribute("data-resized", "true");
+  });
+})();
+</script>`;
   return html(200, marketplacePage({ title: `Reseller Portal – ${account.name}`, current: "Integrations", who: user.name, body, account: account.id }));
 }
