@@ -1,4 +1,5 @@
 import NextAuth, { CredentialsSignin } from "next-auth";
+import { authLogger } from "./auth-logger";
 import Credentials from "next-auth/providers/credentials";
 import { z } from "zod";
 import { getDb } from "@/db/client";
@@ -44,6 +45,7 @@ export const { handlers, auth, signIn, signOut } = NextAuth({
   trustHost: true,
   session: { strategy: "jwt", maxAge: 8 * 3600 },
   pages: { signIn: "/login", error: "/login" },
+  logger: authLogger(),
   cookies: {
     sessionToken: { name: "sc.session", options: crossSiteCookie },
     callbackUrl: { name: "sc.callback-url", options: crossSiteCookie },
