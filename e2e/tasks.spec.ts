@@ -37,6 +37,7 @@ test("orders arrive as tasks by Check Changes and by push; ignore and un-ignore;
   await chooseSetting(page, "Notifications", "All tasks");
   await page.getByRole("button", { name: "Save and open dashboard" }).click();
   await expect(page.getByRole("heading", { name: "Dashboard" })).toBeVisible();
+  await expect(page).toHaveTitle("Dashboard · Sage Connector"); // each page its own title
 
   // 3. Check Changes (pull) finds the earlier order
   await expect(page.getByTestId("dashboard-count-pending")).toContainText("0");
@@ -52,6 +53,7 @@ test("orders arrive as tasks by Check Changes and by push; ignore and un-ignore;
   await page.goto(`${APP}/dashboard`);
   await page.getByTestId("dashboard-count-pending").click();
   await expect(page).toHaveURL(/\/tasks\?state=pending/);
+  await expect(page).toHaveTitle("Tasks · Sage Connector");
   await expect(async () => {
     await page.reload();
     await expect(taskRow(page, pushed)).toBeVisible({ timeout: 2_000 });
@@ -93,6 +95,7 @@ test("orders arrive as tasks by Check Changes and by push; ignore and un-ignore;
 
   // 8. the Action Log tells the story, newest first
   await page.getByRole("link", { name: "Action Log", exact: true }).click();
+  await expect(page).toHaveTitle("Action Log · Sage Connector");
   const rows = page.getByTestId("action-log-row");
   await expect(rows.first()).toContainText(`Sales task for order ${pushed} un-ignored: pending again`);
   const all = (await rows.allTextContents()).join("\n");

@@ -1,6 +1,10 @@
+import type { Metadata } from "next";
 import { Card, PageTitle } from "@/components/ui/card";
 import { ActionLogTable } from "@/components/action-log-table";
 import { requireResellerAdmin } from "@/lib/auth/session";
+
+
+export const metadata: Metadata = { title: "Action Log" };
 
 export default async function ActionLogPage() {
   await requireResellerAdmin("/action-log");

@@ -1,3 +1,4 @@
+import type { Metadata } from "next";
 import { redirect } from "next/navigation";
 import { getDb } from "@/db/client";
 import { Card, PageTitle } from "@/components/ui/card";
@@ -13,6 +14,9 @@ const PLANNED = [
   { id: "sage-50-cloud", label: "Sage 50 Cloud", note: "coming soon" },
   { id: "sage-one-aus", label: "Sage One (Australia)", note: "coming soon" },
 ];
+
+
+export const metadata: Metadata = { title: "Connect to Sage" };
 
 export default async function ConnectPage() {
   const user = await requireResellerAdmin("/connect");

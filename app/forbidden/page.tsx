@@ -1,4 +1,8 @@
+import type { Metadata } from "next";
 import { Card, PageTitle } from "@/components/ui/card";
+
+
+export const metadata: Metadata = { title: "Not allowed" };
 
 export default function Forbidden() {
   return (

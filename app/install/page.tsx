@@ -1,3 +1,4 @@
+import type { Metadata } from "next";
 import { eq } from "drizzle-orm";
 import { getDb } from "@/db/client";
 import { tenants } from "@/db/schema";
@@ -5,6 +6,9 @@ import { Alert, Card, PageTitle } from "@/components/ui/card";
 import { requireUser } from "@/lib/auth/session";
 import { findMarketplace } from "@/lib/config";
 import { InstallForm } from "./install-form";
+
+
+export const metadata: Metadata = { title: "Install" };
 
 export default async function InstallPage({ searchParams }: { searchParams: Promise<{ marketplace?: string; account?: string }> }) {
   const params = await searchParams;

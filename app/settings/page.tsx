@@ -1,3 +1,4 @@
+import type { Metadata } from "next";
 import { getDb } from "@/db/client";
 import { Card, PageTitle } from "@/components/ui/card";
 import { requireResellerAdmin } from "@/lib/auth/session";
@@ -15,6 +16,9 @@ const HELP: Record<keyof SettingsInput, string> = {
   notifications: "Which tasks show pop-up messages and Action Log entries.",
   invoiceMode: "Each order gets a new invoice, or is added to the customer's latest open invoice (same currency and billing cycle).",
 };
+
+
+export const metadata: Metadata = { title: "Settings" };
 
 export default async function SettingsPage({ searchParams }: { searchParams: Promise<{ setup?: string }> }) {
   const { setup } = await searchParams;

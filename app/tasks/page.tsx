@@ -1,8 +1,12 @@
+import type { Metadata } from "next";
 import Link from "next/link";
 import { Card, PageTitle } from "@/components/ui/card";
 import { TaskTable, type TaskFilters } from "@/components/tasks/task-table";
 import { requireResellerAdmin } from "@/lib/auth/session";
 import { ORDER_TYPE_ORDER, TASK_STATE_ORDER } from "@/lib/tasks/labels";
+
+
+export const metadata: Metadata = { title: "Tasks" };
 
 export default async function TasksPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   await requireResellerAdmin("/tasks");

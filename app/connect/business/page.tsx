@@ -1,9 +1,13 @@
+import type { Metadata } from "next";
 import { redirect } from "next/navigation";
 import { getDb } from "@/db/client";
 import { Card, PageTitle } from "@/components/ui/card";
 import { requireResellerAdmin } from "@/lib/auth/session";
 import { findActiveConnection } from "@/lib/connections/authorize";
 import { BusinessForm } from "./business-form";
+
+
+export const metadata: Metadata = { title: "Choose a Sage business" };
 
 export default async function BusinessPage() {
   const user = await requireResellerAdmin("/connect/business");

@@ -1,3 +1,4 @@
+import type { Metadata } from "next";
 import Link from "next/link";
 import { Alert, Card, PageTitle } from "@/components/ui/card";
 import { linkButtonClass } from "@/components/ui/button";
@@ -11,6 +12,9 @@ const MESSAGES: Record<string, { title: string; text: string }> = {
   missing: { title: "The answer from Sage was incomplete", text: "Sage's answer carried no sign-in state. Nothing was stored." },
   sage_error: { title: "Sage refused the authorization", text: "Sage did not accept the authorization code (it is valid for 60 seconds and can be used once). Nothing was stored." },
 };
+
+
+export const metadata: Metadata = { title: "Connection problem" };
 
 export default async function ConnectProblem({ searchParams }: { searchParams: Promise<{ reason?: string }> }) {
   const { reason } = await searchParams;

@@ -1,9 +1,12 @@
+import type { Metadata } from "next";
 import Link from "next/link";
 import { Button, linkButtonClass } from "@/components/ui/button";
 import { Card, PageTitle } from "@/components/ui/card";
 import { LaunchTokenError, verifyLaunchToken } from "@/lib/auth/launch-token";
 import { getSessionUser } from "@/lib/auth/session";
 import { continueAsLaunchUser } from "./actions";
+
+export const metadata: Metadata = { title: "Switch user" };
 
 /**
  * A marketplace launch arrived while someone else is signed in in this browser: say so and let the

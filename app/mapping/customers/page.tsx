@@ -1,8 +1,11 @@
+import type { Metadata } from "next";
 import { CustomersTab } from "@/components/mapping/customers-tab";
 import { requireResellerAdmin } from "@/lib/auth/session";
 
 type Params = Promise<Record<string, string | string[] | undefined>>;
 const one = (v: string | string[] | undefined) => (typeof v === "string" ? v : undefined);
+
+export const metadata: Metadata = { title: "Customers · Mapping" };
 
 /** Customers tab: `?search=` and `?unmapped=1`; each row has its own auto-sync toggle. */
 export default async function MappingCustomersPage({ searchParams }: { searchParams: Params }) {
