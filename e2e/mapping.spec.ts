@@ -45,6 +45,16 @@ test("map products, the cancellation fee and customers by clicking; everything l
     await expect(page.getByTestId("marketplace-refreshed")).toHaveText("10 products, 8 customers — refreshed just now");
     await expect(page.getByTestId("sage-refreshed")).toHaveText(/\d+ items, \d+ contacts — refreshed just now/);
     await expect(page.getByTestId("product-total")).toHaveText("9 products");
+    // a search with no match says so; with "Show only unmapped" it says no *unmapped* product
+    // matches (not "Every product is mapped.": 9 are not)
+    await page.getByLabel("Search products").fill("zzz-no-such-product");
+    await expect(page.getByText("No product matches the search.")).toBeVisible();
+    await page.getByLabel("Show only unmapped").check();
+    await expect(page.getByText("No unmapped product matches the search.")).toBeVisible();
+    await expect(page.getByText("Every product is mapped.")).toHaveCount(0);
+    await page.getByLabel("Show only unmapped").uncheck();
+    await page.getByLabel("Search products").fill("");
+    await expect(page.getByTestId("product-total")).toHaveText("9 products");
   });
 
   await test.step("search and show only unmapped filter on the server and stay in the address bar", async () => {
@@ -123,9 +133,26 @@ test("map products, the cancellation fee and customers by clicking; everything l
   await test.step("Fees mapping: the cancellation fee → a Sage item", async () => {
     const fee = page.getByTestId("fee-cancellation");
     await expect(fee).toContainText("Early cancellation fee (FEE-CANCEL, 25.00 GBP)");
-    await fee.getByRole("button", { name: "Choose Sage item…" }).click();
-    await pickInDialog(page, "backup", /BACKUP-50GB/);
+    // by keyboard: Escape closes the picker and focus returns to the button that opened it
+    const choose = fee.getByRole("button", { name: "Choose Sage item…" });
+    await choose.click();
+    await expect(page.getByRole("dialog")).toBeVisible();
+    await page.keyboard.press("Escape");
+    await expect(page.getByRole("dialog")).toHaveCount(0);
+    await expect(choose).toBeFocused();
+    // ↓ moves through the options (the search box keeps the focus), Enter picks the highlighted one
+    await choose.press("Enter");
+    const search = page.getByRole("dialog").getByRole("combobox");
+    await search.fill("backup");
+    const wanted = page.getByRole("dialog").getByRole("option", { name: /BACKUP-50GB/ });
+    await expect(wanted).toBeVisible();
+    for (let i = 0; i < 10 && (await wanted.getAttribute("aria-selected")) !== "true"; i++) await search.press("ArrowDown");
+    await expect(wanted).toHaveAttribute("aria-selected", "true");
+    await expect(search).toHaveAttribute("aria-activedescendant", (await wanted.getAttribute("id"))!);
+    await expect(search).toBeFocused();
+    await search.press("Enter");
     await expect(fee.getByTestId("fee-mapping")).toHaveText("→ Cloud Backup 50 GB");
+    await expect(fee.getByRole("button", { name: "Change Sage item…" })).toBeFocused();
   });
 
   await test.step("customers: auto-match, create in Sage, map by clicking, auto-sync, unmap", async () => {
@@ -155,8 +182,11 @@ test("map products, the cancellation fee and customers by clicking; everything l
 
     const toggle = customerRow(page, "Contoso Ltd").getByRole("switch", { name: "Auto-sync Contoso Ltd" });
     await expect(toggle).not.toBeChecked();
-    await toggle.check({ force: true });
+    // by keyboard: Space turns it on and focus stays on the switch while it saves
+    await toggle.focus();
+    await page.keyboard.press("Space");
     await expect(toggle).toBeChecked();
+    await expect(toggle).toBeFocused();
     await page.reload();
     await expect(customerRow(page, "Contoso Ltd").getByRole("switch", { name: "Auto-sync Contoso Ltd" })).toBeChecked();
     await expect(customerRow(page, "Tailspin Toys Ltd").getByRole("switch", { name: "Auto-sync Tailspin Toys Ltd" })).not.toBeChecked();
@@ -202,9 +232,9 @@ test("10,000 marketplace products: refreshed, filtered on the server, scrolled i
   const scroller = page.getByTestId("virtual-scroll");
   expect(await page.getByTestId("product-row").count()).toBeLessThan(40);
   await scroller.evaluate((el) => (el.scrollTop = el.scrollHeight));
+  // rows whose page is still loading show "Loading…": wait for the last page to arrive
+  await expect(page.getByTestId("product-row").last()).toHaveAttribute("aria-rowindex", String(10_009 + 1), { timeout: 15_000 });
   await expect(page.getByTestId("product-row").last()).toBeVisible();
-  const lastIndex = Number(await page.getByTestId("product-row").last().getAttribute("aria-rowindex"));
-  expect(lastIndex).toBe(10_009 + 1);
   expect(await page.getByTestId("product-row").count()).toBeLessThan(40);
 
   // the server filters the 10,000: unmapped + search

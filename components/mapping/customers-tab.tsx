@@ -117,7 +117,7 @@ export function CustomersTab({ initial }: { initial: { search: string; unmapped:
       <VirtualTable
         list={list}
         label="Marketplace customers"
-        empty={filters.unmapped ? "Every customer is mapped." : filters.debounced ? "No customer matches the search." : "No customers yet. Refresh from the marketplace."}
+        empty={filters.unmapped ? (filters.debounced ? "No unmapped customer matches the search." : "Every customer is mapped.") : filters.debounced ? "No customer matches the search." : "No customers yet. Refresh from the marketplace."}
         header={
           <div role="row" className={`${COLS} py-2`}>
             <span role="columnheader">
@@ -163,11 +163,12 @@ export function CustomersTab({ initial }: { initial: { search: string; unmapped:
                     role="switch"
                     aria-label={`Auto-sync ${row.name}`}
                     checked={autoSyncOn}
-                    disabled={autoSync.isPending}
-                    onChange={(e) => autoSync.mutate({ customerIds: [row.id], autoSync: e.target.checked })}
+                    // not `disabled` while saving: disabling the focused switch would throw the focus to the top of the page
+                    aria-disabled={autoSync.isPending}
+                    onChange={(e) => !autoSync.isPending && autoSync.mutate({ customerIds: [row.id], autoSync: e.target.checked })}
                     className="peer sr-only"
                   />
-                  <span aria-hidden className="relative h-5 w-9 rounded-full bg-slate-300 transition peer-checked:bg-brand after:absolute after:left-0.5 after:top-0.5 after:h-4 after:w-4 after:rounded-full after:bg-white after:transition peer-checked:after:translate-x-4" />
+                  <span aria-hidden className="relative h-5 w-9 rounded-full bg-slate-300 transition peer-focus-visible:ring-2 peer-focus-visible:ring-brand peer-focus-visible:ring-offset-2 peer-checked:bg-brand after:absolute after:left-0.5 after:top-0.5 after:h-4 after:w-4 after:rounded-full after:bg-white after:transition peer-checked:after:translate-x-4" />
                   <span className="text-xs text-slate-600">{autoSyncOn ? "On" : "Off"}</span>
                 </label>
               </span>

@@ -104,7 +104,7 @@ export function ProductsTab({ initial }: { initial: { search: string; unmapped: 
       <VirtualTable
         list={list}
         label="Marketplace products"
-        empty={filters.unmapped ? "Every product is mapped." : filters.debounced ? "No product matches the search." : "No products yet. Refresh from the marketplace."}
+        empty={filters.unmapped ? (filters.debounced ? "No unmapped product matches the search." : "Every product is mapped.") : filters.debounced ? "No product matches the search." : "No products yet. Refresh from the marketplace."}
         header={
           <div role="row" className={`${COLS} py-2`}>
             <span role="columnheader">
