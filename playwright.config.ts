@@ -44,6 +44,9 @@ export default defineConfig({
     url: `http://localhost:${E2E_APP_PORT}/login`,
     timeout: 300_000,
     reuseExistingServer: false,
+    // demo.mjs runs the app and the sandbox in their own process groups and stops them on SIGTERM;
+    // Playwright's default (SIGKILL to demo.mjs's group) would leave both running, holding the ports
+    gracefulShutdown: { signal: "SIGTERM", timeout: 15_000 },
     stdout: "ignore",
     stderr: "pipe",
     env: { APP_PORT: String(E2E_APP_PORT), SANDBOX_PORT: String(E2E_SANDBOX_PORT), DATA_DIR: E2E_DATA_DIR, DEMO_FRESH: "1" },
