@@ -9,6 +9,7 @@ import { recordRequestFailure } from "@/lib/mapping/status";
 import { collectSagePages, deriveIdempotencyId, unwrap, type SageAccountingClient } from "@/lib/sage/accounting/api";
 import type { RetryPolicy } from "@/lib/sage/accounting/retry";
 import { SageError } from "@/lib/sage/errors";
+import { sageContactBody } from "./contact-body";
 import { CONTACT_ATTRIBUTES, contactCacheValues, sageClientFor, upsertCachedContacts, type SageContactDto } from "./refresh";
 
 export const createContactsInputSchema = z.object({
@@ -104,19 +105,10 @@ export async function createSageContactForCustomer(
     match = await findExistingSageContact(sage, customer);
     if (match) contact = match.contact;
     else {
-      const info = (customer.raw as { contact_info?: { contact_name?: string | null } }).contact_info;
       const created = unwrap(
         await sage.POST("/contacts", {
           body: {
-            contact: {
-              name: customer.name,
-              contact_type_ids: ["CUSTOMER"],
-              reference: customer.marketplaceCustomerId,
-              // invoices must be in the contact's currency: the customer's marketplace currency
-              ...(customer.currency ? { currency_id: customer.currency } : {}),
-              ...(customer.email ? { main_contact_person: { name: info?.contact_name ?? customer.name, email: customer.email, is_main_contact: true } } : {}),
-              idempotency_id: await contactIdempotencyId(input.tenantId, customer.marketplaceCustomerId),
-            },
+            contact: { ...sageContactBody(customer), idempotency_id: await contactIdempotencyId(input.tenantId, customer.marketplaceCustomerId) },
           } as never,
         }),
       );

@@ -16,6 +16,7 @@ import {
 import { findActiveConnection } from "@/lib/connections/authorize";
 import { writeActionLog, SYSTEM_ACTOR, type Actor } from "@/lib/log/action-log";
 import { collectSagePages, deriveIdempotencyId, unwrap, withIdempotencyId } from "@/lib/sage/accounting/api";
+import { sageContactBody } from "@/lib/sage-catalog/contact-body";
 import { SageError } from "@/lib/sage/errors";
 import { getSettings } from "@/lib/settings/settings";
 import { documentTotals, planSync, type MarketplaceProductForPlan, type PlannedLine, type SageItemForPlan, type SyncPlan } from "./plan";
@@ -113,13 +114,7 @@ export async function ensureSageContact(db: Database, ctx: TaskContext): Promise
     }
     const body = withIdempotencyId(
       "contact",
-      {
-        name: customer.name,
-        contact_type_ids: ["CUSTOMER"],
-        reference: customer.marketplaceCustomerId,
-        ...(customer.currency ? { currency_id: customer.currency } : {}),
-        ...(customer.email ? { main_contact_person: { name: customer.name, email: customer.email, is_main_contact: true } } : {}),
-      },
+      sageContactBody(customer),
       idempotencyId,
     );
     try {

@@ -58,16 +58,18 @@ export interface CustomerSeed {
   postal_code: string;
   country: string;
   currency: "GBP" | "EUR";
+  /** VAT registration number, for business customers that have one */
+  tax_id?: string;
 }
 
 export const CUSTOMER_SEEDS: CustomerSeed[] = [
   { name: "Contoso Ltd", email: "billing@contoso.example", contact_name: "Chris Contoso", phone: "+44 20 7946 0000", line1: "1 High St", city: "London", postal_code: "EC1A 1AA", country: "GB", currency: "GBP" },
-  { name: "Fabrikam Ireland Ltd", email: "accounts@fabrikam.example", contact_name: "Fiona Byrne", phone: "+353 1 555 0100", line1: "12 Grand Canal Quay", city: "Dublin", postal_code: "D02 X576", country: "IE", currency: "EUR" },
+  { name: "Fabrikam Ireland Ltd", email: "accounts@fabrikam.example", contact_name: "Fiona Byrne", phone: "+353 1 555 0100", line1: "12 Grand Canal Quay", city: "Dublin", postal_code: "D02 X576", country: "IE", currency: "EUR", tax_id: "IE9876543WH" },
   { name: "Northwind Traders Ltd", email: "finance@northwind-traders.example", contact_name: "Nancy Davolio", phone: "+44 161 496 0123", line1: "44 Deansgate", city: "Manchester", postal_code: "M3 2BW", country: "GB", currency: "GBP" },
-  { name: "Adatum GmbH", email: "rechnung@adatum.example", contact_name: "Anna Becker", phone: "+49 30 901820", line1: "Friedrichstraße 68", city: "Berlin", postal_code: "10117", country: "DE", currency: "EUR" },
+  { name: "Adatum GmbH", email: "rechnung@adatum.example", contact_name: "Anna Becker", phone: "+49 30 901820", line1: "Friedrichstraße 68", city: "Berlin", postal_code: "10117", country: "DE", currency: "EUR", tax_id: "DE812345678" },
   { name: "Tailspin Toys Ltd", email: "ap@tailspintoys.example", contact_name: "Tom Spencer", phone: "+44 117 496 0456", line1: "9 Queen Square", city: "Bristol", postal_code: "BS1 4JQ", country: "GB", currency: "GBP" },
-  { name: "Litware SAS", email: "factures@litware.example", contact_name: "Louise Martin", phone: "+33 1 70 36 00 00", line1: "25 rue de la Paix", city: "Paris", postal_code: "75002", country: "FR", currency: "EUR" },
-  { name: "Woodgrove Bank plc", email: "suppliers@woodgrove.example", contact_name: "Will Grove", phone: "+44 131 496 0789", line1: "3 St Andrew Sq", city: "Edinburgh", postal_code: "EH2 2BD", country: "GB", currency: "GBP" },
+  { name: "Litware SAS", email: "factures@litware.example", contact_name: "Louise Martin", phone: "+33 1 70 36 00 00", line1: "25 rue de la Paix", city: "Paris", postal_code: "75002", country: "FR", currency: "EUR", tax_id: "FR12345678901" },
+  { name: "Woodgrove Bank plc", email: "suppliers@woodgrove.example", contact_name: "Will Grove", phone: "+44 131 496 0789", line1: "3 St Andrew Sq", city: "Edinburgh", postal_code: "EH2 2BD", country: "GB", currency: "GBP", tax_id: "GB987654321" },
   { name: "Proseware Ltd", email: "invoices@proseware.example", contact_name: "Priya Shah", phone: "+44 113 496 0321", line1: "7 Park Row", city: "Leeds", postal_code: "LS1 5HD", country: "GB", currency: "GBP" },
 ];
 

@@ -271,6 +271,7 @@ function postCustomer(ctx: RequestContext): Reply {
       contact_name: z.string().max(200).optional(),
       phone: z.string().max(50).optional(),
       address: z.object({ line1: z.string(), city: z.string(), postal_code: z.string(), country: z.string().length(2) }).strict().optional(),
+      tax_id: z.string().max(40).optional(),
       webhooks: z.boolean().default(true),
     })
     .strict()

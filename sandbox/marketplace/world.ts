@@ -36,6 +36,8 @@ export interface ApiCustomer {
     contact_name: string;
     phone: string;
     address: { line1: string; city: string; postal_code: string; country: string };
+    /** VAT registration number; "" when the customer has none */
+    tax_id: string;
   };
   currency: string;
   created: string;
@@ -252,6 +254,7 @@ export class AccountWorld {
           contact_name: c.contact_name,
           phone: c.phone,
           address: { line1: c.line1, city: c.city, postal_code: c.postal_code, country: c.country },
+          tax_id: c.tax_id,
           currency: c.currency,
         },
         SEED_CREATED_MS + i * DAY_MS,
@@ -335,6 +338,7 @@ export class AccountWorld {
       contact_name?: string;
       phone?: string;
       address?: { line1: string; city: string; postal_code: string; country: string };
+      tax_id?: string;
       currency: string;
     },
     atMs = this.now(),
@@ -351,6 +355,7 @@ export class AccountWorld {
           contact_name: input.contact_name ?? "",
           phone: input.phone ?? "",
           address: input.address ?? { line1: "", city: "", postal_code: "", country: input.currency === "EUR" ? "IE" : "GB" },
+          tax_id: input.tax_id ?? "",
         },
         currency: input.currency,
         created: isoSeconds(ms),

@@ -67,7 +67,7 @@ export async function startSyncWorld(opts: { persistentDb?: boolean } = {}) {
       await db.insert(productMappings).values({ tenantId: world.tenantId, productId: productIds["BACKUP-1TB"]!, sageItemId: basic.id, sageItemType: "service", sageItemName: "Backup" });
     },
     /** Record a marketplace order as a task (same path as push and pull). */
-    async order(type: MarketplaceRequestDto["type"], items: { mpn: string; quantity: string; old_quantity?: string; unit_price?: string }[], opts: { customer?: Partial<typeof CUSTOMER>; currency?: string; id?: string } = {}) {
+    async order(type: MarketplaceRequestDto["type"], items: { mpn: string; quantity: string; old_quantity?: string; unit_price?: string }[], opts: { customer?: Partial<typeof CUSTOMER> & { contactInfo?: Record<string, unknown> }; currency?: string; id?: string } = {}) {
       const customer = { ...CUSTOMER, ...opts.customer };
       const id = opts.id ?? `PR-${Date.now()}-${++orderSeq}-${randomUUID().slice(0, 4)}`;
       const created = new Date().toISOString();
@@ -83,7 +83,7 @@ export async function startSyncWorld(opts: { persistentDb?: boolean } = {}) {
         asset: {
           id: `AS-${customer.id}`,
           items: items.map((i) => ({ ...i, old_quantity: i.old_quantity ?? "0" })),
-          tiers: { customer: { id: customer.id, name: customer.name, contact_info: { email: customer.email }, currency: customer.currency } },
+          tiers: { customer: { id: customer.id, name: customer.name, contact_info: { email: customer.email, ...customer.contactInfo }, currency: customer.currency } },
         },
         marketplace: { id: "demo-marketplace" },
       } as MarketplaceRequestDto;

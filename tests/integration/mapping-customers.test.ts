@@ -26,7 +26,7 @@ describe("Mapping: customers", () => {
     unwrap(await w.sage.POST("/contacts", { body: { contact: { name: "Woodgrove (old name)", contact_type_ids: ["CUSTOMER"], reference: "TA-0004" } } as never }));
     ids.contoso = await w.customer({ id: "TA-0001", name: "Contoso Limited", email: "ACCOUNTS@contoso.example" });
     ids.fabrikam = await w.customer({ id: "TA-0002", name: "fabrikam trading ltd", email: "it@fabrikam.example" });
-    ids.newco = await w.customer({ id: "TA-0003", name: "Northwind Newco", email: "billing@newco.example" });
+    ids.newco = await w.customer({ id: "TA-0003", name: "Northwind Newco", email: "billing@newco.example", contactInfo: { phone: "+44 161 496 0123", tax_id: "GB 123 4567 89", address: { line1: "44 Deansgate", city: "Manchester", postal_code: "M3 2BW", country: "GB" } } });
     ids.woodgrove = await w.customer({ id: "TA-0004", name: "Woodgrove Bank", email: null });
     ids.fabCloud = await w.customer({ id: "TA-0005", name: "Fabrikam Cloud", email: "finance@fabrikam.example" });
     ids.lonely = await w.customer({ id: "TA-0006", name: "Tailspin Toys", email: "ap@tailspin.example" });
@@ -94,6 +94,12 @@ describe("Mapping: customers", () => {
     const made = (await w.state()).contacts.filter((c) => c.reference === "TA-0003");
     expect(made).toHaveLength(1);
     expect(made[0]!.name).toBe("Northwind Newco");
+    // with the marketplace's billing address, contact person, phone and VAT number
+    expect(made[0]).toMatchObject({
+      tax_number: "GB123456789",
+      main_address: { address_line_1: "44 Deansgate", city: "Manchester", postal_code: "M3 2BW", country: { id: "GB" } },
+      main_contact_person: { name: "Northwind Newco billing", email: "billing@newco.example", telephone: "+44 161 496 0123" },
+    });
     const creates = (await w.requestLog()).filter((l) => l.route === "sage.contacts.create");
     expect(creates.length).toBe(2);
     const expectedId = await contactIdempotencyId(w.tenantId, "TA-0003");

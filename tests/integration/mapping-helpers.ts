@@ -23,7 +23,7 @@ export type MappingWorld = World & {
   clearFaults(): Promise<void>;
   runner: ReturnType<typeof testRunner>["runner"];
   product(p: Partial<MarketplaceProductDto> & { id: string; mpn: string; name: string }): Promise<string>;
-  customer(c: { id: string; name: string; email?: string | null; currency?: string }): Promise<string>;
+  customer(c: { id: string; name: string; email?: string | null; currency?: string; contactInfo?: Record<string, unknown> }): Promise<string>;
   /** Action Log rows of category mapping written after `sinceId` */
   mappingLog(sinceId?: number): Promise<(typeof actionLog.$inferSelect)[]>;
   lastLogId(): Promise<number>;
@@ -55,11 +55,11 @@ export async function startMappingWorld(): Promise<MappingWorld> {
     },
     product: (p: Partial<MarketplaceProductDto> & { id: string; mpn: string; name: string }) =>
       upsertMarketplaceProduct(world.db.db, world.tenantId, marketplaceProductSchema.parse({ type: "item", currency: "GBP", billing_period: "monthly", ...p })),
-    customer: (c: { id: string; name: string; email?: string | null; currency?: string }) =>
+    customer: (c: { id: string; name: string; email?: string | null; currency?: string; contactInfo?: Record<string, unknown> }) =>
       upsertMarketplaceCustomer(
         world.db.db,
         world.tenantId,
-        marketplaceCustomerSchema.parse({ id: c.id, name: c.name, currency: c.currency ?? "GBP", contact_info: c.email ? { email: c.email, contact_name: `${c.name} billing` } : null }) as MarketplaceCustomerDto,
+        marketplaceCustomerSchema.parse({ id: c.id, name: c.name, currency: c.currency ?? "GBP", contact_info: c.email ? { email: c.email, contact_name: `${c.name} billing`, ...c.contactInfo } : null }) as MarketplaceCustomerDto,
       ),
     async mappingLog(sinceId = 0) {
       return world.db.db.select().from(actionLog).where(and(eq(actionLog.tenantId, world.tenantId), eq(actionLog.category, "mapping"), gt(actionLog.id, sinceId))).orderBy(actionLog.id);

@@ -9,6 +9,13 @@ async function firedFaults(sw: SyncWorld) {
   return list.map((f) => ({ route: f.route, kind: f.kind, fired: f.fired }));
 }
 
+function unwrapContact(state: unknown, reference: string) {
+  const contacts = (state as { contacts: { reference?: string; tax_number?: string | null; main_address?: unknown; main_contact_person?: unknown }[] }).contacts;
+  const found = contacts.find((c) => c.reference === reference);
+  expect(found, `no Sage contact with reference ${reference}`).toBeDefined();
+  return found!;
+}
+
 describe("sync engine: tasks become Sage invoices and credit notes, exactly once", () => {
   let sw: SyncWorld;
   beforeAll(async () => {
@@ -33,6 +40,26 @@ describe("sync engine: tasks become Sage invoices and credit notes, exactly once
     const again = await sw.sageState();
     expect(again.sales_invoices.filter((i) => i.reference === orderId)).toHaveLength(1);
     expect(again.contacts.filter((c) => c.reference === "TA-9001")).toHaveLength(1);
+  });
+
+  it("a new customer's Sage contact carries the marketplace billing address, contact person, phone and VAT number", async () => {
+    const customer = {
+      id: "TA-ADDR-1",
+      name: "Fabrikam Ireland Ltd",
+      email: "accounts@fabrikam-ie.example",
+      currency: "GBP",
+      contactInfo: { contact_name: "Fiona Byrne", phone: "+353 1 555 0100", address: { line1: "12 Grand Canal Quay", city: "Dublin", postal_code: "D02 X576", country: "ie" }, tax_id: "ie 9876543wh" },
+    };
+    const o = await sw.order("purchase", [{ mpn: "M365-STD", quantity: "1" }], { customer });
+    await sw.sync([o.taskId]);
+    expect((await sw.task(o.taskId)).state).toBe("synced");
+    const contacts = (await sw.sageState()).contacts.filter((c) => c.reference === customer.id);
+    expect(contacts).toHaveLength(1);
+    // read back from the sandbox's Sage as Sage renders the contact
+    const contact = unwrapContact(await (await fetch(`${sw.world.sandbox.url}/__sandbox/state?business=${sw.businessId}`)).json(), customer.id);
+    expect(contact.tax_number).toBe("IE9876543WH");
+    expect(contact.main_address).toMatchObject({ address_line_1: "12 Grand Canal Quay", city: "Dublin", postal_code: "D02 X576", country: { id: "IE" } });
+    expect(contact.main_contact_person).toMatchObject({ name: "Fiona Byrne", email: "accounts@fabrikam-ie.example", telephone: "+353 1 555 0100" });
   });
 
   it("one task, its only product unmapped: no contact is created for the new customer either", async () => {
