@@ -236,10 +236,13 @@ test("orders become invoices and credit notes: Sync, Sync all with its progress 
     let doc = await openDocument(page, order.upgrade, /^Invoice SI-\d+$/);
     await expect(doc.row).toContainText(`3 × ${BASIC}`); // 5 → 8
     await expect(doc.row).toContainText("15.30 GBP");
+    const upgradeInvoice = doc.number;
     await doc.popup.close();
     doc = await openDocument(page, order.downgrade, /^Credit note SCN-\d+$/);
     await expect(doc.row).toContainText(`2 × ${BASIC}`); // 8 → 6
     await expect(doc.row).toContainText("10.20 GBP");
+    // the refund is allocated against the open invoice of the same subscription (the upgrade's)
+    await expect(taskRow(page, order.downgrade).getByRole("link", { name: `Allocated ${doc.number} → ${upgradeInvoice}` })).toBeVisible();
     await expect(doc.popup.getByRole("heading", { name: /Sales credit notes/ }).first()).toBeVisible();
     await doc.popup.close();
     doc = await openDocument(page, order.usage, /^Invoice SI-\d+$/);

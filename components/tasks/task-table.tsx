@@ -13,9 +13,10 @@ import { SyncProgress, useSync } from "./use-sync";
 
 type SageDocumentLink = { taskId: string | null; kind: string; sageId: string; displayedAs: string | null; url: string };
 
-/** "Invoice SI-12", "Credit note SCN-3", "Lines added to invoice SI-14" */
+/** "Invoice SI-12", "Credit note SCN-3", "Lines added to invoice SI-14", "Allocated SCN-3 → SI-12" */
 function documentLabel(d: SageDocumentLink) {
   const name = d.displayedAs ?? d.sageId.slice(0, 8);
+  if (d.kind === "contact_allocation") return `Allocated ${name}`;
   return d.kind === "sales_credit_note" ? `Credit note ${name}` : d.kind === "sales_invoice_lines" ? `Lines added to invoice ${name}` : `Invoice ${name}`;
 }
 

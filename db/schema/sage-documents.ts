@@ -3,7 +3,7 @@ import { tenants } from "./tenants";
 import { connections } from "./connections";
 import { syncTasks } from "./sync-tasks";
 
-export const SAGE_DOCUMENT_KINDS = ["contact", "sales_invoice", "sales_invoice_lines", "sales_credit_note", "service", "product"] as const;
+export const SAGE_DOCUMENT_KINDS = ["contact", "sales_invoice", "sales_invoice_lines", "sales_credit_note", "service", "product", "contact_allocation"] as const;
 export type SageDocumentKind = (typeof SAGE_DOCUMENT_KINDS)[number];
 
 /**

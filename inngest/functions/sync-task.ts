@@ -1,3 +1,4 @@
+import { allocateRefundOrSayWhy } from "@/lib/sync/refund-allocation";
 import { getDb } from "@/db/client";
 import { SageError } from "@/lib/sage/errors";
 import {
@@ -61,6 +62,8 @@ export const syncTask = defineFunction(
       if (isRefused(invoice)) return await step.run("fail", async () => failTaskSync(await getDb(), ctx, invoice.refused));
       const credit = await step.run("write-credit-note", async () => refusing(async () => writeTaskCreditNote(await getDb(), ctx, contact.contactId, plan)));
       if (isRefused(credit)) return await step.run("fail", async () => failTaskSync(await getDb(), ctx, credit.refused));
+      // a refund is allocated against the invoice it refunds (a follow-up: refusal is logged, not fatal)
+      if (credit) await step.run("allocate-refund", async () => allocateRefundOrSayWhy(await getDb(), { tenantId: ctx.tenantId, connectionId: ctx.connectionId, taskId: ctx.taskId, orderId: ctx.orderId, creditNoteId: credit.sageId, contactId: contact.contactId, currency: plan.currency }));
       const documents = [invoice, credit].filter((d) => d !== null);
       await step.run("complete", async () => completeTaskSync(await getDb(), ctx, { documents, notes: plan.notes, currency: plan.currency }));
       return { documents };

@@ -35,6 +35,7 @@ import {
   type TaskContext,
   type WrittenDocument,
 } from "./sync-task";
+import { allocateRefundOrSayWhy } from "./refund-allocation";
 
 /**
  * Sync many tasks of one connection in one pass ("Sync all", auto-sync, benchmarks). Same rules
@@ -179,12 +180,13 @@ async function syncTaskBatchRun(db: Database, input: { tenantId: string; connect
   // Results are recorded behind the writes (FlushQueue), so no chunk waits for the previous one's.
   const sage = syncClient(db, input.connectionId);
   const flushes = new FlushQueue();
+  const creditNotes: WrittenCreditNote[] = [];
   let next: Promise<PreparedChunk> | null = prepareChunk(db, input, chunks[0]!, shared, run);
   try {
     for (let i = 0; i < chunks.length; i++) {
       const prepared: PreparedChunk = await next!;
       next = i + 1 < chunks.length ? prepareChunk(db, input, chunks[i + 1]!, shared, run) : null;
-      await writeChunk(db, input, sage, prepared, settings.notifications, result, flushes);
+      await writeChunk(db, input, sage, prepared, settings.notifications, result, flushes, creditNotes);
     }
   } catch (e) {
     // before the error propagates: the chunk being prepared is claimed or not, and every outcome so far is recorded
@@ -193,8 +195,12 @@ async function syncTaskBatchRun(db: Database, input: { tenantId: string; connect
     throw e;
   }
   await flushes.drain();
+  // refunds allocated against the invoices they refund, once every invoice of the run is recorded
+  for (const c of creditNotes) await retryInPlace(() => allocateRefundOrSayWhy(db, { tenantId: input.tenantId, connectionId: input.connectionId, ...c }));
   return result;
 }
+
+type WrittenCreditNote = { taskId: string; orderId: string; creditNoteId: string; contactId: string; currency: string | null };
 
 /** Database work queued behind the Sage writes, run one after the other; the first failure stops the rest. */
 class FlushQueue {
@@ -428,6 +434,7 @@ async function writeChunk(
   notifications: "errors_and_actions" | "all_tasks",
   result: BatchResult,
   flushes: FlushQueue,
+  creditNotes: WrittenCreditNote[],
 ) {
   const { docs, already, notesOf, claimIds, tasks } = chunk;
   const send = syncSender(db, input.connectionId);
@@ -458,15 +465,19 @@ async function writeChunk(
   // the next call goes out. A body that cannot be read sends the document back for a look-up.
   const reading: Promise<void>[] = [];
   const unread: PlannedDoc[] = [];
+  const wrote = (doc: PlannedDoc, written: WrittenDocument) => {
+    progress.outcomes.push({ doc, written });
+    if (doc.kind === "sales_credit_note") creditNotes.push({ taskId: doc.task.id, orderId: doc.task.marketplaceOrderId, creditNoteId: written.sageId, contactId: doc.contactId, currency: doc.task.currency });
+  };
   const writeOne = async (doc: PlannedDoc) => {
     for (let attempt = 1; ; attempt++) {
       try {
         const w = await writeDocument(sage, send, doc);
-        if ("written" in w) progress.outcomes.push({ doc, written: w.written });
+        if ("written" in w) wrote(doc, w.written);
         else
           reading.push(
             readCreated(doc, w.answer).then(
-              (written) => void progress.outcomes.push({ doc, written }),
+              (written) => void wrote(doc, written),
               () => void unread.push(doc),
             ),
           );
@@ -493,7 +504,7 @@ async function writeChunk(
       if (refusedHere.has(doc.task.id)) continue;
       const prior = already.get(doc.idempotencyId);
       if (prior && prior.sageId) {
-        progress.outcomes.push({ doc, written: writtenAs(doc, prior.sageId, prior.displayedAs) });
+        wrote(doc, writtenAs(doc, prior.sageId, prior.displayedAs));
         continue;
       }
       await writeOne(doc);
@@ -654,6 +665,7 @@ async function syncOneTaskDirect(db: Database, tenantId: string, taskId: string,
     const { contactId } = await retryInPlace(() => ensureSageContact(db, ctx));
     const invoice = await retryInPlace(() => writeTaskInvoice(db, ctx, contactId, plan));
     const credit = await retryInPlace(() => writeTaskCreditNote(db, ctx, contactId, plan));
+    if (credit) await retryInPlace(() => allocateRefundOrSayWhy(db, { tenantId, connectionId: ctx.connectionId, taskId, orderId: ctx.orderId, creditNoteId: credit.sageId, contactId, currency: plan.currency }));
     const documents = [invoice, credit].filter((d): d is WrittenDocument => d !== null);
     await completeTaskSync(db, ctx, { documents, notes: plan.notes, currency: plan.currency });
     result.synced++;

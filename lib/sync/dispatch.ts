@@ -88,10 +88,10 @@ export function sageDocumentUrl(kind: string, sageId: string): string {
 export async function documentsForTasks(db: Database, tenantId: string, taskIds: string[]) {
   if (taskIds.length === 0) return [];
   const rows = await db
-    .select({ taskId: sageDocuments.taskId, kind: sageDocuments.kind, sageId: sageDocuments.sageId, displayedAs: sageDocuments.displayedAs })
+    .select({ taskId: sageDocuments.taskId, kind: sageDocuments.kind, sageId: sageDocuments.sageId, displayedAs: sageDocuments.displayedAs, creditNoteId: sql<string | null>`${sageDocuments.details} ->> 'creditNoteId'` })
     .from(sageDocuments)
     .where(and(eq(sageDocuments.tenantId, tenantId), inArray(sageDocuments.taskId, taskIds), sql`${sageDocuments.sageId} <> ''`));
-  return rows.filter((r) => r.kind !== "contact").map((r) => ({ ...r, url: sageDocumentUrl(r.kind === "sales_invoice_lines" ? "sales_invoice" : r.kind, r.sageId) }));
+  return rows.filter((r) => r.kind !== "contact").map((r) => ({ ...r, url: sageDocumentUrl(r.kind === "sales_invoice_lines" ? "sales_invoice" : r.kind, r.kind === "contact_allocation" ? (r.creditNoteId ?? r.sageId) : r.sageId) })).map(({ creditNoteId: _, ...r }) => r);
 }
 
 /**

@@ -109,6 +109,48 @@ describe("sync engine: tasks become Sage invoices and credit notes, exactly once
     expect(Number(credits[0]!.total_amount)).toBeCloseTo(45);
   });
 
+  it("a refund credit note is allocated against the open invoice it refunds, once (task flow and Sync all)", async () => {
+    type Artefact = { id: string; reference?: string; displayed_as?: string; total_amount: number; outstanding_amount: number; contact?: { id: string } };
+    const artefacts = async (orderId: string) => {
+      const state = (await sw.sageState()) as unknown as { sales_invoices: Artefact[]; sales_credit_notes: Artefact[] };
+      return { invoice: state.sales_invoices.find((i) => i.reference === orderId), credit: state.sales_credit_notes.find((c) => c.reference === orderId) };
+    };
+    const allocationsOf = async (contactId: string) => {
+      const { data } = await sw.sage.GET("/contact_allocations", { params: { query: { contact_id: contactId, attributes: "all" } as never } });
+      return (data as unknown as { $items: { allocated_artefacts: { artefact: { id: string }; amount: number }[] }[] }).$items;
+    };
+    for (const [flow, customerId] of [["task", "TA-ALLOC-1"], ["batch", "TA-ALLOC-2"]] as const) {
+      const customer = { id: customerId, name: `Allocation ${flow} Ltd`, email: `ap@alloc-${flow}.example` };
+      const buy = await sw.order("purchase", [{ mpn: "M365-STD", quantity: "10", unit_price: "12.50" }], { customer });
+      const down = await sw.order("change", [{ mpn: "M365-STD", quantity: "7", old_quantity: "10", unit_price: "12.50" }], { customer });
+      if (flow === "task") await sw.sync([buy.taskId, down.taskId]);
+      else await sw.syncAll([buy.taskId, down.taskId]);
+      expect((await sw.task(down.taskId)).state).toBe("synced");
+      const { invoice } = await artefacts(buy.orderId);
+      const { credit } = await artefacts(down.orderId);
+      expect(invoice, "the purchase invoice").toBeDefined();
+      expect(credit, "the refund credit note").toBeDefined();
+      // 3 × 12.50 refunded: the credit note is fully allocated, the invoice owes the rest
+      expect(Number(credit!.total_amount)).toBeCloseTo(37.5 * 1.2, 2);
+      expect(Number(credit!.outstanding_amount)).toBe(0);
+      expect(Number(invoice!.outstanding_amount)).toBeCloseTo(Number(invoice!.total_amount) - Number(credit!.total_amount), 2);
+      const allocations = await allocationsOf(invoice!.contact!.id);
+      expect(allocations).toHaveLength(1);
+      expect(allocations[0]!.allocated_artefacts.map((a) => [a.artefact.id, a.amount])).toEqual([
+        [invoice!.id, Number(credit!.total_amount)],
+        [credit!.id, -Number(credit!.total_amount)],
+      ]);
+      // the task shows it, the Action Log says so
+      const docs = await sw.documents(down.taskId);
+      expect(docs.filter((d) => d.kind === "contact_allocation").map((d) => d.displayedAs)).toEqual([`${credit!.displayed_as} → ${invoice!.displayed_as}`]);
+
+      // syncing again writes no second allocation
+      if (flow === "task") await sw.sync([down.taskId]);
+      else await sw.syncAll([down.taskId]);
+      expect(await allocationsOf(invoice!.contact!.id)).toHaveLength(1);
+    }
+  });
+
   it("downgrade with 'quantity changes only' → no credit note, task synced with the note", async () => {
     await sw.settings({ downgrades: "quantity_only" });
     const down = await sw.order("change", [{ mpn: "M365-STD", quantity: "8", old_quantity: "12" }]);
