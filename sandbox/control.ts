@@ -123,6 +123,28 @@ function setSubscription(ctx: RequestContext): Reply {
   return json(200, { business: b.id, key: b.key, subscriptionActive: b.subscriptionActive });
 }
 
+/** A business's foreign currencies: multi-currency on/off and stored exchange rates (a rate of null deletes it). */
+function setCurrencies(ctx: RequestContext): Reply {
+  const parsed = z
+    .object({
+      business: z.string().min(1),
+      multi_currency_enabled: z.boolean().optional(),
+      rates: z.record(z.string().regex(/^[A-Z]{3}$/), z.number().positive().nullable()).optional(),
+    })
+    .strict()
+    .safeParse(controlBody(ctx));
+  if (!parsed.success) return bad("expected { business: id|key, multi_currency_enabled?: boolean, rates?: { EUR: 1.17 | null } }", parsed.error.issues);
+  const b = ctx.sb.sage.findBusiness(parsed.data.business);
+  const data = b ? ctx.sb.sage.data.get(b.id) : undefined;
+  if (!b || !data) return json(404, { error: "not_found", message: `unknown business ${parsed.data.business}` });
+  if (parsed.data.multi_currency_enabled !== undefined) data.multiCurrencyEnabled = parsed.data.multi_currency_enabled;
+  for (const [code, rate] of Object.entries(parsed.data.rates ?? {})) {
+    if (rate === null) delete data.exchangeRates[code];
+    else data.exchangeRates[code] = { rate, updatedMs: data.stamp() };
+  }
+  return json(200, { business: b.id, base_currency: data.currency, multi_currency_enabled: data.multiCurrencyEnabled, rates: Object.fromEntries(Object.entries(data.exchangeRates).map(([c, r]) => [c, r.rate])) });
+}
+
 function listSageWorld(ctx: RequestContext): Reply {
   const s = ctx.sb.sage;
   return json(200, {
@@ -177,6 +199,7 @@ export const controlRoutes: Route[] = [
   route("POST", "/__sandbox/sage/expire-access-tokens", "control.sage.expire", expireAccessTokens, c),
   route("POST", "/__sandbox/sage/revoke-refresh-tokens", "control.sage.revoke", revokeRefreshTokens, c),
   route("POST", "/__sandbox/sage/subscription", "control.sage.subscription", setSubscription, c),
+  route("POST", "/__sandbox/sage/currencies", "control.sage.currencies", setCurrencies, c),
   route("GET", "/__sandbox/faults", "control.faults", (ctx) => json(200, ctx.sb.faults.list()), c),
   route("POST", "/__sandbox/faults", "control.faults.add", postFault, c),
   route("DELETE", "/__sandbox/faults", "control.faults.clear", (ctx) => {

@@ -40,6 +40,13 @@ export default async function SettingsPage({ searchParams }: { searchParams: Pro
       <Card>
         <SettingsForm fields={fields} values={values} setup={isSetup} />
       </Card>
+      <Card title="Currencies and exchange rates">
+        <p className="text-sm text-slate-700" data-testid="exchange-rate-source">
+          An order in a currency other than your Sage business&apos;s base currency is invoiced in the order&apos;s currency at <strong>Sage&apos;s stored exchange rate</strong> for that
+          currency (Settings › Currencies in Sage), read when the order is synced; the marketplace sends no rate. Sage prices used for such an order are converted at the same
+          rate. When multi-currency is off in Sage, or Sage has no rate for the currency, the task needs action and nothing is written — never a rate of 1.
+        </p>
+      </Card>
       <Card title="OAuth 2.0 redirect URL">
         <RedirectValidation redirectUrl={getConfig().oauthRedirectUrl} />
       </Card>

@@ -18,7 +18,7 @@ import { collectSagePages, deriveIdempotencyId } from "@/lib/sage/accounting/api
 import { SageError } from "@/lib/sage/errors";
 import { getSettings } from "@/lib/settings/settings";
 import { documentTotals, planSync, type MarketplaceProductForPlan, type PlannedLine, type SageItemForPlan } from "./plan";
-import { businessDefaults, syncClient, syncSender } from "./sage-context";
+import { businessDefaults, currencyForPlan, syncClient, syncSender } from "./sage-context";
 import { markTasksHaltedByReconnect } from "./reconnect-halt";
 import {
   documentBody,
@@ -84,7 +84,7 @@ const BATCH_TASK_COLUMNS = {
 type BatchTask = Pick<SyncTask, keyof typeof BATCH_TASK_COLUMNS>;
 
 type DocKind = "sales_invoice" | "sales_credit_note";
-type PlannedDoc = { task: BatchTask; ctx: TaskContext; kind: DocKind; lines: PlannedLine[]; contactId: string; idempotencyId: string; resume: boolean };
+type PlannedDoc = { task: BatchTask; ctx: TaskContext; kind: DocKind; lines: PlannedLine[]; exchangeRate: number | null; contactId: string; idempotencyId: string; resume: boolean };
 type Outcome = { doc: PlannedDoc; written?: WrittenDocument; refused?: SageError };
 
 export type BatchResult = { synced: number; failed: number; actionRequired: number; skipped: number; documents: number };
@@ -289,7 +289,12 @@ async function resolveSageSide(db: Database, input: { tenantId: string; connecti
   }
   const [fee] = await db.select().from(feeMappings).where(and(eq(feeMappings.tenantId, input.tenantId), eq(feeMappings.feeKind, "cancellation")));
   const cancellationFee = fee ? await retryInPlace(() => itemDetails(db, anyCtx, fee)) : null;
-  const defaults = await retryInPlace(() => businessDefaults(db, input.connectionId));
+  const openItems = await db.select({ customer: syncTasks.marketplaceCustomerId, items: syncTasks.items, currency: syncTasks.currency }).from(syncTasks).where(open);
+  let defaults = await retryInPlace(() => businessDefaults(db, input.connectionId));
+  // an order in another currency is decided on Sage's current currency settings and rates, not a cached copy
+  const foreign = (c: string | null) => !!c && c.toUpperCase() !== defaults.baseCurrency;
+  if (openItems.some((t) => foreign(t.currency))) defaults = await retryInPlace(() => businessDefaults(db, input.connectionId, { fresh: true }));
+  const currencyOk = (c: string | null) => !foreign(c) || (defaults.multiCurrency && (defaults.exchangeRates.get(c!.toUpperCase()) ?? 0) > 0);
 
   // Contacts last, and only for customers with an order that can be written now: nothing — no
   // contact either — goes to Sage for an order whose lines do not all resolve.
@@ -298,8 +303,7 @@ async function resolveSageSide(db: Database, input: { tenantId: string; connecti
     if ((i as TaskItemDelta & { invalid?: unknown }).invalid || itemFailure.has(i.mpn)) return false;
     return products.get(i.mpn)?.kind === "fee" ? !!(cancellationFee ?? itemMappings.get(i.mpn)) : itemMappings.has(i.mpn);
   };
-  const openItems = await db.select({ customer: syncTasks.marketplaceCustomerId, items: syncTasks.items }).from(syncTasks).where(open);
-  const writable = new Set(openItems.filter((t) => t.items.length > 0 && t.items.every(resolves)).map((t) => t.customer));
+  const writable = new Set(openItems.filter((t) => t.items.length > 0 && t.items.every(resolves) && currencyOk(t.currency)).map((t) => t.customer));
   const contactOf = new Map<string, string>();
   for (const k of known) if (k.contactId) contactOf.set(k.marketplaceCustomerId, k.contactId);
   const contactFailure = new Map<string, SageError>();
@@ -369,6 +373,7 @@ async function prepareChunk(db: Database, input: { tenantId: string; connectionI
       cancellationFee: shared.cancellationFee,
       taxRates: shared.defaults.taxRates,
       defaults: shared.defaults,
+      currency: currencyForPlan(shared.defaults, task.currency),
     });
     if (plan.kind === "action_required") {
       actionRequired.push({ task, ...plan });
@@ -383,7 +388,7 @@ async function prepareChunk(db: Database, input: { tenantId: string; connectionI
     notesOf.set(task.id, plan.notes);
     for (const [kind, lines] of [["sales_invoice", plan.invoiceLines], ["sales_credit_note", plan.creditNoteLines]] as const) {
       if (lines.length === 0) continue;
-      docs.push({ task, ctx: ctxOf(task), kind, lines, contactId, idempotencyId: deriveIdempotencyId(input.tenantId, task.id, kind), resume: false });
+      docs.push({ task, ctx: ctxOf(task), kind, lines, exchangeRate: plan.exchangeRate, contactId, idempotencyId: deriveIdempotencyId(input.tenantId, task.id, kind), resume: false });
     }
   }
   const claimIds = tasks.filter((t) => notesOf.has(t.id)).map((t) => t.id);
@@ -584,7 +589,7 @@ async function writeDocument(sage: ReturnType<typeof syncClient>, send: ReturnTy
     );
     if (found) return { written: writtenAs(doc, found.id, found.displayed_as ?? null) };
   }
-  const body = documentBody({ kind: doc.kind, contactId: doc.contactId, reference: doc.task.marketplaceOrderId, currency: doc.task.currency, lines: doc.lines, idempotencyId: doc.idempotencyId });
+  const body = documentBody({ kind: doc.kind, contactId: doc.contactId, reference: doc.task.marketplaceOrderId, currency: doc.task.currency, exchangeRate: doc.exchangeRate, lines: doc.lines, idempotencyId: doc.idempotencyId });
   return { answer: await send("POST", path, body) };
 }
 

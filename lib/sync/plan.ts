@@ -32,7 +32,15 @@ export type PlanInput = {
   cancellationFee: SageItemForPlan | null;
   taxRates: Map<string, TaxRateForPlan>;
   defaults: { ledgerAccountId: string; taxRateId: string };
+  /**
+   * The order's currency against the Sage business's: an order in another currency is invoiced in
+   * that currency at Sage's stored exchange rate (units of it per 1 base unit) — never at a silent 1.
+   * Absent (callers that predate it): the order is taken to be in the base currency.
+   */
+  currency?: CurrencyForPlan;
 };
+
+export type CurrencyForPlan = { order: string | null; base: string; multiCurrency: boolean; exchangeRates: Map<string, number> };
 
 export type PlannedLine = {
   mpn: string;
@@ -48,8 +56,8 @@ export type PlannedLine = {
 };
 
 export type SyncPlan =
-  | { kind: "action_required"; reason: string; link: string | null; unmapped: string[] }
-  | { kind: "write"; invoiceLines: PlannedLine[]; creditNoteLines: PlannedLine[]; notes: string[] };
+  | { kind: "action_required"; reason: string; link: string | null; unmapped: string[]; cause?: "currency" }
+  | { kind: "write"; invoiceLines: PlannedLine[]; creditNoteLines: PlannedLine[]; notes: string[]; exchangeRate: number | null };
 
 const round2 = (n: number) => Math.round((n + Number.EPSILON) * 100) / 100;
 
@@ -59,10 +67,12 @@ function toNumber(v: string | null | undefined): number | null {
   return Number.isFinite(n) ? n : null;
 }
 
-function line(input: PlanInput, mpn: string, quantity: number, item: SageItemForPlan, orderUnitPrice: string | null | undefined, notes: string[]): PlannedLine {
+function line(input: PlanInput, mpn: string, quantity: number, item: SageItemForPlan, orderUnitPrice: string | null | undefined, notes: string[], exchangeRate: number | null): PlannedLine {
   const product = input.products.get(mpn);
   const marketplacePrice = toNumber(orderUnitPrice) ?? toNumber(product?.unitPrice);
-  const sagePrice = toNumber(item.salesPrice);
+  // Sage's item prices are in the business's base currency: converted at the invoice's rate
+  const sageBasePrice = toNumber(item.salesPrice);
+  const sagePrice = sageBasePrice === null || exchangeRate === null ? sageBasePrice : round2(sageBasePrice * exchangeRate);
   let unitPrice: number;
   if (input.settings.priceSource === "sage") {
     if (sagePrice === null) notes.push(`${item.description}: no sales price in Sage, the marketplace price was used`);
@@ -131,7 +141,34 @@ export function planSync(input: PlanInput): SyncPlan {
     };
   }
 
-  // 2. lines by order type and per-item change
+  // 2. the currency: the base currency, or a foreign one the business takes, at Sage's rate
+  let exchangeRate: number | null = null;
+  const cur = input.currency;
+  if (cur?.order && cur.order.toUpperCase() !== cur.base.toUpperCase()) {
+    const code = cur.order.toUpperCase();
+    if (!cur.multiCurrency) {
+      return {
+        kind: "action_required",
+        reason: `This order is in ${code}, but the Sage business works in ${cur.base} only (foreign currencies are off in Sage). Turn on multi-currency in Sage (Settings › Financial Settings) or bill this customer in ${cur.base} in the marketplace, then Sync again. Nothing was written to Sage.`,
+        link: null,
+        unmapped: [],
+        cause: "currency",
+      };
+    }
+    const rate = cur.exchangeRates.get(code);
+    if (!rate || !(rate > 0)) {
+      return {
+        kind: "action_required",
+        reason: `This order is in ${code}, and Sage has no exchange rate from ${cur.base} to ${code}. Add the rate in Sage (Settings › Currencies), then Sync again. Nothing was written to Sage.`,
+        link: null,
+        unmapped: [],
+        cause: "currency",
+      };
+    }
+    exchangeRate = rate;
+  }
+
+  // 3. lines by order type and per-item change
   const notes: string[] = [];
   const invoiceLines: PlannedLine[] = [];
   const creditNoteLines: PlannedLine[] = [];
@@ -144,14 +181,14 @@ export function planSync(input: PlanInput): SyncPlan {
       case "upgrade":
       case "usage": {
         const qty = d.change === "usage" || (d.change === "added" && input.orderType !== "change") ? d.quantity : d.delta;
-        if (qty > 0) invoiceLines.push(line(input, d.mpn, isFee ? Math.max(qty, 1) : qty, item, d.unitPrice, notes));
+        if (qty > 0) invoiceLines.push(line(input, d.mpn, isFee ? Math.max(qty, 1) : qty, item, d.unitPrice, notes, exchangeRate));
         break;
       }
       case "downgrade":
       case "removed": {
         const qty = Math.abs(d.delta);
         if (qty === 0) break;
-        if (refunds) creditNoteLines.push(line(input, d.mpn, qty, item, d.unitPrice, notes));
+        if (refunds) creditNoteLines.push(line(input, d.mpn, qty, item, d.unitPrice, notes, exchangeRate));
         else notes.push(`${input.products.get(d.mpn)?.name ?? d.mpn}: quantity ${d.oldQuantity} → ${d.quantity} recorded without a credit note (setting: quantity changes only)`);
         break;
       }
@@ -160,7 +197,7 @@ export function planSync(input: PlanInput): SyncPlan {
     }
   }
   if (invoiceLines.length === 0 && creditNoteLines.length === 0 && notes.length === 0) notes.push("Nothing to invoice or credit for this order");
-  return { kind: "write", invoiceLines, creditNoteLines, notes };
+  return { kind: "write", invoiceLines, creditNoteLines, notes, exchangeRate };
 }
 
 export function documentTotals(lines: PlannedLine[]) {

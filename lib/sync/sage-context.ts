@@ -1,8 +1,8 @@
 import type { Database } from "@/db/client";
 import { getConfig } from "@/lib/config";
-import { createSageAccountingClient, collectSagePages, sageSender, type SageAccountingClient, type SageClientOptions } from "@/lib/sage/accounting/api";
+import { createSageAccountingClient, collectSagePages, sageSender, unwrap, type SageAccountingClient, type SageClientOptions } from "@/lib/sage/accounting/api";
 import { connectionBudget } from "@/lib/sage/rate-budget";
-import type { TaxRateForPlan } from "./plan";
+import type { CurrencyForPlan, TaxRateForPlan } from "./plan";
 
 /** Every attempt waits for the rate budget of the connection's Sage business (shared by every process). */
 function syncClientOptions(db: Database, connectionId: string): SageClientOptions {
@@ -33,18 +33,35 @@ export function syncSender(db: Database, connectionId: string) {
   return (method: "POST" | "PUT", path: string, body: unknown): Promise<Response> => send(method, `${base}${path}`, JSON.stringify(body));
 }
 
-export type BusinessDefaults = { ledgerAccountId: string; taxRateId: string; taxRates: Map<string, TaxRateForPlan> };
+export type BusinessDefaults = {
+  ledgerAccountId: string;
+  taxRateId: string;
+  taxRates: Map<string, TaxRateForPlan>;
+  /** the business's base currency and whether it takes others (financial_settings) */
+  baseCurrency: string;
+  multiCurrency: boolean;
+  /** Sage's stored rates: units of the currency per 1 unit of the base currency */
+  exchangeRates: Map<string, number>;
+};
+
+/** The planner's currency input for an order in `orderCurrency`. */
+export function currencyForPlan(defaults: BusinessDefaults, orderCurrency: string | null): CurrencyForPlan {
+  return { order: orderCurrency, base: defaults.baseCurrency, multiCurrency: defaults.multiCurrency, exchangeRates: defaults.exchangeRates };
+}
 
 const defaultsCache = new Map<string, { at: number; value: Promise<BusinessDefaults> }>();
 const DEFAULTS_TTL_MS = 10 * 60_000;
 
 /**
  * Reference data the planner needs, read once per connection and cached in-process for 10 minutes:
- * sales tax rates with their percentage, and the default sales ledger account (and its tax rate).
+ * sales tax rates with their percentage, the default sales ledger account (and its tax rate), the
+ * base currency, multi-currency and the stored exchange rates. `fresh` reads them again (a batch
+ * run starts fresh; a task held back by its currency is re-planned on fresh figures, so a reseller
+ * who has just turned multi-currency on in Sage is not told "off" for ten minutes).
  */
-export function businessDefaults(db: Database, connectionId: string): Promise<BusinessDefaults> {
+export function businessDefaults(db: Database, connectionId: string, opts: { fresh?: boolean } = {}): Promise<BusinessDefaults> {
   const hit = defaultsCache.get(connectionId);
-  if (hit && Date.now() - hit.at < DEFAULTS_TTL_MS) return hit.value;
+  if (!opts.fresh && hit && Date.now() - hit.at < DEFAULTS_TTL_MS) return hit.value;
   const value = (async () => {
     const sage = syncClient(db, connectionId);
     const rates = await collectSagePages<{ id: string; percentage?: number | string; is_visible?: boolean }>(sage, "/tax_rates?usage=sales&attributes=percentage&items_per_page=200");
@@ -56,7 +73,19 @@ export function businessDefaults(db: Database, connectionId: string): Promise<Bu
     if (!sales) throw new Error("The Sage business has no ledger account visible in sales");
     const taxRates = new Map(rates.map((r) => [r.id, { id: r.id, percentage: Number(r.percentage ?? 0) }]));
     const taxRateId = sales.tax_rate?.id ?? rates.find((r) => /STANDARD/.test(r.id))?.id ?? rates[0]?.id ?? "";
-    return { ledgerAccountId: sales.id, taxRateId, taxRates };
+    const financial = unwrap(await sage.GET("/financial_settings", {})) as { base_currency?: { id?: string } | null; multi_currency_enabled?: boolean } | null;
+    const baseCurrency = financial?.base_currency?.id;
+    if (!baseCurrency) throw new Error("Sage's financial settings name no base currency");
+    const multiCurrency = financial?.multi_currency_enabled === true;
+    const exchangeRates = new Map<string, number>();
+    if (multiCurrency) {
+      const list = await collectSagePages<{ id: string; rate?: number | string | null; currency?: { id: string } | null }>(sage, "/exchange_rates?attributes=rate,currency&items_per_page=200");
+      for (const r of list) {
+        const rate = Number(r.rate);
+        if (Number.isFinite(rate) && rate > 0) exchangeRates.set((r.currency?.id ?? r.id).toUpperCase(), rate);
+      }
+    }
+    return { ledgerAccountId: sales.id, taxRateId, taxRates, baseCurrency: baseCurrency.toUpperCase(), multiCurrency, exchangeRates };
   })();
   defaultsCache.set(connectionId, { at: Date.now(), value });
   value.catch(() => defaultsCache.delete(connectionId));

@@ -20,7 +20,7 @@ import { sageContactBody } from "@/lib/sage-catalog/contact-body";
 import { SageError } from "@/lib/sage/errors";
 import { getSettings } from "@/lib/settings/settings";
 import { documentTotals, planSync, type MarketplaceProductForPlan, type PlannedLine, type SageItemForPlan, type SyncPlan } from "./plan";
-import { businessDefaults, syncClient } from "./sage-context";
+import { businessDefaults, currencyForPlan, syncClient } from "./sage-context";
 
 /**
  * The sync of one task, as steps an Inngest function runs one after another. Every step is
@@ -210,18 +210,22 @@ export async function planTaskSync(db: Database, ctx: TaskContext): Promise<Task
   }
   const [fee] = await db.select().from(feeMappings).where(and(eq(feeMappings.tenantId, ctx.tenantId), eq(feeMappings.feeKind, "cancellation")));
   const cancellationFee = fee ? await itemDetails(db, ctx, fee) : null;
-  const defaults = await businessDefaults(db, ctx.connectionId);
-  const plan = planSync({
-    orderId: ctx.orderId,
-    orderType: task!.orderType,
-    items: task!.items,
-    settings,
-    products: productByMpn,
-    itemMappings,
-    cancellationFee,
-    taxRates: defaults.taxRates,
-    defaults: { ledgerAccountId: defaults.ledgerAccountId, taxRateId: defaults.taxRateId },
-  });
+  const planWith = (defaults: Awaited<ReturnType<typeof businessDefaults>>) =>
+    planSync({
+      orderId: ctx.orderId,
+      orderType: task!.orderType,
+      items: task!.items,
+      settings,
+      products: productByMpn,
+      itemMappings,
+      cancellationFee,
+      taxRates: defaults.taxRates,
+      defaults: { ledgerAccountId: defaults.ledgerAccountId, taxRateId: defaults.taxRateId },
+      currency: currencyForPlan(defaults, task!.currency),
+    });
+  let plan = planWith(await businessDefaults(db, ctx.connectionId));
+  // held back by its currency: decided again on Sage's current settings, not a cached copy
+  if (plan.kind === "action_required" && plan.cause === "currency") plan = planWith(await businessDefaults(db, ctx.connectionId, { fresh: true }));
   if (plan.kind === "action_required") {
     await db.transaction(async (tx) => {
       await tx.update(syncTasks).set({ state: "action_required", reason: plan.reason, reasonLink: plan.link, updatedAt: new Date() }).where(eq(syncTasks.id, ctx.taskId));
@@ -251,7 +255,7 @@ export function apiLines(lines: PlannedLine[]) {
 }
 
 /** The create body of an invoice or credit note: one shape for the per-task and the batch flow. */
-export function documentBody(d: { kind: "sales_invoice" | "sales_credit_note"; contactId: string; reference: string; currency: string | null; lines: PlannedLine[]; idempotencyId: string }) {
+export function documentBody(d: { kind: "sales_invoice" | "sales_credit_note"; contactId: string; reference: string; currency: string | null; exchangeRate: number | null; lines: PlannedLine[]; idempotencyId: string }) {
   const totals = documentTotals(d.lines);
   return withIdempotencyId(
     d.kind,
@@ -260,6 +264,8 @@ export function documentBody(d: { kind: "sales_invoice" | "sales_credit_note"; c
       date: todayIso(),
       reference: d.reference,
       ...(d.currency ? { currency_id: d.currency } : {}),
+      // a foreign-currency document carries the rate it was planned at (never Sage's silent default)
+      ...(d.exchangeRate !== null ? { exchange_rate: d.exchangeRate } : {}),
       [d.kind === "sales_invoice" ? "invoice_lines" : "credit_note_lines"]: apiLines(d.lines),
       net_amount: totals.net,
       tax_amount: totals.tax,
@@ -292,7 +298,7 @@ async function createDocumentOnce(db: Database, ctx: TaskContext, kind: "sales_i
   } else {
     await db.insert(sageDocuments).values({ tenantId: ctx.tenantId, connectionId: ctx.connectionId, taskId: ctx.taskId, kind, sageId: "", reference: ctx.orderId, idempotencyId, currency: plan.currency, billingPeriod: plan.billingPeriod, details: { status: "pending", contactId } }).onConflictDoNothing();
   }
-  const body = documentBody({ kind, contactId, reference: ctx.orderId, currency: plan.currency, lines, idempotencyId });
+  const body = documentBody({ kind, contactId, reference: ctx.orderId, currency: plan.currency, exchangeRate: plan.kind === "write" ? plan.exchangeRate : null, lines, idempotencyId });
   const created = unwrap(await sage.POST(path as "/sales_invoices", { body: body as never })) as SageDoc | null;
   // a 2xx without the record: the document may exist; the retry looks it up by reference first
   if (!created?.id) throw new SageError("unknown_outcome", `Sage's answer to the ${kind === "sales_invoice" ? "invoice" : "credit note"} create carries no id`);

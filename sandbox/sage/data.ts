@@ -197,6 +197,12 @@ export interface StoredResponse {
 
 const SEED_MS = Date.parse("2024-04-01T09:00:00Z");
 
+/** Seeded stored rates per base currency (units per 1 base unit; illustrative, not market data). */
+const SEED_EXCHANGE_RATES: Record<string, Record<string, number>> = {
+  GBP: { EUR: 1.17, USD: 1.27 },
+  EUR: { GBP: 0.855, USD: 1.085 },
+};
+
 export class BusinessData {
   readonly ledgerAccounts = new Store<LedgerAccountRec>();
   readonly taxRates = new Store<TaxRateRec>();
@@ -213,6 +219,14 @@ export class BusinessData {
   invoiceCounter = 0;
   creditNoteCounter = 0;
   readonly currency: string;
+  /**
+   * Foreign currencies (financial_settings.multi_currency_enabled). Sage's public text does not say
+   * what a business without them answers to a foreign-currency document: here a 422 on currency_id
+   * (configurable: POST /__sandbox/sage/currencies).
+   */
+  multiCurrencyEnabled = true;
+  /** The business's stored exchange rates (GET /exchange_rates): units of the currency per 1 base unit. */
+  exchangeRates: Record<string, { rate: number; updatedMs: number }> = {};
 
   constructor(
     readonly businessId: string,
@@ -221,6 +235,8 @@ export class BusinessData {
   ) {
     this.currency = COUNTRY_CURRENCY[country];
     this.seed();
+    const seeded = truncSeconds(this.now());
+    for (const [code, rate] of Object.entries(SEED_EXCHANGE_RATES[this.currency] ?? {})) this.exchangeRates[code] = { rate, updatedMs: seeded };
   }
 
   /** A fresh "now" for a write, strictly after `previous` (so updated_at always moves). */

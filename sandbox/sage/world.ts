@@ -113,6 +113,8 @@ export interface BusinessDataSnapshot {
   rateWindow: number[];
   invoiceCounter: number;
   creditNoteCounter: number;
+  multiCurrencyEnabled?: boolean;
+  exchangeRates?: Record<string, { rate: number; updatedMs: number }>;
 }
 
 /** Plain-JSON form of the whole simulated Sage (persistence). */
@@ -201,6 +203,8 @@ export class SageWorld {
         rateWindow: d.rateWindow.slice(),
         invoiceCounter: d.invoiceCounter,
         creditNoteCounter: d.creditNoteCounter,
+        multiCurrencyEnabled: d.multiCurrencyEnabled,
+        exchangeRates: { ...d.exchangeRates },
       })),
     };
   }
@@ -239,6 +243,8 @@ export class SageWorld {
       data.rateWindow = d.rateWindow.slice();
       data.invoiceCounter = d.invoiceCounter;
       data.creditNoteCounter = d.creditNoteCounter;
+      if (d.multiCurrencyEnabled !== undefined) data.multiCurrencyEnabled = d.multiCurrencyEnabled;
+      if (d.exchangeRates) data.exchangeRates = { ...d.exchangeRates };
     }
   }
 

@@ -151,6 +151,43 @@ describe("sync engine: tasks become Sage invoices and credit notes, exactly once
     }
   });
 
+  it("an order in EUR for the GB business: refused while Sage has no multi-currency or no EUR rate (nothing written), then invoiced in EUR at Sage's stored rate", async () => {
+    type FxInvoice = { reference?: string; currency?: { id: string }; exchange_rate: number; net_amount: number; total_amount: number; base_currency_total_amount: number };
+    const customer = { id: "TA-EUR-1", name: "Adatum FX GmbH", email: "rechnung@adatum-fx.example", currency: "EUR" };
+    const currencies = (body: Record<string, unknown>) => sw.world.control("sage/currencies", { business: sw.businessId, ...body });
+    const o = await sw.order("purchase", [{ mpn: "M365-STD", quantity: "2", unit_price: "14.60" }], { customer, currency: "EUR" });
+    const written = async () => {
+      const state = (await sw.sageState()) as unknown as { contacts: { reference?: string }[]; sales_invoices: FxInvoice[] };
+      return { contacts: state.contacts.filter((c) => c.reference === customer.id).length, invoices: state.sales_invoices.filter((i) => i.reference === o.orderId) };
+    };
+    try {
+      await currencies({ multi_currency_enabled: false });
+      await sw.syncAll([o.taskId]);
+      let task = await sw.task(o.taskId);
+      expect(task.state).toBe("action_required");
+      expect(task.reason).toBe("This order is in EUR, but the Sage business works in GBP only (foreign currencies are off in Sage). Turn on multi-currency in Sage (Settings › Financial Settings) or bill this customer in GBP in the marketplace, then Sync again. Nothing was written to Sage.");
+      expect(await written()).toEqual({ contacts: 0, invoices: [] });
+
+      await currencies({ multi_currency_enabled: true, rates: { EUR: null } });
+      await sw.syncAll([o.taskId]);
+      task = await sw.task(o.taskId);
+      expect(task.state).toBe("action_required");
+      expect(task.reason).toBe("This order is in EUR, and Sage has no exchange rate from GBP to EUR. Add the rate in Sage (Settings › Currencies), then Sync again. Nothing was written to Sage.");
+      expect(await written()).toEqual({ contacts: 0, invoices: [] });
+
+      // the rate is added in Sage; Sync (task flow, whose cached figures still say "no rate") re-reads and writes
+      await currencies({ rates: { EUR: 1.17 } });
+      await sw.sync([o.taskId]);
+      expect((await sw.task(o.taskId)).state).toBe("synced");
+      const { contacts, invoices } = await written();
+      expect(contacts).toBe(1);
+      expect(invoices).toHaveLength(1);
+      expect(invoices[0]).toMatchObject({ currency: { id: "EUR" }, exchange_rate: 1.17, net_amount: 29.2, total_amount: 35.04, base_currency_total_amount: 29.95 });
+    } finally {
+      await currencies({ multi_currency_enabled: true, rates: { EUR: 1.17 } });
+    }
+  });
+
   it("downgrade with 'quantity changes only' → no credit note, task synced with the note", async () => {
     await sw.settings({ downgrades: "quantity_only" });
     const down = await sw.order("change", [{ mpn: "M365-STD", quantity: "8", old_quantity: "12" }]);

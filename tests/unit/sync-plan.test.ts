@@ -41,6 +41,23 @@ describe("planSync", () => {
     expect(plan.invoiceLines[0]).toMatchObject({ unitPrice: 11, description: "M365 Standard (Sage)", netAmount: 110, taxAmount: 22 });
   });
 
+  it("currency: the base currency has no rate; a foreign one carries Sage's stored rate, and Sage's (base-currency) price is converted at it", () => {
+    const fx = (order: string | null, over: { multiCurrency?: boolean; rates?: [string, number][] } = {}) => ({ order, base: "GBP", multiCurrency: over.multiCurrency ?? true, exchangeRates: new Map(over.rates ?? [["EUR", 1.17]]) });
+    expect(planSync(input({ currency: fx("GBP") }))).toMatchObject({ kind: "write", exchangeRate: null });
+    expect(planSync(input({ currency: fx(null) }))).toMatchObject({ kind: "write", exchangeRate: null });
+    const eur = planSync(input({ currency: fx("eur"), settings: { priceSource: "sage", trimDescription: false, downgrades: "credit_note" } }));
+    if (eur.kind !== "write") throw new Error(JSON.stringify(eur));
+    expect(eur.exchangeRate).toBe(1.17);
+    // 11.00 GBP in Sage → 12.87 EUR on the EUR invoice
+    expect(eur.invoiceLines[0]).toMatchObject({ unitPrice: 12.87, netAmount: 128.7, taxAmount: 25.74 });
+    // the marketplace price is already in the order's currency: taken as it is
+    const eurMarketplace = planSync(input({ currency: fx("EUR") }));
+    if (eurMarketplace.kind !== "write") throw new Error();
+    expect(eurMarketplace.invoiceLines[0]).toMatchObject({ unitPrice: 12.5, netAmount: 125 });
+    expect(planSync(input({ currency: fx("EUR", { multiCurrency: false }) }))).toMatchObject({ kind: "action_required", cause: "currency", reason: expect.stringMatching(/^This order is in EUR, but the Sage business works in GBP only/) });
+    expect(planSync(input({ currency: fx("USD") }))).toMatchObject({ kind: "action_required", cause: "currency", reason: expect.stringMatching(/^This order is in USD, and Sage has no exchange rate from GBP to USD\./) });
+  });
+
   it("trim description keeps only the product name", () => {
     const plan = planSync(input({ settings: { priceSource: "marketplace", trimDescription: true, downgrades: "credit_note" } }));
     if (plan.kind !== "write") throw new Error();

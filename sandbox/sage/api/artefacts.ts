@@ -459,12 +459,23 @@ function applyArtefact(
     currency = contact.currency_id;
   }
   let exchangeRate = existing?.exchange_rate ?? 1;
-  if (has(body, "exchange_rate") && body.exchange_rate !== null) {
+  const explicitRate = has(body, "exchange_rate") && body.exchange_rate !== null;
+  if (explicitRate) {
     const x = num(body.exchange_rate);
     if (x === null || x <= 0) e.add("exchange_rate", "must be greater than 0");
     else exchangeRate = x;
   }
   if (currency === data.currency) exchangeRate = 1;
+  else if (creating || currency !== existing?.currency_id) {
+    // a foreign currency needs multi-currency; without a rate in the body the stored rate applies
+    // (and without one of those, the document is refused rather than booked at 1)
+    if (!data.multiCurrencyEnabled) e.add("currency_id", `can't be ${currency}: multi-currency is not enabled for this business (base currency ${data.currency})`);
+    else if (!explicitRate) {
+      const stored = data.exchangeRates[currency];
+      if (stored) exchangeRate = stored.rate;
+      else e.add("exchange_rate", `can't be blank: no exchange rate from ${data.currency} to ${currency} is stored`);
+    }
+  }
 
   let status = existing?.status ?? "UNPAID";
   if (has(body, "status_id") && body.status_id !== null) {

@@ -190,6 +190,7 @@ function applyContact(
   if (has(body, "currency_id") && body.currency_id !== null) {
     const c = str(body.currency_id);
     if (!c || !CURRENCIES.some((x) => x.id === c)) e.add("currency_id", "is not a valid currency");
+    else if (c !== data.currency && c !== existing?.currency_id && !data.multiCurrencyEnabled) e.add("currency_id", `can't be ${c}: multi-currency is not enabled for this business (base currency ${data.currency})`);
     else currency = c;
   }
 

@@ -118,7 +118,43 @@ export function renderTaxRate(t: TaxRateRec): Record<string, unknown> {
 
 // ---- operations -----------------------------------------------------------------------------
 
+// ---- exchange rates (the business's stored rates, keyed by currency) -------------------------
+
+function renderExchangeRate(data: BusinessData, code: string): Record<string, unknown> | null {
+  const r = data.exchangeRates[code];
+  if (!r || code === data.currency) return null;
+  return {
+    id: code,
+    displayed_as: `${code} ${r.rate}`,
+    $path: `/exchange_rates/${code}`,
+    created_at: ts(r.updatedMs),
+    updated_at: ts(r.updatedMs),
+    rate: r.rate,
+    inverse_rate: Math.round((1 / r.rate) * 1e6) / 1e6,
+    base_currency: currencyRef(data.currency),
+    currency: currencyRef(code),
+  };
+}
+
 export const referenceOperations: Operation[] = [
+  {
+    method: "GET",
+    path: "/exchange_rates",
+    name: "sage.exchange_rates.list",
+    handler: (ctx, { data }) => {
+      const all = Object.keys(data.exchangeRates).sort().map((c) => renderExchangeRate(data, c)).filter((r): r is Record<string, unknown> => r !== null);
+      return json(200, paginate(all.map((r) => selectAttributes(r, ctx.query.attributes)), "/exchange_rates", ctx.query));
+    },
+  },
+  {
+    method: "GET",
+    path: "/exchange_rates/:key",
+    name: "sage.exchange_rates.get",
+    handler: (ctx, { data }) => {
+      const r = renderExchangeRate(data, (ctx.params.key ?? "").toUpperCase());
+      return r ? json(200, r) : notFound();
+    },
+  },
   { method: "GET", path: "/contact_types", name: "sage.contact_types.list", handler: staticList(contactTypes(), "/contact_types") },
   {
     method: "GET",
@@ -219,7 +255,7 @@ export const referenceOperations: Operation[] = [
         year_end_date: "2025-03-31",
         accounts_start_date: "2024-04-01",
         base_currency: currencyRef(data.currency),
-        multi_currency_enabled: true,
+        multi_currency_enabled: data.multiCurrencyEnabled,
         use_live_exchange_rates: false,
         tax_number: business.country === "GB" ? "GB123456789" : "IE1234567T",
         tax_return_frequency: { id: "QUARTERLY", displayed_as: "Quarterly", $path: "/tax_return_frequencies/QUARTERLY" },
