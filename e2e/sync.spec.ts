@@ -102,6 +102,8 @@ async function openDocument(page: Page, orderId: string, name: string | RegExp):
 
 async function saveSettings(page: Page, changes: [group: string, option: string][]) {
   await page.goto(`${APP}/settings`);
+  // Settings says where exchange rates come from
+  await expect(page.getByTestId("exchange-rate-source")).toContainText("Sage's stored exchange rate");
   for (const [group, option] of changes) await chooseSetting(page, group, option);
   await page.getByRole("button", { name: "Save settings" }).click();
   await expect(page.getByText(`Settings saved (${changes.length} changed).`)).toBeVisible();
@@ -255,9 +257,10 @@ test("orders become invoices and credit notes: Sync, Sync all with its progress 
     await taskRow(page, order.cancel).getByRole("link", { name: "Fix this" }).click();
     await expect(page).toHaveURL(/\/mapping\/products\?tab=fees/);
     const fee = page.getByTestId("fee-cancellation");
-    await fee.getByRole("button", { name: "Choose Sage item…" }).click();
-    await pickInDialog(page, "standard", /M365-STANDARD/);
-    await expect(fee.getByTestId("fee-mapping")).toHaveText(/→ Microsoft 365 Business Standard/);
+    // the fee gets its own Sage item (a service on Other Income at the marketplace price), not a product's
+    await fee.getByRole("button", { name: "Create fee item in Sage" }).click();
+    await expect(fee.getByTestId("fee-mapping")).toHaveText("→ Early cancellation fee", { timeout: 30_000 });
+    await expect(fee.getByRole("button", { name: "Create fee item in Sage" })).toHaveCount(0);
     // and a way back to the tasks, as they were filtered
     await page.getByRole("link", { name: "← Back to tasks" }).click();
     await expect(page).toHaveURL(/\/tasks(\?|$)/);

@@ -6,6 +6,7 @@ import { Button } from "@/components/ui/button";
 import { getJson, postJson } from "./api";
 import { NoticeLine } from "./list-toolbar";
 import { Dialog, SagePicker } from "./sage-picker";
+import { useMappingRequests } from "./use-queued-requests";
 
 type Fee = {
   feeKind: "cancellation";
@@ -39,6 +40,17 @@ export function FeesPane({ focus }: { focus?: boolean }) {
       setNotice({ tone: "error", text: e.message });
     },
   });
+  const { track, isPending } = useMappingRequests();
+  // "Create fee item in Sage": the marketplace fee product, looked up by item code in Sage and
+  // created only if Sage has none (the same queued request as Add to Sage on the product)
+  const createItem = useMutation({
+    mutationFn: (productId: string) => postJson<{ requests: { productId: string; requestId: string }[] }>("/api/mapping/products/add-to-sage", { productIds: [productId], type: "service" }),
+    onSuccess: (r, productId) => {
+      setNotice(null);
+      track(r.requests.map((q) => ({ requestId: q.requestId, kind: "add-to-sage" as const, subjectId: productId, label: "Creating the fee item in Sage" })));
+    },
+    onError: (e: Error) => setNotice({ tone: "error", text: e.message }),
+  });
   const unmap = useMutation({
     mutationFn: (feeKind: string) => postJson<{ changed: boolean }>("/api/mapping/fees/unmap", { feeKind }),
     onSuccess: () => onDone("Fee unmapped."),
@@ -66,6 +78,16 @@ export function FeesPane({ focus }: { focus?: boolean }) {
               <span data-testid="fee-mapping" className={fee.mapping && !fee.mapping.itemExists ? "text-red-700" : ""}>
                 {fee.mapping ? `→ ${fee.mapping.sageItemName}${fee.mapping.itemExists ? "" : " (no longer in Sage)"}` : <span className="text-amber-700">Not mapped</span>}
               </span>
+              {fee.marketplaceProducts[0] && (!fee.mapping || !fee.mapping.itemExists) && (
+                <Button
+                  type="button"
+                  onClick={() => createItem.mutate(fee.marketplaceProducts[0]!.id)}
+                  disabled={createItem.isPending || isPending("add-to-sage", fee.marketplaceProducts[0].id)}
+                  title={`A Sage service “${fee.marketplaceProducts[0].name}” (${fee.marketplaceProducts[0].mpn}) on Other Income, at the marketplace price — or the one Sage already has with that code`}
+                >
+                  {isPending("add-to-sage", fee.marketplaceProducts[0].id) ? "Creating fee item…" : "Create fee item in Sage"}
+                </Button>
+              )}
               <Button type="button" variant="secondary" onClick={() => setPicking(fee)} disabled={map.isPending}>
                 {fee.mapping ? "Change Sage item…" : "Choose Sage item…"}
               </Button>

@@ -121,7 +121,8 @@ export async function addProductToSage(
     outcome = found ? "found" : "created";
     if (!found) {
       const price = product.unitPrice === null ? null : Number(product.unitPrice);
-      const salesLedger = await pickLedger(sage, "sales", 4000);
+      // a fee is income, not a sale of the product: Other Income (4900) where the business has it
+      const salesLedger = await pickLedger(sage, "sales", feeKind ? 4900 : 4000);
       const common = {
         description: product.name,
         item_code: product.mpn,

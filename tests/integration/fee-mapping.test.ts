@@ -42,6 +42,10 @@ describe("Fee mapping: Add to Sage on the cancellation-fee product", () => {
     const created = (await w.state()).services.filter((s) => s.item_code === "CANCEL-FEE");
     expect(created).toHaveLength(1);
     const sageItemId = created[0]!.id;
+    // a fee is booked as income on Other Income (4900), at the marketplace's fee price
+    const asSage = (await w.sage.GET("/services/{key}", { params: { path: { key: sageItemId } } })).data as unknown as { sales_ledger_account: { displayed_as: string } };
+    expect(asSage.sales_ledger_account.displayed_as).toBe("Other Income (4900)");
+    expect((created[0] as unknown as { prices: { price: number }[] }).prices.map((p) => p.price)).toEqual([25]);
     expect((await w.requestLog()).filter((l) => l.route === "sage.services.create" && l.status === 201)).toHaveLength(1);
     expect(run.output).toEqual({ ok: true, outcome: "created", sageItemId, type: "service" });
     expect(outcome).toMatchObject({ state: "done", ok: true, level: "success", message: "Added to Sage and mapped as the Cancellation fee: Cancellation fee (CANCEL-FEE) → new Sage service CANCEL-FEE “Cancellation fee”" });
