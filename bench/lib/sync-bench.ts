@@ -398,7 +398,8 @@ export async function recordOrders(app: BenchApp, orders: Awaited<ReturnType<typ
 export async function invoiceBodies(app: BenchApp, orders: Awaited<ReturnType<typeof makeOrders>>, referencePrefix: string) {
   const { orderToTask } = await import("@/lib/tasks/order-to-task");
   const { planSync, documentTotals } = await import("@/lib/sync/plan");
-  const { apiLines, itemDetails, todayIso } = await import("@/lib/sync/sync-task");
+  const { apiLines, itemDetails } = await import("@/lib/sync/sync-task");
+  const { businessDate } = await import("@/lib/sync/business-date");
   const { businessDefaults } = await import("@/lib/sync/sage-context");
   const { getSettings } = await import("@/lib/settings/settings");
   const { randomBytes } = await import("node:crypto");
@@ -429,7 +430,7 @@ export async function invoiceBodies(app: BenchApp, orders: Awaited<ReturnType<ty
     return JSON.stringify({
       sales_invoice: {
         contact_id: contactId,
-        date: todayIso(),
+        date: businessDate(defaults.timeZone),
         reference: `${referencePrefix}-${String(n + 1).padStart(6, "0")}`,
         ...(draft.currency ? { currency_id: draft.currency } : {}),
         invoice_lines: apiLines(plan.invoiceLines),

@@ -84,7 +84,7 @@ const BATCH_TASK_COLUMNS = {
 type BatchTask = Pick<SyncTask, keyof typeof BATCH_TASK_COLUMNS>;
 
 type DocKind = "sales_invoice" | "sales_credit_note";
-type PlannedDoc = { task: BatchTask; ctx: TaskContext; kind: DocKind; lines: PlannedLine[]; exchangeRate: number | null; contactId: string; idempotencyId: string; resume: boolean };
+type PlannedDoc = { task: BatchTask; ctx: TaskContext; kind: DocKind; lines: PlannedLine[]; exchangeRate: number | null; timeZone: string; contactId: string; idempotencyId: string; resume: boolean };
 type Outcome = { doc: PlannedDoc; written?: WrittenDocument; refused?: SageError };
 
 export type BatchResult = { synced: number; failed: number; actionRequired: number; skipped: number; documents: number };
@@ -388,7 +388,7 @@ async function prepareChunk(db: Database, input: { tenantId: string; connectionI
     notesOf.set(task.id, plan.notes);
     for (const [kind, lines] of [["sales_invoice", plan.invoiceLines], ["sales_credit_note", plan.creditNoteLines]] as const) {
       if (lines.length === 0) continue;
-      docs.push({ task, ctx: ctxOf(task), kind, lines, exchangeRate: plan.exchangeRate, contactId, idempotencyId: deriveIdempotencyId(input.tenantId, task.id, kind), resume: false });
+      docs.push({ task, ctx: ctxOf(task), kind, lines, exchangeRate: plan.exchangeRate, timeZone: shared.defaults.timeZone, contactId, idempotencyId: deriveIdempotencyId(input.tenantId, task.id, kind), resume: false });
     }
   }
   const claimIds = tasks.filter((t) => notesOf.has(t.id)).map((t) => t.id);
@@ -589,7 +589,7 @@ async function writeDocument(sage: ReturnType<typeof syncClient>, send: ReturnTy
     );
     if (found) return { written: writtenAs(doc, found.id, found.displayed_as ?? null) };
   }
-  const body = documentBody({ kind: doc.kind, contactId: doc.contactId, reference: doc.task.marketplaceOrderId, currency: doc.task.currency, exchangeRate: doc.exchangeRate, lines: doc.lines, idempotencyId: doc.idempotencyId });
+  const body = documentBody({ kind: doc.kind, contactId: doc.contactId, reference: doc.task.marketplaceOrderId, currency: doc.task.currency, exchangeRate: doc.exchangeRate, timeZone: doc.timeZone, lines: doc.lines, idempotencyId: doc.idempotencyId });
   return { answer: await send("POST", path, body) };
 }
 

@@ -1,4 +1,7 @@
+import { eq } from "drizzle-orm";
 import type { Database } from "@/db/client";
+import { connections } from "@/db/schema";
+import { businessTimeZone } from "./business-date";
 import { getConfig } from "@/lib/config";
 import { createSageAccountingClient, collectSagePages, sageSender, unwrap, type SageAccountingClient, type SageClientOptions } from "@/lib/sage/accounting/api";
 import { connectionBudget } from "@/lib/sage/rate-budget";
@@ -42,6 +45,8 @@ export type BusinessDefaults = {
   multiCurrency: boolean;
   /** Sage's stored rates: units of the currency per 1 unit of the base currency */
   exchangeRates: Map<string, number>;
+  /** the business's time zone: documents are dated on its calendar day */
+  timeZone: string;
 };
 
 /** The planner's currency input for an order in `orderCurrency`. */
@@ -73,7 +78,7 @@ export function businessDefaults(db: Database, connectionId: string, opts: { fre
     if (!sales) throw new Error("The Sage business has no ledger account visible in sales");
     const taxRates = new Map(rates.map((r) => [r.id, { id: r.id, percentage: Number(r.percentage ?? 0) }]));
     const taxRateId = sales.tax_rate?.id ?? rates.find((r) => /STANDARD/.test(r.id))?.id ?? rates[0]?.id ?? "";
-    const financial = unwrap(await sage.GET("/financial_settings", {})) as { base_currency?: { id?: string } | null; multi_currency_enabled?: boolean } | null;
+    const financial = unwrap(await sage.GET("/financial_settings", {})) as { base_currency?: { id?: string } | null; multi_currency_enabled?: boolean; country?: { id?: string } | null } | null;
     const baseCurrency = financial?.base_currency?.id;
     if (!baseCurrency) throw new Error("Sage's financial settings name no base currency");
     const multiCurrency = financial?.multi_currency_enabled === true;
@@ -85,7 +90,9 @@ export function businessDefaults(db: Database, connectionId: string, opts: { fre
         if (Number.isFinite(rate) && rate > 0) exchangeRates.set((r.currency?.id ?? r.id).toUpperCase(), rate);
       }
     }
-    return { ledgerAccountId: sales.id, taxRateId, taxRates, baseCurrency: baseCurrency.toUpperCase(), multiCurrency, exchangeRates };
+    const [connection] = await db.select({ country: connections.country }).from(connections).where(eq(connections.id, connectionId));
+    const timeZone = businessTimeZone(financial?.country?.id ?? connection?.country);
+    return { ledgerAccountId: sales.id, taxRateId, taxRates, baseCurrency: baseCurrency.toUpperCase(), multiCurrency, exchangeRates, timeZone };
   })();
   defaultsCache.set(connectionId, { at: Date.now(), value });
   value.catch(() => defaultsCache.delete(connectionId));

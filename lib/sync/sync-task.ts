@@ -20,6 +20,7 @@ import { sageContactBody } from "@/lib/sage-catalog/contact-body";
 import { SageError } from "@/lib/sage/errors";
 import { getSettings } from "@/lib/settings/settings";
 import { documentTotals, planSync, type MarketplaceProductForPlan, type PlannedLine, type SageItemForPlan, type SyncPlan } from "./plan";
+import { businessDate } from "./business-date";
 import { businessDefaults, currencyForPlan, syncClient } from "./sage-context";
 
 /**
@@ -255,13 +256,14 @@ export function apiLines(lines: PlannedLine[]) {
 }
 
 /** The create body of an invoice or credit note: one shape for the per-task and the batch flow. */
-export function documentBody(d: { kind: "sales_invoice" | "sales_credit_note"; contactId: string; reference: string; currency: string | null; exchangeRate: number | null; lines: PlannedLine[]; idempotencyId: string }) {
+export function documentBody(d: { kind: "sales_invoice" | "sales_credit_note"; contactId: string; reference: string; currency: string | null; exchangeRate: number | null; timeZone: string; lines: PlannedLine[]; idempotencyId: string }) {
   const totals = documentTotals(d.lines);
   return withIdempotencyId(
     d.kind,
     {
       contact_id: d.contactId,
-      date: todayIso(),
+      // the business's calendar day; no due_date: Sage sets it from the contact's payment terms
+      date: businessDate(d.timeZone),
       reference: d.reference,
       ...(d.currency ? { currency_id: d.currency } : {}),
       // a foreign-currency document carries the rate it was planned at (never Sage's silent default)
@@ -275,7 +277,6 @@ export function documentBody(d: { kind: "sales_invoice" | "sales_credit_note"; c
   );
 }
 
-export const todayIso = () => new Date().toISOString().slice(0, 10);
 
 /**
  * Create one invoice or credit note exactly once: an existing record for this idempotency id wins;
@@ -298,7 +299,8 @@ async function createDocumentOnce(db: Database, ctx: TaskContext, kind: "sales_i
   } else {
     await db.insert(sageDocuments).values({ tenantId: ctx.tenantId, connectionId: ctx.connectionId, taskId: ctx.taskId, kind, sageId: "", reference: ctx.orderId, idempotencyId, currency: plan.currency, billingPeriod: plan.billingPeriod, details: { status: "pending", contactId } }).onConflictDoNothing();
   }
-  const body = documentBody({ kind, contactId, reference: ctx.orderId, currency: plan.currency, exchangeRate: plan.kind === "write" ? plan.exchangeRate : null, lines, idempotencyId });
+  const { timeZone } = await businessDefaults(db, ctx.connectionId);
+  const body = documentBody({ kind, contactId, reference: ctx.orderId, currency: plan.currency, exchangeRate: plan.kind === "write" ? plan.exchangeRate : null, timeZone, lines, idempotencyId });
   const created = unwrap(await sage.POST(path as "/sales_invoices", { body: body as never })) as SageDoc | null;
   // a 2xx without the record: the document may exist; the retry looks it up by reference first
   if (!created?.id) throw new SageError("unknown_outcome", `Sage's answer to the ${kind === "sales_invoice" ? "invoice" : "credit note"} create carries no id`);
