@@ -128,14 +128,29 @@ export function Notifications({ tenantId }: { tenantId: string }) {
 
   const dismiss = useCallback((key: string) => setToasts((ts) => ts.filter((t) => t.key !== key)), []);
 
+  // The stack sits bottom-left, away from the row actions (Sync, Fix this) on the right of tables,
+  // and the page grows by its height, so the last rows can always be scrolled clear of it.
+  const stack = useRef<HTMLDivElement>(null);
+  const [stackHeight, setStackHeight] = useState(0);
+  useEffect(() => {
+    const el = stack.current;
+    if (!el) return;
+    const observer = new ResizeObserver(() => setStackHeight(toasts.length ? Math.ceil(el.getBoundingClientRect().height) + 16 : 0));
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, [toasts.length]);
+
   return (
-    <section aria-label="Notifications" className="pointer-events-none fixed bottom-4 right-4 z-50 w-[min(24rem,calc(100vw-2rem))]">
-      <div role="status" aria-live="polite" aria-relevant="additions" className="flex flex-col gap-2">
-        {toasts.map((t) => (
-          <ToastCard key={t.key} toast={t} onDismiss={dismiss} />
-        ))}
-      </div>
-    </section>
+    <>
+      <div aria-hidden="true" data-testid="toast-spacer" style={{ height: stackHeight }} />
+      <section aria-label="Notifications" className="pointer-events-none fixed bottom-4 left-4 z-50 w-[min(24rem,calc(100vw-2rem))]">
+        <div ref={stack} role="status" aria-live="polite" aria-relevant="additions" className="flex flex-col gap-2">
+          {toasts.map((t) => (
+            <ToastCard key={t.key} toast={t} onDismiss={dismiss} />
+          ))}
+        </div>
+      </section>
+    </>
   );
 }
 

@@ -231,6 +231,15 @@ test("orders become invoices and credit notes: Sync, Sync all with its progress 
     await expect(taskRow(page, order.cancel).getByTestId("task-reason")).toContainText("Early cancellation fee (FEE-CANCEL)");
     // notifications "errors and actions required": the action pops up, the three successes do not
     await expect(toast(page, `Order ${order.cancel}: Map this product to a Sage item first`)).toBeVisible({ timeout: 15_000 });
+    // the pop-up does not cover the row's own actions
+    const popup = (await toast(page, `Order ${order.cancel}: Map this product to a Sage item first`).boundingBox())!;
+    for (const action of [taskRow(page, order.cancel).getByRole("button", { name: `Sync ${order.cancel}` }), taskRow(page, order.cancel).getByRole("link", { name: "Fix this" })]) {
+      await action.scrollIntoViewIfNeeded();
+      const box = (await action.boundingBox())!;
+      const popupNow = (await toast(page, `Order ${order.cancel}: Map this product to a Sage item first`).boundingBox()) ?? popup;
+      const overlaps = box.x < popupNow.x + popupNow.width && popupNow.x < box.x + box.width && box.y < popupNow.y + popupNow.height && popupNow.y < box.y + box.height;
+      expect(overlaps, `${await action.textContent()} is under the pop-up`).toBe(false);
+    }
     await expect(page.locator('[data-testid="toast"][data-level="success"]')).toHaveCount(0);
   });
 
