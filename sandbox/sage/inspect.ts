@@ -10,7 +10,7 @@ function money(n: number, currency: string): string {
   return `${n.toFixed(2)} ${currency}`;
 }
 
-function artefactTable(title: string, rows: ArtefactRec[]): string {
+function artefactTable(title: string, rows: ArtefactRec[], baseCurrency: string): string {
   if (rows.length === 0) return `<h3>${escapeHtml(title)}</h3><p>None.</p>`;
   const body = rows
     .map((a) => {
@@ -22,7 +22,7 @@ function artefactTable(title: string, rows: ArtefactRec[]): string {
       }</td><td style="text-align:right">${money(a.net_amount, a.currency_id)}</td><td style="text-align:right">${money(
         a.tax_amount,
         a.currency_id,
-      )}</td><td style="text-align:right">${money(a.total_amount, a.currency_id)}</td><td style="text-align:right">${money(
+      )}</td><td style="text-align:right">${money(a.total_amount, a.currency_id)}${a.currency_id !== baseCurrency ? `<br><small>rate ${a.exchange_rate}</small>` : ""}</td><td style="text-align:right">${money(
         outstanding(a),
         a.currency_id,
       )}</td><td>${escapeHtml(sageTimestamp(a.updatedMs))}</td></tr>`;
@@ -47,10 +47,14 @@ export function inspectPage(ctx: RequestContext): Reply {
 <h2 id="b-${b.id}">${escapeHtml(b.name)} <small>(${b.country}, ${b.currency}${b.subscriptionActive ? "" : ", subscription lapsed"})</small></h2>
 <p><small>id ${escapeHtml(b.id)}</small> · ${contacts.length} contacts · ${data.products.size()} products · ${data.services.size()} services</p>
 <details><summary>Contacts</summary><ul>${contacts
-      .map((c) => `<li>${escapeHtml(c.name)} (${escapeHtml(c.reference)})${c.main_contact_person?.email ? ` – ${escapeHtml(c.main_contact_person.email)}` : ""}</li>`)
+      .map((c) => {
+        const address = c.main_address ? [c.main_address.address_line_1, c.main_address.city, c.main_address.postal_code, c.main_address.country_id].filter(Boolean).join(", ") : "";
+        const extra = [c.currency_id, address, c.main_contact_person?.name, c.main_contact_person?.telephone, c.tax_number ? `VAT ${c.tax_number}` : null].filter(Boolean) as string[];
+        return `<li>${escapeHtml(c.name)} (${escapeHtml(c.reference)})${c.main_contact_person?.email ? ` – ${escapeHtml(c.main_contact_person.email)}` : ""}${extra.length ? ` <small>· ${escapeHtml(extra.join(" · "))}</small>` : ""}</li>`;
+      })
       .join("")}</ul></details>
-${artefactTable("Sales invoices", data.salesInvoices.live())}
-${artefactTable("Sales credit notes", data.salesCreditNotes.live())}
+${artefactTable("Sales invoices", data.salesInvoices.live(), data.currency)}
+${artefactTable("Sales credit notes", data.salesCreditNotes.live(), data.currency)}
 </section>`);
   }
   const refresh = Number(ctx.query.refresh ?? "");
