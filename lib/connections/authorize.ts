@@ -44,7 +44,7 @@ export async function startSageAuthorization(
 
 export type CallbackOutcome =
   | { kind: "connected"; connectionId: string; needsBusiness: boolean }
-  | { kind: "denied"; message: string }
+  | { kind: "denied"; message: string; existingConnectionKept: boolean }
   | { kind: "validated" }
   | { kind: "state_error"; reason: OAuthStateError["reason"]; message: string }
   | { kind: "sage_error"; message: string };
@@ -70,12 +70,25 @@ export async function completeSageAuthorization(
 
   const error = input.params.get("error");
   if (error) {
+    // a Deny during a reconnect leaves the connection that is there as it was: say so, not "no access"
+    const existing = await findActiveConnection(db, state.tenantId);
+    const kept = existing?.status === "connected" ? existing : null;
+    const keptText = kept ? ` Your existing connection${kept.businessName ? ` to ${kept.businessName}` : ""} is unchanged and keeps syncing.` : "";
     const message =
       error === "access_denied"
-        ? "You chose Deny on Sage's consent page, so Sage Connector has no access to your Sage business. Nothing was stored."
-        : `Sage did not authorize the connection: ${input.params.get("error_description") ?? error}. Nothing was stored.`;
-    await writeActionLog(db, { tenantId: state.tenantId, actor: input.actor, level: "warning", category: "auth", message: "Sage authorization was not granted", details: { error } });
-    return { kind: "denied", message };
+        ? kept
+          ? `You chose Deny on Sage's consent page.${keptText} Nothing new was stored.`
+          : "You chose Deny on Sage's consent page, so Sage Connector has no access to your Sage business. Nothing was stored."
+        : `Sage did not authorize the connection: ${input.params.get("error_description") ?? error}.${keptText} Nothing${kept ? " new" : ""} was stored.`;
+    await writeActionLog(db, {
+      tenantId: state.tenantId,
+      actor: input.actor,
+      level: "warning",
+      category: "auth",
+      message: kept ? `Sage authorization was not granted; the existing connection${kept.businessName ? ` to ${kept.businessName}` : ""} is unchanged` : "Sage authorization was not granted",
+      details: { error, existingConnectionKept: !!kept },
+    });
+    return { kind: "denied", message, existingConnectionKept: !!kept };
   }
   const code = input.params.get("code");
   if (!code) return { kind: "state_error", reason: "tampered", message: "Sage's answer carried no authorization code." };

@@ -31,11 +31,22 @@ describe("OAuth 2.0 authorization-code flow through the central redirect", () =>
 
   it("Deny → a clear outcome, no connection stored, and retry works", async () => {
     const { outcome } = await world.authorize({ decision: "deny" });
-    expect(outcome.kind).toBe("denied");
+    expect(outcome).toEqual({ kind: "denied", existingConnectionKept: false, message: "You chose Deny on Sage's consent page, so Sage Connector has no access to your Sage business. Nothing was stored." });
     expect(await connectionCount()).toBe(0);
     const { outcome: retry } = await world.authorize({ decision: "allow" });
     expect(retry.kind).toBe("connected");
     expect(await connectionCount()).toBe(1);
+
+    // a Deny on a later reconnect says the connection that is there is unchanged — and it is
+    const before = (await world.connection())!;
+    const { outcome: reconnectDenied } = await world.authorize({ decision: "deny" });
+    expect(reconnectDenied).toEqual({
+      kind: "denied",
+      existingConnectionKept: true,
+      message: `You chose Deny on Sage's consent page. Your existing connection to ${before.businessName} is unchanged and keeps syncing. Nothing new was stored.`,
+    });
+    const after = (await world.connection())!;
+    expect({ id: after.id, status: after.status, businessId: after.businessId, credentials: after.credentialsEncrypted }).toEqual({ id: before.id, status: "connected", businessId: before.businessId, credentials: before.credentialsEncrypted });
   });
 
   it("the code exchange uses the exact redirect_uri (sandbox rejects any other) and the redirector forwards only code/state", async () => {

@@ -5,6 +5,7 @@ import { linkButtonClass } from "@/components/ui/button";
 
 const MESSAGES: Record<string, { title: string; text: string }> = {
   denied: { title: "Sage access was not granted", text: "You chose Deny on Sage's consent page, so Sage Connector has no access to your Sage business. Nothing was stored." },
+  denied_kept: { title: "Sage access was not granted again", text: "You chose Deny on Sage's consent page. Your existing Sage connection is unchanged and keeps syncing; nothing new was stored." },
   tampered: { title: "The answer from Sage could not be trusted", text: "The sign-in state was not issued by Sage Connector or was changed on the way. Nothing was stored." },
   expired: { title: "The sign-in expired", text: "More than 10 minutes passed between starting and finishing the connection. Nothing was stored." },
   replayed: { title: "This answer from Sage was already used", text: "Each sign-in can be completed once. Nothing new was stored." },
@@ -24,8 +25,15 @@ export default async function ConnectProblem({ searchParams }: { searchParams: P
       <PageTitle>{m.title}</PageTitle>
       <Card>
         <div className="space-y-4">
-          <Alert tone={reason === "denied" ? "warning" : "error"} role="alert">{m.text}</Alert>
-          <Link href="/connect" className={linkButtonClass}>Try again</Link>
+          <Alert tone={reason === "denied" || reason === "denied_kept" ? "warning" : "error"} role="alert">{m.text}</Alert>
+          <div className="flex gap-3">
+            <Link href="/connect" className={linkButtonClass}>Try again</Link>
+            {reason === "denied_kept" && (
+              <Link href="/dashboard" className="self-center text-sm text-brand underline">
+                Back to the dashboard
+              </Link>
+            )}
+          </div>
         </div>
       </Card>
     </div>

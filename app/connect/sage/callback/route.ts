@@ -37,7 +37,7 @@ export async function GET(request: Request) {
     case "validated":
       redirect("/settings?validated=1");
     case "denied":
-      redirect(`/connect/problem?reason=denied`);
+      redirect(`/connect/problem?reason=${outcome.existingConnectionKept ? "denied_kept" : "denied"}`);
     case "state_error":
       redirect(`/connect/problem?reason=${outcome.reason}`);
     case "sage_error":
