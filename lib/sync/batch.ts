@@ -36,6 +36,7 @@ import {
   type WrittenDocument,
 } from "./sync-task";
 import { allocateRefundOrSayWhy } from "./refund-allocation";
+import { defaultTaxRules, taxCaseOf, type TaxCase, type TaxRule } from "./tax-rules";
 
 /**
  * Sync many tasks of one connection in one pass ("Sync all", auto-sync, benchmarks). Same rules
@@ -243,6 +244,8 @@ type SharedSide = {
   mpnsSeen: Set<string>;
   cancellationFee: SageItemForPlan | null;
   defaults: Awaited<ReturnType<typeof businessDefaults>>;
+  taxCaseOfCustomer: Map<string, TaxCase>;
+  taxRules: TaxRule[];
 };
 
 /** Everything that needs Sage before writing: each customer's contact and each item's details, once (open tasks only). */
@@ -260,7 +263,7 @@ async function resolveSageSide(db: Database, input: { tenantId: string; connecti
   const customerIds = firstOfCustomer.map((t) => t.marketplaceCustomerId);
   const known = customerIds.length
     ? await db
-        .select({ marketplaceCustomerId: marketplaceCustomers.marketplaceCustomerId, contactId: customerMappings.sageContactId })
+        .select({ marketplaceCustomerId: marketplaceCustomers.marketplaceCustomerId, contactId: customerMappings.sageContactId, raw: marketplaceCustomers.raw })
         .from(marketplaceCustomers)
         .leftJoin(customerMappings, eq(customerMappings.customerId, marketplaceCustomers.id))
         .where(and(eq(marketplaceCustomers.tenantId, input.tenantId), sql`${marketplaceCustomers.marketplaceCustomerId} = any(${arrayParam(customerIds, "text")})`))
@@ -321,7 +324,8 @@ async function resolveSageSide(db: Database, input: { tenantId: string; connecti
       else throw e;
     }
   }
-  return { settings, contactOf, contactFailure, contactDeferred, products, itemMappings, itemFailure, mpnsSeen: new Set(soldMpns), cancellationFee, defaults };
+  const taxCaseOfCustomer = new Map(known.map((k) => [k.marketplaceCustomerId, taxCaseOf(defaults.businessCountry, k.raw)]));
+  return { settings, contactOf, contactFailure, contactDeferred, products, itemMappings, itemFailure, mpnsSeen: new Set(soldMpns), cancellationFee, defaults, taxCaseOfCustomer, taxRules: defaultTaxRules(defaults.businessCountry) };
 }
 
 type PreparedChunk = {
@@ -374,6 +378,7 @@ async function prepareChunk(db: Database, input: { tenantId: string; connectionI
       taxRates: shared.defaults.taxRates,
       defaults: shared.defaults,
       currency: currencyForPlan(shared.defaults, task.currency),
+      tax: { businessCountry: shared.defaults.businessCountry, rules: shared.taxRules, customer: shared.taxCaseOfCustomer.get(task.marketplaceCustomerId) ?? taxCaseOf(shared.defaults.businessCountry, {}) },
     });
     if (plan.kind === "action_required") {
       actionRequired.push({ task, ...plan });

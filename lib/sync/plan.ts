@@ -38,7 +38,11 @@ export type PlanInput = {
    * Absent (callers that predate it): the order is taken to be in the base currency.
    */
   currency?: CurrencyForPlan;
+  /** the customer's tax case and the business's rules: which Sage tax rate each line takes */
+  tax?: { businessCountry: string; rules: TaxRule[]; customer: TaxCase };
 };
+
+import { taxRateIdFor, treatmentFor, type TaxCase, type TaxRule, type TaxTreatment } from "./tax-rules";
 
 export type CurrencyForPlan = { order: string | null; base: string; multiCurrency: boolean; exchangeRates: Map<string, number> };
 
@@ -67,7 +71,7 @@ function toNumber(v: string | null | undefined): number | null {
   return Number.isFinite(n) ? n : null;
 }
 
-function line(input: PlanInput, mpn: string, quantity: number, item: SageItemForPlan, orderUnitPrice: string | null | undefined, notes: string[], exchangeRate: number | null): PlannedLine {
+function line(input: PlanInput, mpn: string, quantity: number, item: SageItemForPlan, orderUnitPrice: string | null | undefined, notes: string[], exchangeRate: number | null, treatment: TaxTreatment = "item_rate"): PlannedLine {
   const product = input.products.get(mpn);
   const marketplacePrice = toNumber(orderUnitPrice) ?? toNumber(product?.unitPrice);
   // Sage's item prices are in the business's base currency: converted at the invoice's rate
@@ -84,7 +88,8 @@ function line(input: PlanInput, mpn: string, quantity: number, item: SageItemFor
   const name = input.settings.priceSource === "sage" ? item.description : (product?.name ?? item.description);
   const full = input.settings.priceSource === "sage" ? item.description : [product?.name ?? item.description, product?.description].filter(Boolean).join(" — ");
   const description = input.settings.trimDescription ? name : full;
-  const taxRateId = item.salesTaxRateId ?? input.defaults.taxRateId;
+  const itemRateId = item.salesTaxRateId ?? input.defaults.taxRateId;
+  const taxRateId = input.tax ? (taxRateIdFor(treatment, input.tax.businessCountry, itemRateId, input.taxRates) ?? itemRateId) : itemRateId;
   const percentage = input.taxRates.get(taxRateId)?.percentage ?? 0;
   const netAmount = round2(quantity * unitPrice);
   return {
@@ -141,6 +146,7 @@ export function planSync(input: PlanInput): SyncPlan {
     };
   }
 
+  const notes: string[] = [];
   // 2. the currency: the base currency, or a foreign one the business takes, at Sage's rate
   let exchangeRate: number | null = null;
   const cur = input.currency;
@@ -168,8 +174,24 @@ export function planSync(input: PlanInput): SyncPlan {
     exchangeRate = rate;
   }
 
-  // 3. lines by order type and per-item change
-  const notes: string[] = [];
+  // 3. tax: by the customer's country and VAT registration, per the business's rules
+  let treatment: TaxTreatment = "item_rate";
+  if (input.tax) {
+    treatment = treatmentFor(input.tax.rules, input.tax.customer);
+    if (treatment !== "item_rate" && taxRateIdFor(treatment, input.tax.businessCountry, "", input.taxRates) === null) {
+      const wanted = treatment === "outside_scope" ? "No VAT" : "Zero";
+      return {
+        kind: "action_required",
+        reason: `This customer (${input.tax.customer.country ?? "no country"}) is invoiced ${treatment === "outside_scope" ? "outside the scope of VAT" : "under the reverse charge"}, but the Sage business has no “${wanted}” sales tax rate (${input.tax.businessCountry}_${treatment === "outside_scope" ? "NO_TAX" : "ZERO"}). Add it in Sage, then Sync again. Nothing was written to Sage.`,
+        link: null,
+        unmapped: [],
+      };
+    }
+    if (treatment === "reverse_charge") notes.push(`Reverse charge: ${input.tax.customer.vatNumber} (${input.tax.customer.country}) accounts for the VAT`);
+    if (treatment === "outside_scope") notes.push(`Outside the scope of ${input.tax.businessCountry} VAT: customer in ${input.tax.customer.country}${input.tax.customer.vatRegistered ? `, VAT ${input.tax.customer.vatNumber}` : ""}`);
+  }
+
+  // 4. lines by order type and per-item change
   const invoiceLines: PlannedLine[] = [];
   const creditNoteLines: PlannedLine[] = [];
   const refunds = input.settings.downgrades === "credit_note";
@@ -181,14 +203,14 @@ export function planSync(input: PlanInput): SyncPlan {
       case "upgrade":
       case "usage": {
         const qty = d.change === "usage" || (d.change === "added" && input.orderType !== "change") ? d.quantity : d.delta;
-        if (qty > 0) invoiceLines.push(line(input, d.mpn, isFee ? Math.max(qty, 1) : qty, item, d.unitPrice, notes, exchangeRate));
+        if (qty > 0) invoiceLines.push(line(input, d.mpn, isFee ? Math.max(qty, 1) : qty, item, d.unitPrice, notes, exchangeRate, treatment));
         break;
       }
       case "downgrade":
       case "removed": {
         const qty = Math.abs(d.delta);
         if (qty === 0) break;
-        if (refunds) creditNoteLines.push(line(input, d.mpn, qty, item, d.unitPrice, notes, exchangeRate));
+        if (refunds) creditNoteLines.push(line(input, d.mpn, qty, item, d.unitPrice, notes, exchangeRate, treatment));
         else notes.push(`${input.products.get(d.mpn)?.name ?? d.mpn}: quantity ${d.oldQuantity} → ${d.quantity} recorded without a credit note (setting: quantity changes only)`);
         break;
       }

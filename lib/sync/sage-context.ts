@@ -47,6 +47,8 @@ export type BusinessDefaults = {
   exchangeRates: Map<string, number>;
   /** the business's time zone: documents are dated on its calendar day */
   timeZone: string;
+  /** the business's country (ISO alpha-2, upper case): the tax rules follow it */
+  businessCountry: string;
 };
 
 /** The planner's currency input for an order in `orderCurrency`. */
@@ -91,8 +93,9 @@ export function businessDefaults(db: Database, connectionId: string, opts: { fre
       }
     }
     const [connection] = await db.select({ country: connections.country }).from(connections).where(eq(connections.id, connectionId));
-    const timeZone = businessTimeZone(financial?.country?.id ?? connection?.country);
-    return { ledgerAccountId: sales.id, taxRateId, taxRates, baseCurrency: baseCurrency.toUpperCase(), multiCurrency, exchangeRates, timeZone };
+    const businessCountry = (financial?.country?.id ?? connection?.country ?? "GB").toUpperCase();
+    const timeZone = businessTimeZone(businessCountry);
+    return { ledgerAccountId: sales.id, taxRateId, taxRates, baseCurrency: baseCurrency.toUpperCase(), multiCurrency, exchangeRates, timeZone, businessCountry };
   })();
   defaultsCache.set(connectionId, { at: Date.now(), value });
   value.catch(() => defaultsCache.delete(connectionId));

@@ -21,6 +21,7 @@ import { SageError } from "@/lib/sage/errors";
 import { getSettings } from "@/lib/settings/settings";
 import { documentTotals, planSync, type MarketplaceProductForPlan, type PlannedLine, type SageItemForPlan, type SyncPlan } from "./plan";
 import { businessDate } from "./business-date";
+import { defaultTaxRules, taxCaseOf } from "./tax-rules";
 import { businessDefaults, currencyForPlan, syncClient } from "./sage-context";
 
 /**
@@ -211,6 +212,10 @@ export async function planTaskSync(db: Database, ctx: TaskContext): Promise<Task
   }
   const [fee] = await db.select().from(feeMappings).where(and(eq(feeMappings.tenantId, ctx.tenantId), eq(feeMappings.feeKind, "cancellation")));
   const cancellationFee = fee ? await itemDetails(db, ctx, fee) : null;
+  const [customer] = await db
+    .select({ raw: marketplaceCustomers.raw })
+    .from(marketplaceCustomers)
+    .where(and(eq(marketplaceCustomers.tenantId, ctx.tenantId), eq(marketplaceCustomers.marketplaceCustomerId, task!.marketplaceCustomerId)));
   const planWith = (defaults: Awaited<ReturnType<typeof businessDefaults>>) =>
     planSync({
       orderId: ctx.orderId,
@@ -223,6 +228,7 @@ export async function planTaskSync(db: Database, ctx: TaskContext): Promise<Task
       taxRates: defaults.taxRates,
       defaults: { ledgerAccountId: defaults.ledgerAccountId, taxRateId: defaults.taxRateId },
       currency: currencyForPlan(defaults, task!.currency),
+      tax: { businessCountry: defaults.businessCountry, rules: defaultTaxRules(defaults.businessCountry), customer: taxCaseOf(defaults.businessCountry, customer?.raw ?? {}) },
     });
   let plan = planWith(await businessDefaults(db, ctx.connectionId));
   // held back by its currency: decided again on Sage's current settings, not a cached copy

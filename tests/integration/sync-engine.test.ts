@@ -188,6 +188,33 @@ describe("sync engine: tasks become Sage invoices and credit notes, exactly once
     }
   });
 
+  it("tax by customer country and VAT number (GB business): GB 20 %, EU business with a VAT number and the rest of the world outside the scope, EU consumer 20 %", async () => {
+    type TaxedInvoice = { reference?: string; tax_amount: number; total_amount: number; invoice_lines: { tax_rate: { id: string } | null; tax_amount: number; net_amount: number }[] };
+    const cases = [
+      { id: "TA-TAX-GB", country: "GB", tax_id: "", rate: "GB_STANDARD", tax: 5 },
+      { id: "TA-TAX-IE-B2B", country: "IE", tax_id: "IE9876543WH", rate: "GB_NO_TAX", tax: 0 },
+      { id: "TA-TAX-US", country: "US", tax_id: "", rate: "GB_NO_TAX", tax: 0 },
+      { id: "TA-TAX-DE-B2C", country: "DE", tax_id: "", rate: "GB_STANDARD", tax: 5 },
+      // a "VAT number" that is not one (another country's prefix): treated as a consumer
+      { id: "TA-TAX-DE-BAD", country: "DE", tax_id: "FR12345678901", rate: "GB_STANDARD", tax: 5 },
+    ];
+    const orders = [];
+    for (const c of cases) {
+      const customer = { id: c.id, name: `Tax ${c.id} Ltd`, email: `${c.id.toLowerCase()}@tax.example`, contactInfo: { address: { line1: "1 Main St", city: "Town", postal_code: "1000", country: c.country }, tax_id: c.tax_id } };
+      orders.push({ c, ...(await sw.order("purchase", [{ mpn: "M365-STD", quantity: "2", unit_price: "12.50" }], { customer })) });
+    }
+    await sw.syncAll(orders.map((o) => o.taskId));
+    const state = (await sw.sageState()) as unknown as { sales_invoices: TaxedInvoice[]; contacts: { reference?: string; tax_number?: string | null }[] };
+    const got = orders.map((o) => {
+      const invoice = state.sales_invoices.find((i) => i.reference === o.orderId);
+      return { id: o.c.id, rate: invoice?.invoice_lines[0]?.tax_rate?.id, net: invoice?.invoice_lines[0]?.net_amount, tax: invoice?.tax_amount, total: invoice?.total_amount };
+    });
+    expect(got).toEqual(cases.map((c) => ({ id: c.id, rate: c.rate, net: 25, tax: c.tax, total: 25 + c.tax })));
+    expect(state.contacts.find((c) => c.reference === "TA-TAX-IE-B2B")?.tax_number).toBe("IE9876543WH");
+    // the synced task says why there is no VAT
+    expect((await sw.task(orders[1]!.taskId)).reason).toBe("Outside the scope of GB VAT: customer in IE, VAT IE9876543WH");
+  });
+
   it("downgrade with 'quantity changes only' → no credit note, task synced with the note", async () => {
     await sw.settings({ downgrades: "quantity_only" });
     const down = await sw.order("change", [{ mpn: "M365-STD", quantity: "8", old_quantity: "12" }]);
