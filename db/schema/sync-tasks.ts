@@ -16,6 +16,8 @@ export type TaskItemDelta = {
   /** quantity - oldQuantity */
   delta: number;
   unitPrice?: string | null;
+  /** the line's net amount as the marketplace states it (pro-rated mid-cycle change, usage): invoiced as is */
+  amount?: string | null;
 };
 
 /** One marketplace order to sync to Sage. Unique per (tenant, marketplace order). */

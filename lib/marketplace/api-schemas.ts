@@ -39,6 +39,8 @@ export const orderItemSchema = z.object({
   quantity,
   old_quantity: quantity.default("0"),
   unit_price: z.union([z.string(), z.number()]).transform(String).nullish(),
+  /** what the marketplace charged (or refunds) for this line in the order's currency, net of tax — pro-rated changes, usage */
+  amount: z.union([z.string(), z.number()]).transform(String).nullish(),
 }).passthrough();
 
 export const REQUEST_TYPES = ["purchase", "change", "suspend", "resume", "cancel", "billing"] as const;

@@ -71,7 +71,12 @@ function toNumber(v: string | null | undefined): number | null {
   return Number.isFinite(n) ? n : null;
 }
 
-function line(input: PlanInput, mpn: string, quantity: number, item: SageItemForPlan, orderUnitPrice: string | null | undefined, notes: string[], exchangeRate: number | null, treatment: TaxTreatment = "item_rate"): PlannedLine {
+function taxRateIdOf(input: PlanInput, item: SageItemForPlan, treatment: TaxTreatment): string {
+  const itemRateId = item.salesTaxRateId ?? input.defaults.taxRateId;
+  return input.tax ? (taxRateIdFor(treatment, input.tax.businessCountry, itemRateId, input.taxRates) ?? itemRateId) : itemRateId;
+}
+
+function line(input: PlanInput, mpn: string, quantity: number, item: SageItemForPlan, orderUnitPrice: string | null | undefined, notes: string[], exchangeRate: number | null, treatment: TaxTreatment = "item_rate", statedAmount?: string | null): PlannedLine {
   const product = input.products.get(mpn);
   const marketplacePrice = toNumber(orderUnitPrice) ?? toNumber(product?.unitPrice);
   // Sage's item prices are in the business's base currency: converted at the invoice's rate
@@ -88,9 +93,30 @@ function line(input: PlanInput, mpn: string, quantity: number, item: SageItemFor
   const name = input.settings.priceSource === "sage" ? item.description : (product?.name ?? item.description);
   const full = input.settings.priceSource === "sage" ? item.description : [product?.name ?? item.description, product?.description].filter(Boolean).join(" — ");
   const description = input.settings.trimDescription ? name : full;
-  const itemRateId = item.salesTaxRateId ?? input.defaults.taxRateId;
-  const taxRateId = input.tax ? (taxRateIdFor(treatment, input.tax.businessCountry, itemRateId, input.taxRates) ?? itemRateId) : itemRateId;
+  const taxRateId = taxRateIdOf(input, item, treatment);
   const percentage = input.taxRates.get(taxRateId)?.percentage ?? 0;
+  // the marketplace's stated charge for the line (pro-rated, usage) is what is invoiced — not
+  // recomputed from unit price × quantity; the unit price carries it to six places so Sage's
+  // quantity × unit price gives the same net amount
+  const stated = input.settings.priceSource === "marketplace" ? toNumber(statedAmount) : null;
+  if (stated !== null && quantity > 0) {
+    const net = round2(Math.abs(stated));
+    const perUnit = Math.round((net / quantity) * 1e6) / 1e6;
+    if (Math.abs(net - round2(quantity * unitPrice)) >= 0.005) notes.push(`${product?.name ?? mpn}: ${net.toFixed(2)} as charged by the marketplace (not ${quantity} × ${round2(unitPrice).toFixed(2)})`);
+    const taxRateIdStated = taxRateIdOf(input, item, treatment);
+    const pct = input.taxRates.get(taxRateIdStated)?.percentage ?? 0;
+    return {
+      mpn,
+      description,
+      quantity,
+      unitPrice: perUnit,
+      netAmount: net,
+      taxRateId: taxRateIdStated,
+      taxAmount: round2((net * pct) / 100),
+      ledgerAccountId: item.salesLedgerAccountId ?? input.defaults.ledgerAccountId,
+      ...(item.type === "product" ? { productId: item.sageItemId } : { serviceId: item.sageItemId }),
+    };
+  }
   const netAmount = round2(quantity * unitPrice);
   return {
     mpn,
@@ -203,14 +229,14 @@ export function planSync(input: PlanInput): SyncPlan {
       case "upgrade":
       case "usage": {
         const qty = d.change === "usage" || (d.change === "added" && input.orderType !== "change") ? d.quantity : d.delta;
-        if (qty > 0) invoiceLines.push(line(input, d.mpn, isFee ? Math.max(qty, 1) : qty, item, d.unitPrice, notes, exchangeRate, treatment));
+        if (qty > 0) invoiceLines.push(line(input, d.mpn, isFee ? Math.max(qty, 1) : qty, item, d.unitPrice, notes, exchangeRate, treatment, d.amount));
         break;
       }
       case "downgrade":
       case "removed": {
         const qty = Math.abs(d.delta);
         if (qty === 0) break;
-        if (refunds) creditNoteLines.push(line(input, d.mpn, qty, item, d.unitPrice, notes, exchangeRate, treatment));
+        if (refunds) creditNoteLines.push(line(input, d.mpn, qty, item, d.unitPrice, notes, exchangeRate, treatment, d.amount));
         else notes.push(`${input.products.get(d.mpn)?.name ?? d.mpn}: quantity ${d.oldQuantity} → ${d.quantity} recorded without a credit note (setting: quantity changes only)`);
         break;
       }

@@ -84,7 +84,7 @@ export function orderToTask(order: MarketplaceRequestDto): TaskDraft {
   const items: TaskItem[] = order.asset.items.map((item) => {
     const quantity = parseQuantity(item.quantity);
     const oldQuantity = parseQuantity(item.old_quantity);
-    const base = { mpn: item.mpn, ...(item.name ? { name: item.name } : {}), unitPrice: item.unit_price ?? null };
+    const base = { mpn: item.mpn, ...(item.name ? { name: item.name } : {}), unitPrice: item.unit_price ?? null, ...(item.amount !== null && item.amount !== undefined ? { amount: item.amount } : {}) };
     if (quantity === undefined || oldQuantity === undefined) {
       const bad = [
         quantity === undefined ? `quantity ${show(item.quantity)}` : null,

@@ -67,7 +67,7 @@ export async function startSyncWorld(opts: { persistentDb?: boolean } = {}) {
       await db.insert(productMappings).values({ tenantId: world.tenantId, productId: productIds["BACKUP-1TB"]!, sageItemId: basic.id, sageItemType: "service", sageItemName: "Backup" });
     },
     /** Record a marketplace order as a task (same path as push and pull). */
-    async order(type: MarketplaceRequestDto["type"], items: { mpn: string; quantity: string; old_quantity?: string; unit_price?: string }[], opts: { customer?: Partial<typeof CUSTOMER> & { contactInfo?: Record<string, unknown> }; currency?: string; id?: string } = {}) {
+    async order(type: MarketplaceRequestDto["type"], items: { mpn: string; quantity: string; old_quantity?: string; unit_price?: string; amount?: string }[], opts: { customer?: Partial<typeof CUSTOMER> & { contactInfo?: Record<string, unknown> }; currency?: string; id?: string } = {}) {
       const customer = { ...CUSTOMER, ...opts.customer };
       const id = opts.id ?? `PR-${Date.now()}-${++orderSeq}-${randomUUID().slice(0, 4)}`;
       const created = new Date().toISOString();

@@ -215,6 +215,22 @@ describe("sync engine: tasks become Sage invoices and credit notes, exactly once
     expect((await sw.task(orders[1]!.taskId)).reason).toBe("Outside the scope of GB VAT: customer in IE, VAT IE9876543WH");
   });
 
+  it("an upgrade in the middle of the billing period: the pro-rated amount the marketplace states is invoiced, not quantity × unit price", async () => {
+    type Line = { quantity: number; unit_price: number; net_amount: number; tax_amount: number };
+    const customer = { id: "TA-PRORATA", name: "Prorata Ltd", email: "ap@prorata.example" };
+    // 10 → 15 seats half-way through the month: 5 × 12.50 × 15/30 = 31.25; and 7 seats charged 20.00 (an amount that does not divide evenly)
+    const up = await sw.order("change", [{ mpn: "M365-STD", quantity: "15", old_quantity: "10", unit_price: "12.50", amount: "31.25" }], { customer });
+    const odd = await sw.order("change", [{ mpn: "M365-STD", quantity: "22", old_quantity: "15", unit_price: "12.50", amount: "20.00" }], { customer });
+    await sw.sync([up.taskId, odd.taskId]);
+    const state = (await sw.sageState()) as unknown as { sales_invoices: { reference?: string; net_amount: number; total_amount: number; invoice_lines: Line[] }[] };
+    const line = (orderId: string) => state.sales_invoices.find((i) => i.reference === orderId)!;
+    expect(line(up.orderId).invoice_lines.map((l) => [l.quantity, l.unit_price, l.net_amount, l.tax_amount])).toEqual([[5, 6.25, 31.25, 6.25]]);
+    expect(line(up.orderId).total_amount).toBe(37.5);
+    expect(line(odd.orderId).invoice_lines.map((l) => [l.quantity, l.net_amount, l.tax_amount])).toEqual([[7, 20, 4]]);
+    expect(line(odd.orderId).total_amount).toBe(24);
+    expect((await sw.task(up.taskId)).reason).toBe("Microsoft 365 Business Standard: 31.25 as charged by the marketplace (not 5 × 12.50)");
+  });
+
   it("downgrade with 'quantity changes only' → no credit note, task synced with the note", async () => {
     await sw.settings({ downgrades: "quantity_only" });
     const down = await sw.order("change", [{ mpn: "M365-STD", quantity: "8", old_quantity: "12" }]);
