@@ -2,7 +2,7 @@
 
 import Link from "next/link";
 import { useState } from "react";
-import { useMutation, useQuery } from "@tanstack/react-query";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Button } from "@/components/ui/button";
 import { Alert } from "@/components/ui/card";
 import { linkButtonClass } from "@/components/ui/button";
@@ -24,7 +24,21 @@ function age(seconds: number | null) {
 }
 
 export function ConnectionStatus({ initial }: { initial: ConnectionOverview | null }) {
+  const queryClient = useQueryClient();
   const [watchUntil, setWatchUntil] = useState(0);
+  const [confirming, setConfirming] = useState(false);
+  const disconnect = useMutation({
+    mutationFn: async () => {
+      const res = await fetch("/api/connection/disconnect", { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" });
+      const body = await res.json().catch(() => ({}));
+      if (!res.ok) throw new Error(body.error ?? `HTTP ${res.status}`);
+      return body;
+    },
+    onSuccess: () => {
+      setConfirming(false);
+      void queryClient.invalidateQueries({ queryKey: ["connection"] });
+    },
+  });
   const test = useMutation({
     mutationFn: async () => {
       const res = await fetch("/api/connection/test", { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" });
@@ -66,7 +80,18 @@ export function ConnectionStatus({ initial }: { initial: ConnectionOverview | nu
           </div>
         </Alert>
       )}
-      {data.needsBusiness && (
+      {data.status === "disconnected" && (
+        <Alert tone="warning" role="alert">
+          <div className="flex items-center justify-between gap-4" data-testid="disconnected-banner">
+            <span>
+              Disconnected from Sage{data.businessName ? ` (${data.businessName})` : ""}: syncs are paused and no tokens are kept. Your mappings and history are kept —
+              connect again to resume where you left off.
+            </span>
+            <Link href="/connect" className={linkButtonClass}>Connect again</Link>
+          </div>
+        </Alert>
+      )}
+      {data.needsBusiness && data.status !== "disconnected" && (
         <Alert tone="warning">
           Choose which Sage business to use. <Link href="/connect/business" className="underline">Choose business</Link>
         </Alert>
@@ -84,12 +109,37 @@ export function ConnectionStatus({ initial }: { initial: ConnectionOverview | nu
         <dd data-testid="connection-last-event">{data.lastAuthEvent ? `${data.lastAuthEvent.message} (${new Date(data.lastAuthEvent.at).toLocaleTimeString()})` : "—"}</dd>
       </dl>
       <div className="flex items-center gap-3">
-        <Button type="button" variant="secondary" onClick={() => test.mutate()} disabled={test.isPending || data.status === "reconnect_required"}>
-          {test.isPending ? "Queuing…" : "Test connection"}
-        </Button>
+        {data.status !== "disconnected" && (
+          <Button type="button" variant="secondary" onClick={() => test.mutate()} disabled={test.isPending || data.status === "reconnect_required"}>
+            {test.isPending ? "Queuing…" : "Test connection"}
+          </Button>
+        )}
+        {data.status !== "disconnected" && !confirming && (
+          <button type="button" className="text-sm text-red-700 hover:underline" onClick={() => setConfirming(true)}>
+            Disconnect…
+          </button>
+        )}
         {test.isError && <span role="alert" className="text-sm text-red-700">{test.error.message}</span>}
         {test.isSuccess && <span role="status" className="text-sm text-slate-600">Test queued — the result appears above and in the Action Log.</span>}
       </div>
+      {confirming && (
+        <div role="alertdialog" aria-labelledby="disconnect-title" className="space-y-3 rounded-md border border-red-200 bg-red-50 p-4 text-sm">
+          <p id="disconnect-title" className="font-semibold text-red-900">Disconnect from Sage?</p>
+          <p className="text-red-900">
+            The Sage tokens are deleted here and nothing is synced until you connect again. Mappings, tasks and the Action Log are kept. Sage publishes no way for
+            an app to revoke its own access: to revoke it at Sage as well, remove Sage Connector in Sage&apos;s settings.
+          </p>
+          <div className="flex gap-3">
+            <Button type="button" onClick={() => disconnect.mutate()} disabled={disconnect.isPending}>
+              {disconnect.isPending ? "Disconnecting…" : "Disconnect now"}
+            </Button>
+            <Button type="button" variant="secondary" onClick={() => setConfirming(false)} disabled={disconnect.isPending}>
+              Cancel
+            </Button>
+          </div>
+          {disconnect.isError && <p role="alert" className="text-red-700">{disconnect.error.message}</p>}
+        </div>
+      )}
     </div>
   );
 }

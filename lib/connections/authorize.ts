@@ -1,4 +1,4 @@
-import { and, eq, ne } from "drizzle-orm";
+import { and, desc, eq, ne, sql } from "drizzle-orm";
 import type { Database } from "@/db/client";
 import { connections, type SageBusinessSummary } from "@/db/schema";
 import { getConfig } from "@/lib/config";
@@ -126,10 +126,14 @@ export async function completeSageAuthorization(
       lastError: null,
       updatedAt: now,
     };
+    // the live connection, else the one the reseller disconnected (connected again: same row, so its
+    // mappings, cached Sage ids and history carry on)
     const [existing] = await tx
       .select()
       .from(connections)
-      .where(and(eq(connections.branchId, branch.id), eq(connections.target, target.id), ne(connections.status, "disconnected")));
+      .where(and(eq(connections.branchId, branch.id), eq(connections.target, target.id)))
+      .orderBy(sql`(${connections.status} = 'disconnected')`, desc(connections.updatedAt))
+      .limit(1);
     let connectionId: string;
     if (existing) {
       // Reconnect: keep the business the reseller chose if Sage still offers it.
@@ -168,7 +172,7 @@ export async function completeSageAuthorization(
     // Back from reconnect_required (or connected anew): the tasks a sync left processing when Sage
     // refused the authorization are syncable again at once, in this transaction. A connection that
     // was still connected may have a run busy with them, so they are left to that run.
-    if (!existing || existing.status === "reconnect_required") {
+    if (!existing || existing.status === "reconnect_required" || existing.status === "disconnected") {
       await releaseTasksHaltedByReconnect(tx, { tenantId: state.tenantId, connectionId, actor: input.actor });
     }
     return { kind: "connected" as const, connectionId, needsBusiness: !(existing && businesses.some((b) => b.id === existing.businessId)) && !only };

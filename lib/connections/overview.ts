@@ -1,6 +1,6 @@
 import { and, desc, eq } from "drizzle-orm";
 import type { Database } from "@/db/client";
-import { actionLog } from "@/db/schema";
+import { actionLog, connections } from "@/db/schema";
 import { findActiveConnection } from "./authorize";
 
 export type ConnectionOverview = {
@@ -22,7 +22,10 @@ export type ConnectionOverview = {
 
 /** What the dashboard (and support) may see about a connection: never the credentials. */
 export async function getConnectionOverview(db: Database, tenantId: string): Promise<ConnectionOverview | null> {
-  const c = await findActiveConnection(db, tenantId);
+  // a disconnected connection is still shown (paused, with a way to connect again), not "never connected"
+  const c =
+    (await findActiveConnection(db, tenantId)) ??
+    (await db.select().from(connections).where(and(eq(connections.tenantId, tenantId), eq(connections.status, "disconnected"))).orderBy(desc(connections.updatedAt)).limit(1))[0];
   if (!c) return null;
   const [last] = await db
     .select({ at: actionLog.at, level: actionLog.level, message: actionLog.message })
