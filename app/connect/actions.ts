@@ -35,7 +35,11 @@ export async function startAuthorizationAction(_prev: ConnectState, form: FormDa
   redirect(url);
 }
 
-const businessSchema = z.object({ connectionId: z.string().uuid(), businessId: z.string({ message: "Choose a business." }).min(1, "Choose a business.") });
+const businessSchema = z.object({
+  connectionId: z.string().uuid(),
+  businessId: z.string({ message: "Choose a business." }).min(1, "Choose a business."),
+  confirmChange: z.literal("on").optional(),
+});
 
 export type BusinessState = { error?: string };
 
@@ -47,7 +51,7 @@ export async function selectBusinessAction(_prev: BusinessState, form: FormData)
   if (user.role !== "reseller_admin" || !user.tenantId) return { error: "Only a reseller administrator can choose the Sage business." };
   const db = await getDb();
   try {
-    await selectSageBusiness(db, { tenantId: user.tenantId, connectionId: parsed.data.connectionId, businessId: parsed.data.businessId, actor: actorFor(user) });
+    await selectSageBusiness(db, { tenantId: user.tenantId, connectionId: parsed.data.connectionId, businessId: parsed.data.businessId, actor: actorFor(user), confirmChange: parsed.data.confirmChange === "on" });
   } catch (e) {
     if (e instanceof BusinessSelectionError) return { error: e.message };
     throw e;

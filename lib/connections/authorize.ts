@@ -1,6 +1,6 @@
-import { and, desc, eq, ne, sql } from "drizzle-orm";
+import { and, desc, eq, isNotNull, ne, sql } from "drizzle-orm";
 import type { Database } from "@/db/client";
-import { connections, type SageBusinessSummary } from "@/db/schema";
+import { connections, customerMappings, feeMappings, productMappings, sageContacts, sageItems, type SageBusinessSummary } from "@/db/schema";
 import { getConfig } from "@/lib/config";
 import { findInstallation, getMainBranch } from "@/lib/install/install";
 import { writeActionLog, type Actor } from "@/lib/log/action-log";
@@ -45,6 +45,7 @@ export async function startSageAuthorization(
 export type CallbackOutcome =
   | { kind: "connected"; connectionId: string; needsBusiness: boolean }
   | { kind: "denied"; message: string; existingConnectionKept: boolean }
+  | { kind: "business_mismatch"; message: string }
   | { kind: "validated" }
   | { kind: "state_error"; reason: OAuthStateError["reason"]; message: string }
   | { kind: "sage_error"; message: string };
@@ -138,6 +139,21 @@ export async function completeSageAuthorization(
     if (existing) {
       // Reconnect: keep the business the reseller chose if Sage still offers it.
       const keep = businesses.find((b) => b.id === existing.businessId);
+      if (existing.businessId && !keep) {
+        // a consent for a Sage user who cannot see our business: refused, the connection left as it was
+        await writeActionLog(tx, {
+          tenantId: state.tenantId,
+          actor: input.actor,
+          level: "warning",
+          category: "auth",
+          message: `Reconnect refused: the Sage user who consented cannot see ${existing.businessName ?? existing.businessId}; the connection is unchanged`,
+          details: { connectionId: existing.id, offered: businesses.map((b) => b.name) },
+        });
+        return {
+          kind: "business_mismatch" as const,
+          message: `The Sage user you signed in with cannot see ${existing.businessName ?? "the connected business"}, so nothing was changed. Sign in to Sage as a user of that business — or, to move to another business, use Change business after reconnecting with a user who sees both.`,
+        };
+      }
       await tx
         .update(connections)
         .set({ ...values, businessId: keep?.id ?? values.businessId, businessName: keep?.name ?? values.businessName })
@@ -182,21 +198,42 @@ export async function completeSageAuthorization(
 export class BusinessSelectionError extends Error {}
 
 /** Step 3 (when the Sage user has several businesses): the reseller picks one. */
-export async function selectSageBusiness(db: Database, input: { tenantId: string; connectionId: string; businessId: string; actor: Actor }) {
+/** What changing the business does — shown before the reseller confirms, and refused without the confirmation. */
+export const CHANGE_BUSINESS_WARNING =
+  "Changing the Sage business removes every product, fee and customer mapping to the current business (its Sage ids mean nothing in another business) and its cached Sage items and contacts. Orders already synced stay recorded against the current business. In the new business, customers are matched to existing Sage contacts by e-mail and reference before any contact is created.";
+
+export async function selectSageBusiness(db: Database, input: { tenantId: string; connectionId: string; businessId: string; actor: Actor; confirmChange?: boolean }) {
   return db.transaction(async (tx) => {
-    const [row] = await tx.select().from(connections).where(and(eq(connections.id, input.connectionId), eq(connections.tenantId, input.tenantId)));
+    const [row] = await tx.select().from(connections).where(and(eq(connections.id, input.connectionId), eq(connections.tenantId, input.tenantId))).for("update");
     if (!row) throw new BusinessSelectionError("That Sage connection does not exist.");
     const business = row.availableBusinesses.find((b) => b.id === input.businessId);
     if (!business) throw new BusinessSelectionError("Choose one of the businesses Sage listed for your user.");
+    const changing = row.businessId !== null && row.businessId !== business.id;
+    if (changing && !input.confirmChange) throw new BusinessSelectionError(`Confirm the change first. ${CHANGE_BUSINESS_WARNING} Nothing was changed.`);
+    let removed = { products: 0, fees: 0, customers: 0 };
+    if (changing) {
+      const products = await tx.delete(productMappings).where(eq(productMappings.tenantId, input.tenantId)).returning({ id: productMappings.id });
+      const fees = await tx.delete(feeMappings).where(eq(feeMappings.tenantId, input.tenantId)).returning({ id: feeMappings.id });
+      const customers = await tx
+        .update(customerMappings)
+        .set({ sageContactId: null, sageContactName: null, mappedAt: null, updatedAt: new Date() })
+        .where(and(eq(customerMappings.tenantId, input.tenantId), isNotNull(customerMappings.sageContactId)))
+        .returning({ id: customerMappings.id });
+      await tx.delete(sageItems).where(eq(sageItems.connectionId, row.id));
+      await tx.delete(sageContacts).where(eq(sageContacts.connectionId, row.id));
+      removed = { products: products.length, fees: fees.length, customers: customers.length };
+    }
     await tx.update(connections).set({ businessId: business.id, businessName: business.name, updatedAt: new Date() }).where(eq(connections.id, row.id));
     forgetAccessToken(row.id);
     await writeActionLog(tx, {
       tenantId: input.tenantId,
       actor: input.actor,
-      level: "info",
+      level: changing ? "warning" : "info",
       category: "auth",
-      message: `Sage business selected: ${business.name}`,
-      details: { connectionId: row.id, businessId: business.id, previous: row.businessName },
+      message: changing
+        ? `Sage business changed from ${row.businessName ?? row.businessId} to ${business.name}: ${removed.products} product, ${removed.fees} fee and ${removed.customers} customer mapping(s) to the old business removed; customers are matched in ${business.name} before any contact is created`
+        : `Sage business selected: ${business.name}`,
+      details: { connectionId: row.id, businessId: business.id, previous: row.businessName, removed },
     });
     return business;
   });

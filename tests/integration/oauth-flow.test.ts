@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SignJWT } from "jose";
 import { desc, eq } from "drizzle-orm";
-import { actionLog, connections, oauthStates } from "@/db/schema";
+import { actionLog, connections, oauthStates, productMappings } from "@/db/schema";
+import { upsertMarketplaceProduct } from "@/lib/marketplace/catalog";
 import { getConfig } from "@/lib/config";
 import { completeSageAuthorization, selectSageBusiness, startSageAuthorization } from "@/lib/connections/authorize";
 import { decideOAuthRedirect } from "@/lib/oauth/redirector";
@@ -130,5 +131,29 @@ describe("a Sage user with two businesses chooses one", () => {
     await expect(selectSageBusiness(world.db.db, { tenantId: world.tenantId, connectionId: conn.id, businessId: "not-offered", actor: world.actor })).rejects.toThrow(/Choose one/);
     const messages = (await world.db.db.select().from(actionLog)).map((r) => r.message);
     expect(messages).toContain(`Sage business selected: ${chosen.name}`);
+  });
+
+  it("Change business needs its confirmation; confirmed, the mappings to the old business go (it says how many)", async () => {
+    const conn = (await world.connection())!;
+    const productId = await upsertMarketplaceProduct(world.db.db, world.tenantId, { id: "PRD-CB", mpn: "CB-1", name: "Change-business product", type: "item", currency: "GBP", billing_period: "monthly" } as never);
+    await world.db.db.insert(productMappings).values({ tenantId: world.tenantId, productId, sageItemId: "item-in-old-business", sageItemType: "service", sageItemName: "Old item" });
+    const other = conn.availableBusinesses.find((b) => b.id !== conn.businessId)!;
+    await expect(selectSageBusiness(world.db.db, { tenantId: world.tenantId, connectionId: conn.id, businessId: other.id, actor: world.actor })).rejects.toThrow(/^Confirm the change first\. Changing the Sage business removes every product, fee and customer mapping/);
+    expect((await world.connection())!.businessId).toBe(conn.businessId);
+    expect(await world.db.db.select().from(productMappings).where(eq(productMappings.tenantId, world.tenantId))).toHaveLength(1);
+
+    await selectSageBusiness(world.db.db, { tenantId: world.tenantId, connectionId: conn.id, businessId: other.id, actor: world.actor, confirmChange: true });
+    expect((await world.connection())!.businessId).toBe(other.id);
+    expect(await world.db.db.select().from(productMappings).where(eq(productMappings.tenantId, world.tenantId))).toHaveLength(0);
+    const messages = (await world.db.db.select().from(actionLog)).map((r) => r.message);
+    expect(messages).toContain(`Sage business changed from ${conn.businessName} to ${other.name}: 1 product, 0 fee and 0 customer mapping(s) to the old business removed; customers are matched in ${other.name} before any contact is created`);
+  });
+
+  it("a reconnect by a Sage user who cannot see the connected business is refused and changes nothing", async () => {
+    const before = (await world.connection())!;
+    const { outcome } = await world.authorize({ userLabel: /\(1 business\)/ });
+    expect(outcome.kind).toBe("business_mismatch");
+    const after = (await world.connection())!;
+    expect({ businessId: after.businessId, credentials: after.credentialsEncrypted, status: after.status }).toEqual({ businessId: before.businessId, credentials: before.credentialsEncrypted, status: before.status });
   });
 });

@@ -5,7 +5,7 @@ import { Button } from "@/components/ui/button";
 import { Alert } from "@/components/ui/card";
 import { selectBusinessAction, type BusinessState } from "../actions";
 
-export function BusinessForm({ connectionId, businesses, current }: { connectionId: string; businesses: { id: string; name: string; country?: string | null }[]; current: string | null }) {
+export function BusinessForm({ connectionId, businesses, current, changeWarning }: { connectionId: string; businesses: { id: string; name: string; country?: string | null }[]; current: string | null; changeWarning: string }) {
   const [state, action, pending] = useActionState<BusinessState, FormData>(selectBusinessAction, {});
   return (
     <form action={action} className="space-y-4">
@@ -21,7 +21,17 @@ export function BusinessForm({ connectionId, businesses, current }: { connection
           </label>
         ))}
       </fieldset>
-      <Button type="submit" disabled={pending}>Use this business</Button>
+      {current && (
+        <div className="space-y-2 rounded-md border border-amber-300 bg-amber-50 p-4 text-sm text-amber-900" data-testid="change-business-warning">
+          <p className="font-semibold">Changing the business</p>
+          <p>{changeWarning}</p>
+          <label className="flex items-center gap-2">
+            <input type="checkbox" name="confirmChange" />
+            <span>I understand — change the Sage business</span>
+          </label>
+        </div>
+      )}
+      <Button type="submit" disabled={pending}>{current ? "Change business" : "Use this business"}</Button>
     </form>
   );
 }

@@ -6,6 +6,10 @@ import { linkButtonClass } from "@/components/ui/button";
 const MESSAGES: Record<string, { title: string; text: string }> = {
   denied: { title: "Sage access was not granted", text: "You chose Deny on Sage's consent page, so Sage Connector has no access to your Sage business. Nothing was stored." },
   denied_kept: { title: "Sage access was not granted again", text: "You chose Deny on Sage's consent page. Your existing Sage connection is unchanged and keeps syncing; nothing new was stored." },
+  business_mismatch: {
+    title: "This Sage user cannot see your business",
+    text: "The Sage user you signed in with has no access to the business Sage Connector is connected to, so the connection was left unchanged. Sign in to Sage as a user of that business and try again.",
+  },
   tampered: { title: "The answer from Sage could not be trusted", text: "The sign-in state was not issued by Sage Connector or was changed on the way. Nothing was stored." },
   expired: { title: "The sign-in expired", text: "More than 10 minutes passed between starting and finishing the connection. Nothing was stored." },
   replayed: { title: "This answer from Sage was already used", text: "Each sign-in can be completed once. Nothing new was stored." },

@@ -38,6 +38,8 @@ export async function GET(request: Request) {
       redirect("/settings?validated=1");
     case "denied":
       redirect(`/connect/problem?reason=${outcome.existingConnectionKept ? "denied_kept" : "denied"}`);
+    case "business_mismatch":
+      redirect(`/connect/problem?reason=business_mismatch`);
     case "state_error":
       redirect(`/connect/problem?reason=${outcome.reason}`);
     case "sage_error":
