@@ -228,4 +228,23 @@ test("Test connection refreshes an expired token; a refused refresh shows the Re
   await expect(page.getByRole("heading", { name: "Dashboard" })).toBeVisible();
   await expect(page.getByTestId("connection-status")).toHaveText("Connected");
   await expect(banner).toHaveCount(0);
+
+  // Disconnect: a confirmation says what happens; then paused with a banner; Connect again resumes
+  await page.getByRole("button", { name: "Disconnect…" }).click();
+  const confirm = page.getByRole("alertdialog", { name: "Disconnect from Sage?" });
+  await expect(confirm).toContainText("Mappings, tasks and the Action Log are kept");
+  await confirm.getByRole("button", { name: "Cancel" }).click();
+  await expect(page.getByTestId("connection-status")).toHaveText("Connected");
+  await page.getByRole("button", { name: "Disconnect…" }).click();
+  await page.getByRole("button", { name: "Disconnect now" }).click();
+  await expect(page.getByTestId("connection-status")).toHaveText("Disconnected");
+  await expect(page.getByTestId("disconnected-banner")).toContainText("syncs are paused");
+  await expect(page.getByRole("button", { name: "Test connection" })).toHaveCount(0);
+  await page.getByTestId("disconnected-banner").getByRole("link", { name: "Connect again" }).click();
+  await page.getByLabel("Country of your Sage business").selectOption({ label: "United Kingdom" });
+  await page.getByRole("button", { name: "Connect to Sage" }).click();
+  await answerConsent(page, "Alex Morgan (1 business)", "Allow");
+  await expect(page.getByRole("heading", { name: "Dashboard" })).toBeVisible();
+  await expect(page.getByTestId("connection-status")).toHaveText("Connected");
+  await expect(page.getByTestId("connection-business")).toContainText("Morgan Digital Ltd");
 });

@@ -146,6 +146,8 @@ test("map products, the cancellation fee and customers by clicking; everything l
     await search.fill("backup");
     const wanted = page.getByRole("dialog").getByRole("option", { name: /BACKUP-50GB/ });
     await expect(wanted).toBeVisible();
+    // the search has been applied (it is debounced; a new result list starts with nothing highlighted)
+    await expect(page.getByRole("dialog").getByRole("option").filter({ hasNotText: /backup/i })).toHaveCount(0);
     for (let i = 0; i < 10 && (await wanted.getAttribute("aria-selected")) !== "true"; i++) await search.press("ArrowDown");
     await expect(wanted).toHaveAttribute("aria-selected", "true");
     await expect(search).toHaveAttribute("aria-activedescendant", (await wanted.getAttribute("id"))!);
