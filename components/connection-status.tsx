@@ -29,7 +29,7 @@ export function ConnectionStatus({ initial }: { initial: ConnectionOverview | nu
   const [confirming, setConfirming] = useState(false);
   const disconnect = useMutation({
     mutationFn: async () => {
-      const res = await fetch("/api/connection/disconnect", { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" });
+      const res = await fetch("/api/connection/disconnect", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ confirm: true }) });
       const body = await res.json().catch(() => ({}));
       if (!res.ok) throw new Error(body.error ?? `HTTP ${res.status}`);
       return body;

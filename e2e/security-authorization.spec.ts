@@ -162,6 +162,11 @@ const FIXTURES: Record<string, Fixture> = {
       },
     },
   },
+  "POST /api/connection/disconnect": {
+    // without its confirmation nothing is disconnected (B's own connection stays, so do A's)
+    sample: () => ({ body: {} }),
+    asB: { status: 400 },
+  },
   "POST /api/connection/test": {
     sample: () => ({ body: {} }),
     // no id: B tests its own connection (the result lands in B's Action Log)
