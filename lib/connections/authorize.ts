@@ -197,11 +197,11 @@ export async function completeSageAuthorization(
 
 export class BusinessSelectionError extends Error {}
 
-/** Step 3 (when the Sage user has several businesses): the reseller picks one. */
 /** What changing the business does — shown before the reseller confirms, and refused without the confirmation. */
 export const CHANGE_BUSINESS_WARNING =
   "Changing the Sage business removes every product, fee and customer mapping to the current business (its Sage ids mean nothing in another business) and its cached Sage items and contacts. Orders already synced stay recorded against the current business. In the new business, customers are matched to existing Sage contacts by e-mail and reference before any contact is created.";
 
+/** Step 3 (when the Sage user has several businesses): the reseller picks one — or changes it, confirmed. */
 export async function selectSageBusiness(db: Database, input: { tenantId: string; connectionId: string; businessId: string; actor: Actor; confirmChange?: boolean }) {
   return db.transaction(async (tx) => {
     const [row] = await tx.select().from(connections).where(and(eq(connections.id, input.connectionId), eq(connections.tenantId, input.tenantId))).for("update");

@@ -91,7 +91,10 @@ export async function documentsForTasks(db: Database, tenantId: string, taskIds:
     .select({ taskId: sageDocuments.taskId, kind: sageDocuments.kind, sageId: sageDocuments.sageId, displayedAs: sageDocuments.displayedAs, creditNoteId: sql<string | null>`${sageDocuments.details} ->> 'creditNoteId'` })
     .from(sageDocuments)
     .where(and(eq(sageDocuments.tenantId, tenantId), inArray(sageDocuments.taskId, taskIds), sql`${sageDocuments.sageId} <> ''`));
-  return rows.filter((r) => r.kind !== "contact").map((r) => ({ ...r, url: sageDocumentUrl(r.kind === "sales_invoice_lines" ? "sales_invoice" : r.kind, r.kind === "contact_allocation" ? (r.creditNoteId ?? r.sageId) : r.sageId) })).map(({ creditNoteId: _, ...r }) => r);
+  // an allocation links to the credit note it settles; lines added to an invoice, to that invoice
+  return rows
+    .filter((r) => r.kind !== "contact")
+    .map(({ creditNoteId, ...r }) => ({ ...r, url: sageDocumentUrl(r.kind === "sales_invoice_lines" ? "sales_invoice" : r.kind, r.kind === "contact_allocation" ? (creditNoteId ?? r.sageId) : r.sageId) }));
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { OrderType, TaskItemDelta } from "@/db/schema";
 import type { SettingsInput } from "@/lib/settings/settings";
+import { taxRateIdFor, treatmentFor, type TaxCase, type TaxRule, type TaxTreatment } from "./tax-rules";
 
 /**
  * Pure planning: an order (task) + the seven settings + the mappings → the Sage documents to
@@ -41,8 +42,6 @@ export type PlanInput = {
   /** the customer's tax case and the business's rules: which Sage tax rate each line takes */
   tax?: { businessCountry: string; rules: TaxRule[]; customer: TaxCase };
 };
-
-import { taxRateIdFor, treatmentFor, type TaxCase, type TaxRule, type TaxTreatment } from "./tax-rules";
 
 export type CurrencyForPlan = { order: string | null; base: string; multiCurrency: boolean; exchangeRates: Map<string, number> };
 
@@ -99,30 +98,19 @@ function line(input: PlanInput, mpn: string, quantity: number, item: SageItemFor
   // recomputed from unit price × quantity; the unit price carries it to six places so Sage's
   // quantity × unit price gives the same net amount
   const stated = input.settings.priceSource === "marketplace" ? toNumber(statedAmount) : null;
+  let netAmount = round2(quantity * unitPrice);
+  let linePrice = round2(unitPrice);
   if (stated !== null && quantity > 0) {
     const net = round2(Math.abs(stated));
-    const perUnit = Math.round((net / quantity) * 1e6) / 1e6;
-    if (Math.abs(net - round2(quantity * unitPrice)) >= 0.005) notes.push(`${product?.name ?? mpn}: ${net.toFixed(2)} as charged by the marketplace (not ${quantity} × ${round2(unitPrice).toFixed(2)})`);
-    const taxRateIdStated = taxRateIdOf(input, item, treatment);
-    const pct = input.taxRates.get(taxRateIdStated)?.percentage ?? 0;
-    return {
-      mpn,
-      description,
-      quantity,
-      unitPrice: perUnit,
-      netAmount: net,
-      taxRateId: taxRateIdStated,
-      taxAmount: round2((net * pct) / 100),
-      ledgerAccountId: item.salesLedgerAccountId ?? input.defaults.ledgerAccountId,
-      ...(item.type === "product" ? { productId: item.sageItemId } : { serviceId: item.sageItemId }),
-    };
+    if (Math.abs(net - netAmount) >= 0.005) notes.push(`${product?.name ?? mpn}: ${net.toFixed(2)} as charged by the marketplace (not ${quantity} × ${linePrice.toFixed(2)})`);
+    netAmount = net;
+    linePrice = Math.round((net / quantity) * 1e6) / 1e6;
   }
-  const netAmount = round2(quantity * unitPrice);
   return {
     mpn,
     description,
     quantity,
-    unitPrice: round2(unitPrice),
+    unitPrice: linePrice,
     netAmount,
     taxRateId,
     taxAmount: round2((netAmount * percentage) / 100),

@@ -5,7 +5,8 @@ import { writeActionLog, SYSTEM_ACTOR } from "@/lib/log/action-log";
 import { deriveIdempotencyId, unwrap } from "@/lib/sage/accounting/api";
 import { SageError } from "@/lib/sage/errors";
 import { arrayParam } from "@/db/array-param";
-import { syncClient } from "./sage-context";
+import { businessDate } from "./business-date";
+import { businessDefaults, syncClient } from "./sage-context";
 
 /**
  * A refund credit note is allocated against the invoice it refunds, while that invoice is open
@@ -97,7 +98,8 @@ export async function allocateRefundCreditNote(
         contact_allocation: {
           transaction_type_id: "CUSTOMER_ALLOCATION",
           contact_id: input.contactId,
-          date: new Date().toISOString().slice(0, 10),
+          // the business's calendar day, as the documents it settles
+          date: businessDate((await businessDefaults(db, input.connectionId)).timeZone),
           allocated_artefacts: [
             { artefact_id: open.invoice.id, amount },
             { artefact_id: input.creditNoteId, amount: -amount },
