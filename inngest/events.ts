@@ -76,6 +76,11 @@ export const sageItemCreateRequested = eventType("mapping/sage-item.create.reque
   schema: z.object({ tenantId: uuid, connectionId: uuid, productId: uuid, requestId: uuid, type: z.enum(["service", "product"]), actor }),
 });
 
+/** Purge one uninstalled installation's tenant data whose retention has run out. */
+export const tenantDataPurgeRequested = eventType("install/tenant-data.purge.requested", {
+  schema: z.object({ installationId: uuid }),
+});
+
 export const appEvents = [
   syncTaskRequested,
   syncBatchRequested,
@@ -87,6 +92,7 @@ export const appEvents = [
   sageCacheRefreshRequested,
   sageContactCreateRequested,
   sageItemCreateRequested,
+  tenantDataPurgeRequested,
 ] as const;
 
 export type AppEventName = (typeof appEvents)[number]["name"];

@@ -13,7 +13,7 @@ import { API_BASE, apiError, marketplaceApiRoute } from "./marketplace/api";
 import { marketplaceControlRoutes } from "./marketplace/control";
 import { ordersPage, submitOrder } from "./marketplace/orders-page";
 import { portalPage } from "./marketplace/portal";
-import { storePage } from "./marketplace/store";
+import { storePage, uninstallFromStore } from "./marketplace/store";
 import { route, type RequestContext, type Route, type RouteMatch } from "./router";
 import { sageApiRoute, warmSpec } from "./sage/api";
 import { inspectPage } from "./sage/inspect";
@@ -59,6 +59,7 @@ function indexPage(ctx: RequestContext): Reply {
 const pageRoutes: Route[] = [
   route("GET", "/", "sandbox.index", indexPage),
   route("GET", "/marketplace/store", "marketplace.store", storePage),
+  route("POST", "/marketplace/store/uninstall", "marketplace.store.uninstall", uninstallFromStore),
   route("GET", "/marketplace/portal", "marketplace.portal", portalPage),
   route("GET", "/marketplace/orders", "marketplace.orders", ordersPage),
   route("POST", "/marketplace/orders", "marketplace.orders.submit", submitOrder),

@@ -5,6 +5,7 @@ import { tenants } from "@/db/schema";
 import { Alert, Card, PageTitle } from "@/components/ui/card";
 import { requireUser } from "@/lib/auth/session";
 import { findMarketplace } from "@/lib/config";
+import { findInstallationRecord } from "@/lib/install/install";
 import { InstallForm } from "./install-form";
 
 
@@ -16,7 +17,10 @@ export default async function InstallPage({ searchParams }: { searchParams: Prom
   const account = params.account ?? "";
   const user = await requireUser(`/install?${new URLSearchParams({ marketplace: marketplaceId, account })}`);
   const marketplace = findMarketplace(marketplaceId);
-  const [tenant] = user.tenantId ? await (await getDb()).select().from(tenants).where(eq(tenants.id, user.tenantId)) : [];
+  const db = await getDb();
+  const [tenant] = user.tenantId ? await db.select().from(tenants).where(eq(tenants.id, user.tenantId)) : [];
+  const previous = user.tenantId && marketplace ? await findInstallationRecord(db, user.tenantId, marketplace.id) : null;
+  const day = (d: Date) => d.toISOString().slice(0, 10);
   return (
     <div className="mx-auto max-w-2xl">
       <PageTitle subtitle={marketplace ? `From ${marketplace.name}` : undefined}>Install Sage Integration</PageTitle>
@@ -25,6 +29,15 @@ export default async function InstallPage({ searchParams }: { searchParams: Prom
           <Alert tone="error">This install link names an unknown marketplace (“{marketplaceId || "none"}”). Start again from the marketplace store.</Alert>
         ) : (
           <div className="space-y-4">
+            {previous?.uninstalledAt && (
+              <Alert tone="warning" role="status">
+                <span data-testid="uninstalled-notice">
+                  {previous.purgedAt
+                    ? `Sage Integration was uninstalled on ${day(previous.uninstalledAt)} and its data was deleted on ${day(previous.purgedAt)}. Installing again starts afresh.`
+                    : `Sage Integration was uninstalled on ${day(previous.uninstalledAt)}: the Sage tokens were deleted. Your mappings, tasks and history are kept until ${previous.purgeAfter ? day(previous.purgeAfter) : "the retention ends"} — install again to carry on where you left off.`}
+                </span>
+              </Alert>
+            )}
             <p>
               Sage Integration turns your marketplace customers, orders, upgrades, downgrades and cancellations into Sage contacts,
               invoices and credit notes — exactly once, with every step in the Action Log.

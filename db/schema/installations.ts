@@ -1,4 +1,4 @@
-import { pgTable, uuid, text, timestamp, jsonb, unique } from "drizzle-orm/pg-core";
+import { pgTable, uuid, text, timestamp, jsonb, unique, index } from "drizzle-orm/pg-core";
 import { tenants } from "./tenants";
 
 /** The plugin installed for a tenant from one marketplace (brand). */
@@ -19,8 +19,14 @@ export const installations = pgTable(
     marketplaceInstallationId: text("marketplace_installation_id"),
     allowedEmbedOrigins: jsonb("allowed_embed_origins").$type<string[]>().notNull().default([]),
     installedAt: timestamp("installed_at", { withTimezone: true }).notNull().defaultNow(),
+    /** set by the marketplace's `installation.uninstalled` event; cleared by installing again */
+    uninstalledAt: timestamp("uninstalled_at", { withTimezone: true }),
+    /** when the kept tenant data is purged (uninstalled + the retention); null while installed */
+    purgeAfter: timestamp("purge_after", { withTimezone: true }),
+    /** when the purge flow deleted the tenant's data */
+    purgedAt: timestamp("purged_at", { withTimezone: true }),
   },
-  (t) => [unique("installations_tenant_marketplace_uq").on(t.tenantId, t.marketplaceId)],
+  (t) => [unique("installations_tenant_marketplace_uq").on(t.tenantId, t.marketplaceId), index("installations_purge_after_idx").on(t.purgeAfter)],
 );
 
 export type Installation = typeof installations.$inferSelect;

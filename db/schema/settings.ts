@@ -1,4 +1,4 @@
-import { pgTable, uuid, text, boolean, timestamp } from "drizzle-orm/pg-core";
+import { pgTable, uuid, text, boolean, timestamp, jsonb } from "drizzle-orm/pg-core";
 import { tenants } from "./tenants";
 
 export const PRICE_SOURCES = ["sage", "marketplace"] as const;
@@ -17,6 +17,11 @@ export const tenantSettings = pgTable("tenant_settings", {
   downgrades: text("downgrades", { enum: DOWNGRADE_MODES }).notNull().default("credit_note"),
   notifications: text("notifications", { enum: NOTIFICATION_MODES }).notNull().default("errors_and_actions"),
   invoiceMode: text("invoice_mode", { enum: INVOICE_MODES }).notNull().default("new_per_order"),
+  /**
+   * The reseller's tax rule table (lib/sync/tax-rules.ts `TaxRule[]`, validated there); null = the
+   * defaults for the business's country
+   */
+  taxRules: jsonb("tax_rules").$type<unknown[]>(),
   /** null until the reseller has saved the settings window once */
   confirmedAt: timestamp("confirmed_at", { withTimezone: true }),
   updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),

@@ -8,6 +8,7 @@ import { mappingMarketplaceRefresh } from "./mapping-marketplace-refresh";
 import { sageCacheRefresh } from "./sage-cache-refresh";
 import { sageContactCreate } from "./sage-contact-create";
 import { sageItemCreate } from "./sage-item-create";
+import { tenantDataPurge, tenantDataPurgeDaily } from "./tenant-data-purge";
 
 /** Every Inngest function of the app: served by app/api/inngest, run inline by the inline runner. */
 export const functions = [
@@ -25,4 +26,6 @@ export const functions = [
   autoSyncDaily,
   autoSyncTenant,
   syncSweeper,
+  tenantDataPurgeDaily,
+  tenantDataPurge,
 ];

@@ -56,6 +56,8 @@ const envSchema = z.object({
   MARKETPLACE_ORIGIN: z.string().url().default("http://127.0.0.1:4010"),
   /** Sage calls allowed per business, "<calls>/<seconds>" (Sage documents 200 per minute) */
   SAGE_RATE_LIMIT: z.string().regex(/^\d+\/\d+$/, "SAGE_RATE_LIMIT must look like 200/60").default("200/60"),
+  /** days a tenant's data is kept after the plugin is uninstalled from the marketplace, then purged */
+  TENANT_DATA_RETENTION_DAYS: z.coerce.number().int("TENANT_DATA_RETENTION_DAYS must be a whole number of days").min(0).max(3650).default(30),
 });
 
 export type AppConfig = {
@@ -66,6 +68,8 @@ export type AppConfig = {
   oauthStateSecret: string;
   sage: { clientId: string; clientSecret: string; authorizeUrl: string; tokenUrl: string; apiUrl: string; rateLimit: { limit: number; periodSeconds: number } };
   marketplaces: MarketplaceConfig[];
+  /** TENANT_DATA_RETENTION_DAYS: kept after an uninstall, then purged */
+  tenantDataRetentionDays: number;
 };
 
 let cached: AppConfig | undefined;
@@ -104,6 +108,7 @@ export function getConfig(): AppConfig {
       rateLimit: { limit: Number(env.SAGE_RATE_LIMIT.split("/")[0]), periodSeconds: Number(env.SAGE_RATE_LIMIT.split("/")[1]) },
     },
     marketplaces,
+    tenantDataRetentionDays: env.TENANT_DATA_RETENTION_DAYS,
   };
   return cached;
 }

@@ -11,8 +11,14 @@ export class InstallError extends Error {
   }
 }
 
-/** The tenant's installation from a marketplace, if the plugin is installed. */
+/** The tenant's installation from a marketplace, if the plugin is installed (not uninstalled). */
 export async function findInstallation(db: Queryable, tenantId: string, marketplaceId?: string) {
+  const row = await findInstallationRecord(db, tenantId, marketplaceId);
+  return row && !row.uninstalledAt ? row : null;
+}
+
+/** The installation row whatever its state (installed, uninstalled and waiting for its purge, purged). */
+export async function findInstallationRecord(db: Queryable, tenantId: string, marketplaceId?: string) {
   const [row] = await db
     .select()
     .from(installations)
@@ -42,8 +48,23 @@ export async function installFromMarketplace(
       throw new InstallError("wrong_account", `You are signed in for another reseller account than ${input.accountId}. Sign in as that account's administrator.`);
     }
     if (!(await getMainBranch(tx, tenant.id))) await tx.insert(branches).values({ tenantId: tenant.id, name: "Main branch" });
-    const existing = await findInstallation(tx, tenant.id, marketplace.id);
-    if (existing) return { installation: existing, created: false };
+    const existing = await findInstallationRecord(tx, tenant.id, marketplace.id);
+    if (existing && !existing.uninstalledAt) return { installation: existing, created: false, reinstalled: false };
+    if (existing) {
+      // installed again after an uninstall: the kept data comes back (or, after the purge, a fresh start)
+      const [again] = await tx.update(installations).set({ uninstalledAt: null, purgeAfter: null, purgedAt: null, installedAt: new Date() }).where(eq(installations.id, existing.id)).returning();
+      await writeActionLog(tx, {
+        tenantId: tenant.id,
+        actor: input.actor,
+        level: "success",
+        category: "install",
+        message: existing.purgedAt
+          ? `Sage Integration installed again from ${marketplace.name}; the earlier data was purged on ${existing.purgedAt.toISOString().slice(0, 10)}, so this is a fresh start. Connect Sage to continue.`
+          : `Sage Integration installed again from ${marketplace.name}: mappings, tasks and history kept since the uninstall are back. Connect Sage again to resume syncing.`,
+        details: { marketplaceId: marketplace.id, installationId: existing.id, reinstalled: true },
+      });
+      return { installation: again!, created: false, reinstalled: true };
+    }
     const [installation] = await tx
       .insert(installations)
       .values({
@@ -61,8 +82,9 @@ export async function installFromMarketplace(
       message: `Sage Integration installed from ${marketplace.name}`,
       details: { marketplaceId: marketplace.id, installationId: installation!.id },
     });
-    return { installation: installation!, created: true };
+    return { installation: installation!, created: true, reinstalled: false };
   });
-  await registerMarketplaceWebhooks(db, result.installation.id, input.actor);
+  // after an uninstall the marketplace is told again (it re-enables the endpoint and answers the current secret)
+  await registerMarketplaceWebhooks(db, result.installation.id, input.actor, { refresh: result.reinstalled });
   return result;
 }

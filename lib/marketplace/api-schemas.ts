@@ -77,6 +77,8 @@ export const webhookEventSchema = z.discriminatedUnion("type", [
   z.object({ type: z.enum(["order.created", "order.updated"]), timestamp: z.string(), data: z.object({ installation_id: z.string().nullish(), account_id: z.string(), request: marketplaceRequestSchema }) }),
   z.object({ type: z.enum(["customer.created", "customer.updated"]), timestamp: z.string(), data: z.object({ installation_id: z.string().nullish(), account_id: z.string(), customer: marketplaceCustomerSchema }) }),
   z.object({ type: z.enum(["product.created", "product.updated"]), timestamp: z.string(), data: z.object({ installation_id: z.string().nullish(), account_id: z.string(), product: marketplaceProductSchema }) }),
+  /** the reseller removed the plugin in the marketplace */
+  z.object({ type: z.literal("installation.uninstalled"), timestamp: z.string(), data: z.object({ installation_id: z.string().nullish(), account_id: z.string() }) }),
 ]);
 export type WebhookEvent = z.infer<typeof webhookEventSchema>;
-export const WEBHOOK_EVENT_TYPES = ["order.created", "order.updated", "customer.created", "customer.updated", "product.created", "product.updated"] as const;
+export const WEBHOOK_EVENT_TYPES = ["order.created", "order.updated", "customer.created", "customer.updated", "product.created", "product.updated", "installation.uninstalled"] as const;

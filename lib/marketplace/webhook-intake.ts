@@ -2,7 +2,8 @@ import { and, eq, isNull } from "drizzle-orm";
 import { Webhook, WebhookVerificationError } from "standardwebhooks";
 import type { Database } from "@/db/client";
 import { inboxEvents, installations, tenants } from "@/db/schema";
-import { findMarketplace } from "@/lib/config";
+import { findMarketplace, getConfig } from "@/lib/config";
+import { uninstallInstallation } from "@/lib/install/uninstall";
 import { decryptSecret } from "@/lib/crypto/envelope";
 import { parseStorableJson, storableText, type StorableProblem } from "@/lib/http/storable-json";
 import { writeActionLog, type Actor } from "@/lib/log/action-log";
@@ -25,6 +26,7 @@ import { isPermanent, logRejectedRecord, recordLabel, type RejectedKind } from "
  * 422 text PostgreSQL cannot store (U+0000, a lone surrogate) or nesting deeper than 64 levels: the
  *     answer names the JSON path, and — the sender is proven by now — the tenant's Action Log says
  *     which record, which field and what to do (once per webhook-id, however often it is retried) →
+ * 410 the installation is uninstalled (after the signature check) →
  * 400 unknown event type / shape wrong / another account (the message names the problem) →
  * inbox row keyed by (installation, `webhook-id`) (ON CONFLICT DO NOTHING): already there → 200
  * `{duplicate:true}`; new → enqueue processing (an Inngest event) → 202.
@@ -144,6 +146,10 @@ export async function receiveMarketplaceWebhook(db: Database, input: WebhookInta
   };
   const verdict = verifySignature(decryptSecret(row.installation.webhookSecretEncrypted), text, headers);
   if (verdict) return problem(401, "invalid_signature", verdict);
+  // uninstalled: Standard Webhooks' 410 Gone tells the sender to stop (after the signature, so only the marketplace learns it)
+  if (row.installation.uninstalledAt) {
+    return problem(410, "uninstalled", `This installation was uninstalled on ${row.installation.uninstalledAt.toISOString().slice(0, 10)}: its events are no longer accepted. Nothing was recorded.`);
+  }
 
   // depth checked on the raw text before parsing, then every string and key (lib/http/storable-json.ts)
   const body = parseStorableJson(text);
@@ -284,10 +290,15 @@ export async function processInboxEvent(db: Database, installationId: string, we
       if (!row) return { webhookId, installationId, type: "", outcome: "missing" as const };
       if (row.processedAt) return { webhookId, installationId, type: row.type, outcome: "already_processed" as const };
       const event: WebhookEvent = webhookEventSchema.parse(row.payload);
-      const [inst] = await tx.select({ marketplaceId: installations.marketplaceId }).from(installations).where(eq(installations.id, row.installationId));
+      const [inst] = await tx.select({ marketplaceId: installations.marketplaceId, uninstalledAt: installations.uninstalledAt }).from(installations).where(eq(installations.id, row.installationId));
       const actor = marketplaceActor(inst?.marketplaceId);
       let task: ProcessInboxResult["task"];
-      switch (event.type) {
+      // accepted before the uninstall was applied: not applied any more (the tenant's data only waits for its purge)
+      const skip = Boolean(inst?.uninstalledAt) && event.type !== "installation.uninstalled";
+      if (!skip) switch (event.type) {
+        case "installation.uninstalled":
+          await uninstallInstallation(tx, { installationId: row.installationId, actor, retentionDays: getConfig().tenantDataRetentionDays });
+          break;
         case "order.created":
         case "order.updated":
           task = await recordOrder(tx, { tenantId: row.tenantId, order: event.data.request, source: "push", actor });
@@ -309,7 +320,7 @@ export async function processInboxEvent(db: Database, installationId: string, we
           break;
         }
       }
-      await tx.update(inboxEvents).set({ processedAt: new Date(), error: null }).where(and(thisRow, isNull(inboxEvents.processedAt)));
+      await tx.update(inboxEvents).set({ processedAt: new Date(), error: skip ? "not applied: the installation is uninstalled" : null }).where(and(thisRow, isNull(inboxEvents.processedAt)));
       return { webhookId, installationId, type: row.type, outcome: "processed" as const, tenantId: row.tenantId, ...(task ? { task } : {}) };
     });
   } catch (e) {

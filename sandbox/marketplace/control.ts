@@ -34,6 +34,7 @@ export function renderInstallation(inst: Installation | null): Record<string, un
     secrets: inst.secrets.length,
     rotating: inst.secrets.length > 1,
     disabled: inst.disabled,
+    uninstalled: inst.uninstalledMs ? isoSeconds(inst.uninstalledMs) : null,
   };
 }
 

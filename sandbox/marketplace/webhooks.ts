@@ -24,7 +24,7 @@ export function defaultWebhookConfig(): WebhookConfig {
   return { enabled: true, baseDelayMs: 1000, maxDelayMs: 3_600_000, maxAttempts: 8, timeoutMs: 15_000, concurrency: 16 };
 }
 
-export const EVENT_TYPES = ["order.created", "order.updated", "customer.created", "customer.updated", "product.created", "product.updated"] as const;
+export const EVENT_TYPES = ["order.created", "order.updated", "customer.created", "customer.updated", "product.created", "product.updated", "installation.uninstalled"] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
 export interface OutgoingEvent {
@@ -107,6 +107,8 @@ export class WebhookDispatcher {
   emit(accountId: string, type: EventType, data: Record<string, unknown>): OutgoingEvent | null {
     const inst = this.world().accounts.get(accountId)?.installation;
     if (!inst || this.stopped) return null;
+    // an uninstalled plugin hears nothing more (the uninstall event itself is the last one)
+    if (inst.uninstalledMs && type !== "installation.uninstalled") return null;
     const createdMs = this.now();
     const event: OutgoingEvent = {
       id: newEventId(),

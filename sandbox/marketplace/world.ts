@@ -139,6 +139,8 @@ export interface Installation {
   updatedMs: number;
   /** Set when the endpoint answered 410 Gone; cleared by registering again. */
   disabled: boolean;
+  /** Set when the reseller uninstalled the plugin in the store; cleared by registering (installing) again. */
+  uninstalledMs?: number | null;
 }
 
 export class OrderError extends Error {
@@ -749,6 +751,7 @@ export class MarketplaceWorld {
       w.installation.webhookUrl = webhookUrl;
       w.installation.productId = productId;
       w.installation.disabled = false;
+      w.installation.uninstalledMs = null;
       w.installation.updatedMs = now;
       return { installation: w.installation, created: false };
     }
@@ -761,7 +764,17 @@ export class MarketplaceWorld {
       createdMs: truncSeconds(now),
       updatedMs: now,
       disabled: false,
+      uninstalledMs: null,
     };
     return { installation: w.installation, created: true };
+  }
+
+  /** The reseller uninstalls the plugin in the store: the installation stays (same id and secret if installed again), marked uninstalled. */
+  uninstall(accountId: string): Installation | null {
+    const inst = this.account(accountId).installation;
+    if (!inst || inst.uninstalledMs) return null;
+    inst.uninstalledMs = this.now();
+    inst.updatedMs = inst.uninstalledMs;
+    return inst;
   }
 }
