@@ -91,6 +91,20 @@ export function ConnectionStatus({ initial }: { initial: ConnectionOverview | nu
           </div>
         </Alert>
       )}
+      {data.refreshLapse && (
+        <Alert tone="warning" role="alert">
+          <div className="flex items-center justify-between gap-4" data-testid="refresh-lapse-warning">
+            <span>
+              Sage&apos;s sign-in for this connection lapses {data.refreshLapse.daysLeft === 0 ? "today" : `in ${data.refreshLapse.daysLeft} ${data.refreshLapse.daysLeft === 1 ? "day" : "days"}`} (
+              {new Date(data.refreshLapse.at).toISOString().slice(0, 10)}) unless it is used: the daily keep-alive has not refreshed it. Keep it connected now; if
+              that fails, reconnect.
+            </span>
+            <Button type="button" onClick={() => test.mutate()} disabled={test.isPending}>
+              {test.isPending ? "Queuing…" : "Keep connected"}
+            </Button>
+          </div>
+        </Alert>
+      )}
       {data.needsBusiness && data.status !== "disconnected" && (
         <Alert tone="warning">
           Choose which Sage business to use. <Link href="/connect/business" className="underline">Choose business</Link>
@@ -113,6 +127,16 @@ export function ConnectionStatus({ initial }: { initial: ConnectionOverview | nu
           <Button type="button" variant="secondary" onClick={() => test.mutate()} disabled={test.isPending || data.status === "reconnect_required"}>
             {test.isPending ? "Queuing…" : "Test connection"}
           </Button>
+        )}
+        {data.status !== "disconnected" && (
+          <Link href="/connect" className="text-sm text-brand hover:underline" title="Authorize Sage again; the same business keeps its mappings and history">
+            Reconnect
+          </Link>
+        )}
+        {data.status !== "disconnected" && !data.needsBusiness && (
+          <Link href="/connect/business" className="text-sm text-brand hover:underline">
+            Change business…
+          </Link>
         )}
         {data.status !== "disconnected" && !confirming && (
           <button type="button" className="text-sm text-red-700 hover:underline" onClick={() => setConfirming(true)}>

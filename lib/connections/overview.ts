@@ -2,6 +2,7 @@ import { and, desc, eq } from "drizzle-orm";
 import type { Database } from "@/db/client";
 import { actionLog, connections } from "@/db/schema";
 import { findActiveConnection } from "./authorize";
+import { refreshLapseWarning, type RefreshLapse } from "./refresh-lapse";
 
 export type ConnectionOverview = {
   id: string;
@@ -16,6 +17,8 @@ export type ConnectionOverview = {
   accessTokenExpiresAt: string | null;
   refreshTokenExpiresAt: string | null;
   lastError: string | null;
+  /** set when Sage's sign-in lapses within a week unless refreshed (the keep-alive has not run) */
+  refreshLapse: RefreshLapse | null;
   /** the newest Action Log entry about authorization (refresh, test, reconnect required) */
   lastAuthEvent: { at: string; level: string; message: string } | null;
 };
@@ -46,6 +49,7 @@ export async function getConnectionOverview(db: Database, tenantId: string): Pro
     accessTokenExpiresAt: c.accessTokenExpiresAt?.toISOString() ?? null,
     refreshTokenExpiresAt: c.refreshTokenExpiresAt?.toISOString() ?? null,
     lastError: c.lastError,
+    refreshLapse: c.status === "connected" || c.status === "refreshing" ? refreshLapseWarning(c.refreshTokenExpiresAt) : null,
     lastAuthEvent: last ? { at: last.at.toISOString(), level: last.level, message: last.message } : null,
   };
 }

@@ -4,18 +4,23 @@ import { connections } from "@/db/schema";
 import { writeActionLog, type Actor } from "@/lib/log/action-log";
 import { createSageAccountingClient, unwrap } from "@/lib/sage/accounting/api";
 import { SageError } from "@/lib/sage/errors";
+import { refreshLapseWarning } from "./refresh-lapse";
+import { getAccessToken } from "./tokens";
 
 export type ConnectionTestResult = { ok: true; sageUser: string; business: string | null } | { ok: false; kind: string; message: string; reconnectRequired: boolean };
 
 /**
  * "Test connection": ask Sage who we are and which business we write to. Refreshes the token on
- * the way if needed (through the single-flight refresh); records the outcome in the Action Log.
+ * the way if needed (through the single-flight refresh) — and always when the refresh token would
+ * lapse within a week, so the dashboard's warning is answered by this button; records the outcome
+ * in the Action Log.
  */
 export async function testSageConnection(db: Database, input: { tenantId: string; connectionId: string; actor: Actor }): Promise<ConnectionTestResult> {
   const [row] = await db.select().from(connections).where(and(eq(connections.id, input.connectionId), eq(connections.tenantId, input.tenantId)));
   if (!row) return { ok: false, kind: "not_found", message: "That Sage connection does not exist.", reconnectRequired: false };
   const sage = createSageAccountingClient({ db, connectionId: row.id, policy: { maxAttempts: 2 } });
   try {
+    if (refreshLapseWarning(row.refreshTokenExpiresAt)) await getAccessToken(db, row.id, { forceRefresh: true });
     const user = unwrap(await sage.GET("/user", {}));
     const business = row.businessId ? unwrap(await sage.GET("/businesses/{key}", { params: { path: { key: row.businessId } } })) : null;
     const sageUser = [user.first_name, user.last_name].filter(Boolean).join(" ") || user.email || user.id || "Sage user";
