@@ -172,6 +172,16 @@ const FIXTURES: Record<string, Fixture> = {
     // no id: B tests its own connection (the result lands in B's Action Log)
     asB: { status: 202 },
   },
+  "GET /api/settings/tax-rules": {
+    sample: () => ({}),
+    // B reads its own table (the defaults for its GB business)
+    asB: { status: 200, check: (body) => expect(body).toMatchObject({ businessCountry: "GB", custom: false }) },
+  },
+  "PUT /api/settings/tax-rules": {
+    // B restores its own defaults: A's table is not reachable by any id in the request
+    sample: () => ({ body: { rules: null } }),
+    asB: { status: 200, check: (body) => expect(body).toMatchObject({ businessCountry: "GB", custom: false }) },
+  },
   "POST /api/mapping/customers/auto-match": {
     sample: (a) => ({ body: { customerIds: [a.unmappedCustomerId] } }),
     asB: {

@@ -4,8 +4,8 @@ import { Card, PageTitle } from "@/components/ui/card";
 import { requireResellerAdmin } from "@/lib/auth/session";
 import { getConfig } from "@/lib/config";
 import { getSettings, SETTING_LABELS, type SettingsInput } from "@/lib/settings/settings";
-import { findActiveConnection } from "@/lib/connections/authorize";
-import { defaultTaxRules, TREATMENT_LABELS } from "@/lib/sync/tax-rules";
+import { getTaxRules, listProductMpns } from "@/lib/settings/tax-rules-settings";
+import { TaxRulesEditor } from "./tax-rules-editor";
 import { RedirectValidation } from "./redirect-validation";
 import { SettingsForm } from "./settings-form";
 
@@ -34,8 +34,9 @@ export default async function SettingsPage({ searchParams }: { searchParams: Pro
   }));
   const values = Object.fromEntries(fields.map((f) => [f.name, String(settings[f.name as keyof SettingsInput])]));
   const isSetup = setup === "1" || !settings.confirmed;
-  const businessCountry = ((await findActiveConnection(await getDb(), user.tenantId))?.country ?? "gb").toUpperCase();
-  const region = { domestic: `In ${businessCountry}`, eu: "In another EU country", world: "Elsewhere" } as const;
+  const db = await getDb();
+  const taxRules = await getTaxRules(db, user.tenantId);
+  const mpns = await listProductMpns(db, user.tenantId);
   return (
     <div role="dialog" aria-labelledby="settings-title" className="mx-auto max-w-3xl space-y-6">
       <PageTitle subtitle={isSetup ? "Choose how Sage Integration works for you. You can change this later from the gear icon on the dashboard." : undefined}>
@@ -45,25 +46,7 @@ export default async function SettingsPage({ searchParams }: { searchParams: Pro
         <SettingsForm fields={fields} values={values} setup={isSetup} />
       </Card>
       <Card title="VAT by customer">
-        <p className="mb-3 text-sm text-slate-700">
-          Each invoice line takes its Sage tax rate by the customer&apos;s billing country and whether it has a valid-looking VAT number of that country
-          (rules for a business in {businessCountry}). The customer&apos;s VAT number goes onto its Sage contact.
-        </p>
-        <table className="w-full text-left text-sm" data-testid="tax-rules">
-          <thead className="text-xs uppercase text-slate-500">
-            <tr><th className="py-1">Customer</th><th className="py-1">VAT number</th><th className="py-1">Sage tax rate</th></tr>
-          </thead>
-          <tbody>
-            {defaultTaxRules(businessCountry).map((r) => (
-              <tr key={`${r.region}-${String(r.vatRegistered)}`} className="border-t border-slate-100">
-                <td className="py-1">{region[r.region]}</td>
-                <td className="py-1">{r.vatRegistered === "any" ? "Any" : r.vatRegistered ? "Yes" : "No"}</td>
-                <td className="py-1">{TREATMENT_LABELS[r.treatment]}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-        <p className="mt-2 text-xs text-slate-500">These are the defaults for your business&apos;s country; editing them here is not available yet.</p>
+        <TaxRulesEditor initial={taxRules} mpns={mpns} />
       </Card>
       <Card title="Currencies and exchange rates">
         <p className="text-sm text-slate-700" data-testid="exchange-rate-source">

@@ -45,9 +45,9 @@ export const DEFAULT_SETTINGS: SettingsInput = {
   invoiceMode: "new_per_order",
 };
 
-export async function getSettings(db: Queryable, tenantId: string): Promise<SettingsInput & { confirmed: boolean }> {
+export async function getSettings(db: Queryable, tenantId: string): Promise<SettingsInput & { confirmed: boolean; taxRules: unknown[] | null }> {
   const [row] = await db.select().from(tenantSettings).where(eq(tenantSettings.tenantId, tenantId));
-  if (!row) return { ...DEFAULT_SETTINGS, confirmed: false };
+  if (!row) return { ...DEFAULT_SETTINGS, confirmed: false, taxRules: null };
   const { tenantId: _t, confirmedAt, updatedAt: _u, ...values } = row;
   return { ...values, confirmed: confirmedAt !== null };
 }

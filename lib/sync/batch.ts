@@ -36,7 +36,7 @@ import {
   type WrittenDocument,
 } from "./sync-task";
 import { allocateRefundOrSayWhy } from "./refund-allocation";
-import { defaultTaxRules, taxCaseOf, type TaxCase, type TaxRule } from "./tax-rules";
+import { effectiveTaxRules, taxCaseOf, type TaxCase, type TaxRule } from "./tax-rules";
 
 /**
  * Sync many tasks of one connection in one pass ("Sync all", auto-sync, benchmarks). Same rules
@@ -325,7 +325,7 @@ async function resolveSageSide(db: Database, input: { tenantId: string; connecti
     }
   }
   const taxCaseOfCustomer = new Map(known.map((k) => [k.marketplaceCustomerId, taxCaseOf(defaults.businessCountry, k.raw)]));
-  return { settings, contactOf, contactFailure, contactDeferred, products, itemMappings, itemFailure, mpnsSeen: new Set(soldMpns), cancellationFee, defaults, taxCaseOfCustomer, taxRules: defaultTaxRules(defaults.businessCountry) };
+  return { settings, contactOf, contactFailure, contactDeferred, products, itemMappings, itemFailure, mpnsSeen: new Set(soldMpns), cancellationFee, defaults, taxCaseOfCustomer, taxRules: effectiveTaxRules(settings.taxRules, defaults.businessCountry) };
 }
 
 type PreparedChunk = {

@@ -1,6 +1,13 @@
 import type { OrderType, TaskItemDelta } from "@/db/schema";
 import type { SettingsInput } from "@/lib/settings/settings";
-import { taxRateIdFor, treatmentFor, type TaxCase, type TaxRule, type TaxTreatment } from "./tax-rules";
+import { TREATMENT_RATE_SUFFIX, taxRateIdFor, treatmentFor, type TaxCase, type TaxRule, type TaxTreatment } from "./tax-rules";
+
+const TREATMENT_WORDS: Record<Exclude<TaxTreatment, "item_rate">, string> = {
+  reverse_charge: "under the reverse charge",
+  outside_scope: "outside the scope of VAT",
+  zero_rated: "zero-rated by your tax rules",
+  exempt: "exempt from VAT by your tax rules",
+};
 
 /**
  * Pure planning: an order (task) + the seven settings + the mappings → the Sage documents to
@@ -188,21 +195,29 @@ export function planSync(input: PlanInput): SyncPlan {
     exchangeRate = rate;
   }
 
-  // 3. tax: by the customer's country and VAT registration, per the business's rules
-  let treatment: TaxTreatment = "item_rate";
+  // 3. tax: by the customer's country and VAT registration (and the product), per the tenant's rules
+  const treatments = new Map<string, TaxTreatment>();
   if (input.tax) {
-    treatment = treatmentFor(input.tax.rules, input.tax.customer);
-    if (treatment !== "item_rate" && taxRateIdFor(treatment, input.tax.businessCountry, "", input.taxRates) === null) {
-      const wanted = treatment === "outside_scope" ? "No VAT" : "Zero";
-      return {
-        kind: "action_required",
-        reason: `This customer (${input.tax.customer.country ?? "no country"}) is invoiced ${treatment === "outside_scope" ? "outside the scope of VAT" : "under the reverse charge"}, but the Sage business has no “${wanted}” sales tax rate (${input.tax.businessCountry}_${treatment === "outside_scope" ? "NO_TAX" : "ZERO"}). Add it in Sage, then Sync again. Nothing was written to Sage.`,
-        link: null,
-        unmapped: [],
-      };
+    const tax = input.tax;
+    for (const { d } of resolved) treatments.set(d.mpn, treatmentFor(tax.rules, tax.customer, d.mpn));
+    for (const treatment of new Set(treatments.values())) {
+      if (treatment === "item_rate") continue;
+      if (taxRateIdFor(treatment, tax.businessCountry, "", input.taxRates) === null) {
+        const { suffix, name } = TREATMENT_RATE_SUFFIX[treatment];
+        return {
+          kind: "action_required",
+          reason: `This customer (${tax.customer.country ?? "no country"}) is invoiced ${TREATMENT_WORDS[treatment]}, but the Sage business has no “${name}” sales tax rate (${tax.businessCountry}_${suffix}). Add it in Sage, or change the rule in Settings › VAT by customer, then Sync again. Nothing was written to Sage.`,
+          link: null,
+          unmapped: [],
+        };
+      }
+      if (treatment === "reverse_charge") notes.push(`Reverse charge: ${tax.customer.vatNumber} (${tax.customer.country}) accounts for the VAT`);
+      if (treatment === "outside_scope") notes.push(`Outside the scope of ${tax.businessCountry} VAT: customer in ${tax.customer.country}${tax.customer.vatRegistered ? `, VAT ${tax.customer.vatNumber}` : ""}`);
+      if (treatment === "zero_rated" || treatment === "exempt") {
+        const which = [...treatments].filter(([, t]) => t === treatment).map(([mpn]) => input.products.get(mpn)?.name ?? mpn);
+        notes.push(`${treatment === "zero_rated" ? "Zero-rated" : "Exempt from VAT"} by your tax rules: ${which.join(", ")}`);
+      }
     }
-    if (treatment === "reverse_charge") notes.push(`Reverse charge: ${input.tax.customer.vatNumber} (${input.tax.customer.country}) accounts for the VAT`);
-    if (treatment === "outside_scope") notes.push(`Outside the scope of ${input.tax.businessCountry} VAT: customer in ${input.tax.customer.country}${input.tax.customer.vatRegistered ? `, VAT ${input.tax.customer.vatNumber}` : ""}`);
   }
 
   // 4. lines by order type and per-item change
@@ -217,14 +232,14 @@ export function planSync(input: PlanInput): SyncPlan {
       case "upgrade":
       case "usage": {
         const qty = d.change === "usage" || (d.change === "added" && input.orderType !== "change") ? d.quantity : d.delta;
-        if (qty > 0) invoiceLines.push(line(input, d.mpn, isFee ? Math.max(qty, 1) : qty, item, d.unitPrice, notes, exchangeRate, treatment, d.amount));
+        if (qty > 0) invoiceLines.push(line(input, d.mpn, isFee ? Math.max(qty, 1) : qty, item, d.unitPrice, notes, exchangeRate, treatments.get(d.mpn), d.amount));
         break;
       }
       case "downgrade":
       case "removed": {
         const qty = Math.abs(d.delta);
         if (qty === 0) break;
-        if (refunds) creditNoteLines.push(line(input, d.mpn, qty, item, d.unitPrice, notes, exchangeRate, treatment, d.amount));
+        if (refunds) creditNoteLines.push(line(input, d.mpn, qty, item, d.unitPrice, notes, exchangeRate, treatments.get(d.mpn), d.amount));
         else notes.push(`${input.products.get(d.mpn)?.name ?? d.mpn}: quantity ${d.oldQuantity} → ${d.quantity} recorded without a credit note (setting: quantity changes only)`);
         break;
       }

@@ -21,7 +21,7 @@ import { SageError } from "@/lib/sage/errors";
 import { getSettings } from "@/lib/settings/settings";
 import { documentTotals, planSync, type MarketplaceProductForPlan, type PlannedLine, type SageItemForPlan, type SyncPlan } from "./plan";
 import { businessDate } from "./business-date";
-import { defaultTaxRules, taxCaseOf } from "./tax-rules";
+import { effectiveTaxRules, taxCaseOf } from "./tax-rules";
 import { businessDefaults, currencyForPlan, syncClient } from "./sage-context";
 
 /**
@@ -228,7 +228,7 @@ export async function planTaskSync(db: Database, ctx: TaskContext): Promise<Task
       taxRates: defaults.taxRates,
       defaults: { ledgerAccountId: defaults.ledgerAccountId, taxRateId: defaults.taxRateId },
       currency: currencyForPlan(defaults, task!.currency),
-      tax: { businessCountry: defaults.businessCountry, rules: defaultTaxRules(defaults.businessCountry), customer: taxCaseOf(defaults.businessCountry, customer?.raw ?? {}) },
+      tax: { businessCountry: defaults.businessCountry, rules: effectiveTaxRules(settings.taxRules, defaults.businessCountry), customer: taxCaseOf(defaults.businessCountry, customer?.raw ?? {}) },
     });
   let plan = planWith(await businessDefaults(db, ctx.connectionId));
   // held back by its currency: decided again on Sage's current settings, not a cached copy

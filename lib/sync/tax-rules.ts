@@ -1,3 +1,4 @@
+import { z } from "zod";
 import { billingContactOf } from "@/lib/sage-catalog/contact-body";
 
 /**
@@ -15,11 +16,79 @@ import { billingContactOf } from "@/lib/sage-catalog/contact-body";
  * | IE       | in another EU state, without     | the item's rate                             |
  * | IE       | outside the EU                   | outside the scope of Irish VAT (IE_NO_TAX)  |
  *
- * These are the defaults shown in Settings; the rule table is not yet editable there (issue #11).
+ * These are the defaults shown in Settings, where the reseller can edit them (tenant_settings.tax_rules;
+ * null = these defaults): a rule may also name one customer country and/or one product (MPN), and
+ * the most specific matching rule wins (product and country > product > country > region), ties
+ * by table order.
  */
-export type TaxRegion = "domestic" | "eu" | "world";
-export type TaxTreatment = "item_rate" | "reverse_charge" | "outside_scope";
-export type TaxRule = { region: TaxRegion; vatRegistered: boolean | "any"; treatment: TaxTreatment };
+export const TAX_REGIONS = ["domestic", "eu", "world"] as const;
+export type TaxRegion = (typeof TAX_REGIONS)[number];
+export const TAX_TREATMENTS = ["item_rate", "reverse_charge", "outside_scope", "zero_rated", "exempt"] as const;
+export type TaxTreatment = (typeof TAX_TREATMENTS)[number];
+export type TaxRule = {
+  region: TaxRegion;
+  /** one customer country (ISO 3166 alpha-2) instead of the whole region; it must lie in the region */
+  country?: string | null;
+  vatRegistered: boolean | "any";
+  /** one marketplace product (MPN) instead of every product */
+  mpn?: string | null;
+  treatment: TaxTreatment;
+};
+
+export const MAX_TAX_RULES = 100;
+
+export const taxRuleSchema = z
+  .object({
+    region: z.enum(TAX_REGIONS, { message: "choose where the customer is" }),
+    country: z
+      .string()
+      .trim()
+      .transform((v) => v.toUpperCase())
+      .refine((v) => v === "" || /^[A-Z]{2}$/.test(v), "a country is two letters (ISO 3166), e.g. IE")
+      .transform((v) => v || null)
+      .nullish(),
+    vatRegistered: z.union([z.boolean(), z.literal("any")], { message: "choose Yes, No or Any" }),
+    mpn: z
+      .string()
+      .trim()
+      .max(100, "an MPN is at most 100 characters")
+      .transform((v) => v || null)
+      .nullish(),
+    treatment: z.enum(TAX_TREATMENTS, { message: "choose a Sage tax rate" }),
+  })
+  .strict();
+
+/** A rule table as the reseller saves it; `businessCountry` checks that a rule's country lies in its region. */
+export function taxRulesSchemaFor(businessCountry: string) {
+  const business = businessCountry.toUpperCase();
+  return z
+    .array(taxRuleSchema)
+    .min(1, "keep at least one rule")
+    .max(MAX_TAX_RULES, `at most ${MAX_TAX_RULES} rules`)
+    .superRefine((rules, ctx) => {
+      rules.forEach((r, i) => {
+        if (!r.country || !/^[A-Z]{2}$/.test(r.country)) return; // a malformed country has its own message
+        const region: TaxRegion = r.country === business ? "domestic" : EU_COUNTRIES.has(r.country) ? "eu" : "world";
+        if (region !== r.region) ctx.addIssue({ code: "custom", path: [i, "country"], message: `${r.country} is not ${REGION_WORDS[r.region]} for a business in ${business}` });
+      });
+      const seen = new Map<string, number>();
+      rules.forEach((r, i) => {
+        const key = `${r.region}|${r.country ?? ""}|${String(r.vatRegistered)}|${r.mpn ?? ""}`;
+        const first = seen.get(key);
+        if (first !== undefined) ctx.addIssue({ code: "custom", path: [i], message: `rule ${i + 1} covers the same customers and products as rule ${first + 1}` });
+        else seen.set(key, i);
+      });
+    });
+}
+
+const REGION_WORDS: Record<TaxRegion, string> = { domestic: "the business's own country", eu: "another EU country", world: "outside the EU" };
+
+/** The tenant's rules: the saved table when it is valid, else the defaults for the business's country. */
+export function effectiveTaxRules(stored: unknown, businessCountry: string): TaxRule[] {
+  if (stored === null || stored === undefined) return defaultTaxRules(businessCountry);
+  const parsed = z.array(taxRuleSchema).min(1).safeParse(stored);
+  return parsed.success ? parsed.data : defaultTaxRules(businessCountry);
+}
 export type TaxCase = { country: string | null; region: TaxRegion; vatRegistered: boolean; vatNumber: string | null };
 
 export const EU_COUNTRIES = new Set(["AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT", "LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE"]);
@@ -62,15 +131,40 @@ export function taxCaseOf(businessCountry: string, customerRaw: unknown): TaxCas
   return { country, region, vatRegistered: validLookingVatNumber(vatNumber, country), vatNumber };
 }
 
-export function treatmentFor(rules: TaxRule[], c: TaxCase): TaxTreatment {
-  const rule = rules.find((r) => r.region === c.region && (r.vatRegistered === "any" || r.vatRegistered === c.vatRegistered));
-  return rule?.treatment ?? "item_rate";
+/** The rule that decides a line: the most specific match (product 2, country 1), ties by table order. */
+export function taxRuleFor(rules: TaxRule[], c: TaxCase, mpn?: string | null): TaxRule | null {
+  let best: TaxRule | null = null;
+  let bestScore = -1;
+  for (const r of rules) {
+    if (r.region !== c.region) continue;
+    if (r.country && r.country !== c.country) continue;
+    if (r.vatRegistered !== "any" && r.vatRegistered !== c.vatRegistered) continue;
+    if (r.mpn && r.mpn !== mpn) continue;
+    const score = (r.mpn ? 2 : 0) + (r.country ? 1 : 0);
+    if (score > bestScore) {
+      best = r;
+      bestScore = score;
+    }
+  }
+  return best;
 }
 
-/** The Sage tax rate id for a treatment: Sage's own "No VAT" / "Zero" rates of the business country. */
+export function treatmentFor(rules: TaxRule[], c: TaxCase, mpn?: string | null): TaxTreatment {
+  return taxRuleFor(rules, c, mpn)?.treatment ?? "item_rate";
+}
+
+/** The suffix of Sage's tax rate id for a fixed treatment (the business country's own rates: GB_NO_TAX, IE_ZERO …). */
+export const TREATMENT_RATE_SUFFIX: Record<Exclude<TaxTreatment, "item_rate">, { suffix: string; name: string }> = {
+  reverse_charge: { suffix: "ZERO", name: "Zero" },
+  zero_rated: { suffix: "ZERO", name: "Zero" },
+  exempt: { suffix: "EXEMPT", name: "Exempt" },
+  outside_scope: { suffix: "NO_TAX", name: "No VAT" },
+};
+
+/** The Sage tax rate id for a treatment: the item's, or Sage's own Zero / Exempt / No VAT rate of the business country. */
 export function taxRateIdFor(treatment: TaxTreatment, businessCountry: string, itemRateId: string, available: Map<string, unknown>): string | null {
   if (treatment === "item_rate") return itemRateId;
-  const id = `${businessCountry.toUpperCase()}_${treatment === "outside_scope" ? "NO_TAX" : "ZERO"}`;
+  const id = `${businessCountry.toUpperCase()}_${TREATMENT_RATE_SUFFIX[treatment].suffix}`;
   return available.has(id) ? id : null;
 }
 
@@ -78,4 +172,19 @@ export const TREATMENT_LABELS: Record<TaxTreatment, string> = {
   item_rate: "The Sage item's tax rate (else the business default)",
   reverse_charge: "Reverse charge: zero-rated",
   outside_scope: "Outside the scope of VAT (No VAT)",
+  zero_rated: "Zero-rated (Zero)",
+  exempt: "Exempt from VAT (Exempt)",
 };
+
+const REGION_LABEL: Record<TaxRegion, (business: string) => string> = {
+  domestic: (b) => `In ${b}`,
+  eu: () => "In another EU country",
+  world: () => "Outside the EU",
+};
+
+/** One rule in words, as Settings and the Action Log show it. */
+export function describeTaxRule(rule: TaxRule, businessCountry: string): string {
+  const where = rule.country ? `In ${rule.country}` : REGION_LABEL[rule.region](businessCountry.toUpperCase());
+  const vat = rule.vatRegistered === "any" ? "any VAT number" : rule.vatRegistered ? "with a VAT number" : "without a VAT number";
+  return `${where}, ${vat}${rule.mpn ? `, product ${rule.mpn}` : ""} → ${TREATMENT_LABELS[rule.treatment]}`;
+}

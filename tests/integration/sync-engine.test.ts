@@ -1,5 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSyncWorld, type SyncWorld } from "../helpers/sync-world";
+import { desc, eq } from "drizzle-orm";
+import { actionLog } from "@/db/schema";
+import { getTaxRules, saveTaxRules } from "@/lib/settings/tax-rules-settings";
+import { defaultTaxRules } from "@/lib/sync/tax-rules";
 
 /** The sandbox's fault list (control API): what each injected fault is and how often it fired. */
 async function firedFaults(sw: SyncWorld) {
@@ -213,6 +217,55 @@ describe("sync engine: tasks become Sage invoices and credit notes, exactly once
     expect(state.contacts.find((c) => c.reference === "TA-TAX-IE-B2B")?.tax_number).toBe("IE9876543WH");
     // the synced task says why there is no VAT
     expect((await sw.task(orders[1]!.taskId)).reason).toBe("Outside the scope of GB VAT: customer in IE, VAT IE9876543WH");
+  });
+
+  it("the reseller's own VAT rules (Settings): a product zero-rated, a country exempt; the most specific rule wins; a bad table is refused and changes nothing; Restore defaults", async () => {
+    type TaxedInvoice = { reference?: string; tax_amount: number; invoice_lines: { service?: { id: string } | null; tax_rate: { id: string } | null; net_amount: number; tax_amount: number }[] };
+    const tenantId = sw.world.tenantId;
+    const actor = sw.world.actor;
+    const refused = await saveTaxRules(sw.db, { tenantId, actor, rules: [{ region: "eu", country: "US", vatRegistered: "any", treatment: "exempt" }, { region: "domestic", vatRegistered: "any", treatment: "item_rate" }, { region: "domestic", vatRegistered: "any", treatment: "zero_rated" }] });
+    expect(refused).toEqual({ ok: false, errors: ["Rule 1: US is not another EU country for a business in GB", "Rule 3: rule 3 covers the same customers and products as rule 2"] });
+    expect((await getTaxRules(sw.db, tenantId)).custom).toBe(false);
+
+    const rules = [
+      ...defaultTaxRules("GB"),
+      // Basic is zero-rated for customers in GB (a product rule)
+      { region: "domestic" as const, vatRegistered: "any" as const, mpn: "M365-BAS", treatment: "zero_rated" as const },
+      // US customers: exempt (a country rule, over the region's "outside the scope")
+      { region: "world" as const, country: "us", vatRegistered: "any" as const, treatment: "exempt" as const },
+    ];
+    const saved = await saveTaxRules(sw.db, { tenantId, actor, rules });
+    expect(saved).toMatchObject({ ok: true, changed: true, view: { custom: true, businessCountry: "GB" } });
+    const logged = await sw.db.select({ message: actionLog.message }).from(actionLog).where(eq(actionLog.tenantId, tenantId)).orderBy(desc(actionLog.id)).limit(1);
+    expect(logged[0]!.message).toBe(
+      "VAT rules changed: In GB, any VAT number → The Sage item's tax rate (else the business default); In another EU country, with a VAT number → Outside the scope of VAT (No VAT); In another EU country, without a VAT number → The Sage item's tax rate (else the business default); Outside the EU, any VAT number → Outside the scope of VAT (No VAT); In GB, any VAT number, product M365-BAS → Zero-rated (Zero); In US, any VAT number → Exempt from VAT (Exempt). Orders synced from now on use them; documents already in Sage are unchanged.",
+    );
+
+    const gb = { id: "TA-RULE-GB", name: "Rule GB Ltd", email: "gb@rules.example", contactInfo: { address: { line1: "1 High St", city: "London", postal_code: "EC1A 1AA", country: "GB" } } };
+    const us = { id: "TA-RULE-US", name: "Rule US Inc", email: "us@rules.example", contactInfo: { address: { line1: "1 Main St", city: "Austin", postal_code: "73301", country: "US" } } };
+    const ca = { id: "TA-RULE-CA", name: "Rule CA Inc", email: "ca@rules.example", contactInfo: { address: { line1: "1 Bay St", city: "Toronto", postal_code: "M5J", country: "CA" } } };
+    const items = [{ mpn: "M365-STD", quantity: "2", unit_price: "12.50" }, { mpn: "M365-BAS", quantity: "10", unit_price: "5.10" }];
+    const orderGb = await sw.order("purchase", items, { customer: gb });
+    const orderUs = await sw.order("purchase", items, { customer: us });
+    const orderCa = await sw.order("purchase", items, { customer: ca });
+    await sw.syncAll([orderGb.taskId, orderUs.taskId]);
+    await sw.sync([orderCa.taskId]); // the single-task path takes the same rules
+    const state = (await sw.sageState()) as unknown as { sales_invoices: TaxedInvoice[] };
+    const lines = (orderId: string) => {
+      const invoice = state.sales_invoices.find((i) => i.reference === orderId)!;
+      return { lines: invoice.invoice_lines.map((l) => [l.service?.id === sw.services.basic.id ? "BAS" : "STD", l.tax_rate?.id, l.net_amount, l.tax_amount]), tax: invoice.tax_amount };
+    };
+    expect(lines(orderGb.orderId)).toEqual({ lines: [["STD", "GB_STANDARD", 25, 5], ["BAS", "GB_ZERO", 51, 0]], tax: 5 });
+    expect(lines(orderUs.orderId)).toEqual({ lines: [["STD", "GB_EXEMPT", 25, 0], ["BAS", "GB_EXEMPT", 51, 0]], tax: 0 });
+    expect(lines(orderCa.orderId)).toEqual({ lines: [["STD", "GB_NO_TAX", 25, 0], ["BAS", "GB_NO_TAX", 51, 0]], tax: 0 });
+    expect((await sw.task(orderGb.taskId)).reason).toBe("Zero-rated by your tax rules: Microsoft 365 Business Basic");
+
+    const reset = await saveTaxRules(sw.db, { tenantId, actor, rules: null });
+    expect(reset).toMatchObject({ ok: true, changed: true, view: { custom: false, rules: defaultTaxRules("GB") } });
+    const again = await sw.order("purchase", items, { customer: gb });
+    await sw.sync([again.taskId]);
+    const after = (await sw.sageState()) as unknown as { sales_invoices: TaxedInvoice[] };
+    expect(after.sales_invoices.find((i) => i.reference === again.orderId)!.invoice_lines.map((l) => l.tax_rate?.id)).toEqual(["GB_STANDARD", "GB_STANDARD"]);
   });
 
   it("an upgrade in the middle of the billing period: the pro-rated amount the marketplace states is invoiced, not quantity × unit price", async () => {
