@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { randomUUID } from "node:crypto";
-import { expect, type FrameLocator, type Page } from "@playwright/test";
+import { expect, type FrameLocator, type Locator, type Page } from "@playwright/test";
 import { SignJWT } from "jose";
 
 const APP_PORT = Number(process.env.E2E_APP_PORT ?? 3100);
@@ -57,4 +57,51 @@ export async function chooseSetting(app: Surface, group: string, option: string)
 export async function sandboxRequests(): Promise<Array<Record<string, unknown>>> {
   const text = await (await fetch(`${SANDBOX}/__sandbox/requests`)).text();
   return text.split("\n").filter(Boolean).map((l) => JSON.parse(l));
+}
+
+// ─── the sandbox marketplace's Orders page, the Tasks page and the sandbox's "what is in Sage" page ───
+
+export type Placed = { requestId: string; subscriptionId: string };
+
+/** The request and subscription ids the Orders page shows after placing an order (and no error). */
+export async function placed(page: Page): Promise<Placed> {
+  await expect(page.getByRole("alert")).toHaveCount(0);
+  const requestId = (await page.getByTestId("created-request-id").textContent())!.trim();
+  const subscriptionId = (await page.getByTestId("created-subscription-id").textContent())!.trim();
+  return { requestId, subscriptionId };
+}
+
+/** Orders page of `account` → "Place a new subscription". */
+export async function placeSubscriptionFor(page: Page, account: string, customer: string, mpn: string, quantity: number): Promise<Placed> {
+  await page.goto(`${PORTAL}/marketplace/orders?account=${account}`);
+  const option = page.getByLabel("Customer").locator("option", { hasText: `${customer} (` });
+  await page.getByLabel("Customer").selectOption((await option.getAttribute("value"))!);
+  await page.getByLabel("Product").selectOption(mpn);
+  await page.getByLabel("Quantity").fill(String(quantity));
+  await page.getByRole("button", { name: "Place new subscription" }).click();
+  await expect(page.getByTestId("created-request-id")).toBeVisible();
+  return placed(page);
+}
+
+export const taskRow = (page: Page, orderId: string) => page.locator(`[data-testid="task-row"][data-order-id="${orderId}"]`);
+
+/** Wait for the progress bar to finish and return its text. */
+export async function progressDone(page: Page): Promise<string> {
+  const bar = page.getByTestId("sync-progress");
+  await expect(bar).toHaveAttribute("data-done", "true", { timeout: 60_000 });
+  return (await page.getByTestId("sync-progress-text").textContent())!.trim();
+}
+
+/** A Sage document link of a task row → its row on the sandbox's /sage/inspect page (new tab). */
+export async function openDocument(page: Page, orderId: string, name: string | RegExp): Promise<{ popup: Page; row: Locator; number: string }> {
+  const link = taskRow(page, orderId).getByRole("link", { name });
+  await expect(link).toBeVisible({ timeout: 30_000 });
+  const label = (await link.textContent())!.trim();
+  const href = (await link.getAttribute("href"))!;
+  expect(href).toMatch(new RegExp(`^${SANDBOX}/sage/inspect#doc-[0-9a-f]+$`));
+  const [popup] = await Promise.all([page.waitForEvent("popup"), link.click()]);
+  await popup.waitForLoadState();
+  const row = popup.locator(`tr#${href.split("#")[1]}`);
+  await expect(row).toBeVisible();
+  return { popup, row, number: label.split(" ").pop()! };
 }

@@ -1,5 +1,5 @@
-import { expect, test, type Locator, type Page } from "@playwright/test";
-import { APP, PORTAL, SANDBOX, answerConsent, chooseSetting, installAndStartConnect, launchTopLevel } from "./helpers";
+import { expect, test, type Page } from "@playwright/test";
+import { APP, PORTAL, SANDBOX, answerConsent, chooseSetting, installAndStartConnect, launchTopLevel, openDocument, placed, placeSubscriptionFor, progressDone, taskRow } from "./helpers";
 
 /**
  * Tried as a new user would: a fresh reseller installs the plugin, authorizes Sage, maps products
@@ -21,26 +21,8 @@ test.describe.configure({ mode: "serial" });
 
 const ordersUrl = `${PORTAL}/marketplace/orders?account=${ACCOUNT}`;
 
-type Placed = { requestId: string; subscriptionId: string };
-
-async function placed(page: Page): Promise<Placed> {
-  await expect(page.getByRole("alert")).toHaveCount(0);
-  const requestId = (await page.getByTestId("created-request-id").textContent())!.trim();
-  const subscriptionId = (await page.getByTestId("created-subscription-id").textContent())!.trim();
-  return { requestId, subscriptionId };
-}
-
 /** Orders page → "Place a new subscription" */
-async function placeSubscription(page: Page, customer: string, mpn: string, quantity: number): Promise<Placed> {
-  await page.goto(ordersUrl);
-  const option = page.getByLabel("Customer").locator("option", { hasText: `${customer} (` });
-  await page.getByLabel("Customer").selectOption((await option.getAttribute("value"))!);
-  await page.getByLabel("Product").selectOption(mpn);
-  await page.getByLabel("Quantity").fill(String(quantity));
-  await page.getByRole("button", { name: "Place new subscription" }).click();
-  await expect(page.getByTestId("created-request-id")).toBeVisible();
-  return placed(page);
-}
+const placeSubscription = (page: Page, customer: string, mpn: string, quantity: number) => placeSubscriptionFor(page, ACCOUNT, customer, mpn, quantity);
 
 /** Orders page → "Manage a subscription": Upgrade / Downgrade to `units`, Cancel, or Record usage. */
 async function manage(page: Page, subscriptionId: string, action: { upgrade: number } | { downgrade: number } | { cancelWithFee: true } | { usage: { mpn: string; amount: string } }): Promise<string> {
@@ -64,8 +46,6 @@ async function manage(page: Page, subscriptionId: string, action: { upgrade: num
   return (await placed(page)).requestId;
 }
 
-const taskRow = (page: Page, orderId: string) => page.locator(`[data-testid="task-row"][data-order-id="${orderId}"]`);
-
 /** The Tasks page, once the pushed orders are there. */
 async function openTasks(page: Page, orderIds: string[]) {
   await page.goto(`${APP}/tasks`);
@@ -77,27 +57,6 @@ async function openTasks(page: Page, orderIds: string[]) {
 
 async function expectState(page: Page, orderId: string, state: string) {
   await expect(taskRow(page, orderId).getByTestId("task-state")).toHaveText(state, { timeout: 30_000 });
-}
-
-/** Wait for the progress bar to finish and return its text. */
-async function progressDone(page: Page): Promise<string> {
-  const bar = page.getByTestId("sync-progress");
-  await expect(bar).toHaveAttribute("data-done", "true", { timeout: 60_000 });
-  return (await page.getByTestId("sync-progress-text").textContent())!.trim();
-}
-
-/** A Sage document link of a task row → its row on the sandbox's /sage/inspect page (new tab). */
-async function openDocument(page: Page, orderId: string, name: string | RegExp): Promise<{ popup: Page; row: Locator; number: string }> {
-  const link = taskRow(page, orderId).getByRole("link", { name });
-  await expect(link).toBeVisible({ timeout: 30_000 });
-  const label = (await link.textContent())!.trim();
-  const href = (await link.getAttribute("href"))!;
-  expect(href).toMatch(new RegExp(`^${SANDBOX}/sage/inspect#doc-[0-9a-f]+$`));
-  const [popup] = await Promise.all([page.waitForEvent("popup"), link.click()]);
-  await popup.waitForLoadState();
-  const row = popup.locator(`tr#${href.split("#")[1]}`);
-  await expect(row).toBeVisible();
-  return { popup, row, number: label.split(" ").pop()! };
 }
 
 async function saveSettings(page: Page, changes: [group: string, option: string][]) {

@@ -140,6 +140,16 @@ ${status}${alert}
     <input id="f-email" name="billing_email" type="email" required>
     <label for="f-currency">Currency</label>
     <select id="f-currency" name="currency"><option value="GBP">GBP</option><option value="EUR">EUR</option></select>
+    <label for="f-country">Billing country</label>
+    <select id="f-country" name="country"><option value="">(by currency: GB, or IE for EUR)</option>${COUNTRIES.map(([code, name]) => `<option value="${code}">${name} (${code})</option>`).join("")}</select>
+    <label for="f-street">Street</label>
+    <input id="f-street" name="line1" maxlength="200">
+    <label for="f-city">City</label>
+    <input id="f-city" name="city" maxlength="100">
+    <label for="f-postcode">Postcode</label>
+    <input id="f-postcode" name="postal_code" maxlength="20">
+    <label for="f-vat">VAT number (optional)</label>
+    <input id="f-vat" name="tax_id" maxlength="20">
     <button type="submit" name="action" value="customer">Add customer</button>
   </form>
 </section>
@@ -156,6 +166,16 @@ ${status}${alert}
 </table>`;
   return html(200, marketplacePage({ title: `Orders – ${account.name}`, current: "Orders", who: user.name, body, account: account.id }));
 }
+
+/** Billing countries the New customer form offers. */
+const COUNTRIES: [string, string][] = [
+  ["GB", "United Kingdom"],
+  ["IE", "Ireland"],
+  ["DE", "Germany"],
+  ["FR", "France"],
+  ["US", "United States"],
+  ["CA", "Canada"],
+];
 
 export function submitOrder(ctx: RequestContext): Reply {
   const form = formOf(ctx);
@@ -178,7 +198,9 @@ export function submitOrder(ctx: RequestContext): Reply {
       if (!name) throw new OrderError("Company name is required.");
       if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) throw new OrderError("Billing e-mail is not a valid e-mail address.");
       const currency = form.currency === "EUR" ? "EUR" : "GBP";
-      const c = w.addCustomer({ name, email, currency, contact_name: "" });
+      const country = COUNTRIES.some(([code]) => code === form.country) ? form.country! : currency === "EUR" ? "IE" : "GB";
+      const address = { line1: (form.line1 ?? "").trim(), city: (form.city ?? "").trim(), postal_code: (form.postal_code ?? "").trim(), country };
+      const c = w.addCustomer({ name, email, currency, contact_name: "", address, tax_id: (form.tax_id ?? "").trim() });
       announceCustomer(ctx.sb, w, c);
       return back({ customer: c.api.id });
     }

@@ -15,9 +15,11 @@ function artefactTable(title: string, rows: ArtefactRec[], baseCurrency: string)
   const body = rows
     .map((a) => {
       const lines = a.lines.map((l) => `${l.quantity} × ${escapeHtml(l.description)}`).join("<br>");
+      // each line's net amount, tax rate and tax, as an accountant reads an invoice
+      const lineTax = a.lines.map((l) => `${money(l.net_amount, a.currency_id)} · ${escapeHtml(l.tax_rate_id ?? "no tax rate")} ${money(l.tax_amount, a.currency_id)}`).join("<br>");
       return `<tr id="doc-${escapeHtml(a.id)}" data-id="${escapeHtml(a.id)}"><td>${escapeHtml(a.number)}</td><td>${escapeHtml(a.date)}</td><td>${escapeHtml(
         `${a.contact_name} (${a.contact_reference})`,
-      )}</td><td>${escapeHtml(a.reference ?? "")}</td><td>${lines}</td><td>${escapeHtml(a.status)}${
+      )}</td><td>${escapeHtml(a.reference ?? "")}</td><td>${lines}</td><td data-testid="line-tax">${lineTax}</td><td>${escapeHtml(a.status)}${
         a.void_reason ? `<br><small>${escapeHtml(a.void_reason)}</small>` : ""
       }</td><td style="text-align:right">${money(a.net_amount, a.currency_id)}</td><td style="text-align:right">${money(
         a.tax_amount,
@@ -30,7 +32,7 @@ function artefactTable(title: string, rows: ArtefactRec[], baseCurrency: string)
     .join("\n");
   return `<h3>${escapeHtml(title)} (${rows.length})</h3>
 <table>
-<thead><tr><th>Number</th><th>Date</th><th>Contact</th><th>Reference</th><th>Lines</th><th>Status</th><th>Net</th><th>Tax</th><th>Total</th><th>Outstanding</th><th>Updated</th></tr></thead>
+<thead><tr><th>Number</th><th>Date</th><th>Contact</th><th>Reference</th><th>Lines</th><th>Line net · tax rate · tax</th><th>Status</th><th>Net</th><th>Tax</th><th>Total</th><th>Outstanding</th><th>Updated</th></tr></thead>
 <tbody>
 ${body}
 </tbody>
