@@ -1,6 +1,6 @@
 "use client";
 
-import { useActionState, useEffect, useRef, useState, type FormEvent } from "react";
+import { startTransition, useActionState, useEffect, useRef, useState, type FormEvent } from "react";
 import { Button } from "@/components/ui/button";
 import { Alert } from "@/components/ui/card";
 import { CONSENT_FINISHED, CONSENT_POPUP_NAME, CONSENT_POPUP_PATH, CONSENT_READY, CONSENT_TICKET, consentPopupFeatures, readConsentMessage } from "@/lib/oauth/consent-messages";
@@ -21,13 +21,11 @@ type PopupPhase = "idle" | "waiting" | "blocked" | "closed" | "finishing";
 export function ConnectForm({ products }: { products: Product[] }) {
   const [state, action, pending] = useActionState<ConnectState, FormData>(startAuthorizationAction, {});
   const [productId, setProductId] = useState(products.find((p) => p.available)?.id ?? "");
-  const [country, setCountry] = useState("");
   const countries = products.find((p) => p.id === productId)?.countries ?? [];
-  const popup = useConsentPopup(state);
+  const popup = useConsentPopup(state, action);
   return (
     <form action={action} onSubmit={popup.onSubmit} className="space-y-6" noValidate>
       {state.error && <Alert tone="error">{state.error}</Alert>}
-      {popup.inFrame && <input type="hidden" name="mode" value="popup" />}
       <fieldset>
         <legend className="text-sm font-medium">Sage product</legend>
         <div className="mt-2 space-y-2">
@@ -43,7 +41,7 @@ export function ConnectForm({ products }: { products: Product[] }) {
       </fieldset>
       <div>
         <label htmlFor="country" className="block text-sm font-medium">Country of your Sage business</label>
-        <select id="country" name="country" value={country} onChange={(e) => setCountry(e.target.value)} className="mt-1 w-full rounded-md border border-slate-300 bg-white px-3 py-2">
+        <select id="country" name="country" defaultValue="" className="mt-1 w-full rounded-md border border-slate-300 bg-white px-3 py-2">
           <option value="" disabled>Choose a country…</option>
           {countries.map((c) => (
             <option key={c.code} value={c.code}>{c.label}</option>
@@ -77,8 +75,7 @@ export function ConnectForm({ products }: { products: Product[] }) {
   );
 }
 
-function useConsentPopup(state: ConnectState) {
-  const [inFrame, setInFrame] = useState(false);
+function useConsentPopup(state: ConnectState, action: (form: FormData) => void) {
   const [phase, setPhase] = useState<PopupPhase>("idle");
   /** the window we opened (or, for the fallback tab, the one that said it is ours) */
   const popupRef = useRef<Window | null>(null);
@@ -86,10 +83,6 @@ function useConsentPopup(state: ConnectState) {
   const readyRef = useRef<Window | null>(null);
   const ticketRef = useRef<{ ticket: string; sent: boolean } | null>(null);
   const finishedRef = useRef(false);
-
-  useEffect(() => {
-    setInFrame(window.top !== window.self);
-  }, []);
 
   const sendTicket = () => {
     const t = ticketRef.current;
@@ -145,19 +138,26 @@ function useConsentPopup(state: ConnectState) {
   }, [phase]);
 
   const onSubmit = (event: FormEvent<HTMLFormElement>) => {
-    if (window.top === window.self) return; // top level: the server action redirects to Sage
-    // no country yet: no window; the action answers with the field error
-    if (!new FormData(event.currentTarget).get("country")) return;
-    // opened now, on the click (a popup opened after an await is blocked); it asks for its ticket when loaded
-    popupRef.current?.close();
-    finishedRef.current = false;
-    readyRef.current = null;
-    ticketRef.current = null;
-    popupRef.current = window.open(CONSENT_POPUP_PATH, CONSENT_POPUP_NAME, consentPopupFeatures(window));
-    setPhase(popupRef.current ? "waiting" : "blocked");
+    if (window.top === window.self) return; // top level: the form's server action redirects to Sage
+    // in the frame the action is called by hand: a form action would reset the form (the country) after
+    // answering, and "Try again" needs it still chosen
+    event.preventDefault();
+    const form = new FormData(event.currentTarget);
+    form.set("mode", "popup");
+    // a country chosen: the window opens now, on the click (a popup opened after an await is blocked),
+    // and asks for its ticket when loaded; without one, no window: the action answers the field error
+    if (form.get("country")) {
+      popupRef.current?.close();
+      finishedRef.current = false;
+      readyRef.current = null;
+      ticketRef.current = null;
+      popupRef.current = window.open(CONSENT_POPUP_PATH, CONSENT_POPUP_NAME, consentPopupFeatures(window));
+      setPhase(popupRef.current ? "waiting" : "blocked");
+    }
+    startTransition(() => action(form));
   };
 
-  return { inFrame, phase, onSubmit, focus: () => popupRef.current?.focus() };
+  return { phase, onSubmit, focus: () => popupRef.current?.focus() };
 }
 
 function openerOf(w: Window): Window | null {
