@@ -102,6 +102,29 @@ test("a blocked popup offers “Open Sage sign-in in a new tab”, which finishe
   await tab.close().catch(() => undefined);
 });
 
+test("a stranger's Sage consent URL answered in another browser is refused and connects nothing", async ({ page, browser }) => {
+  await page.goto(portalFor("RES-6104", "Popup Stranger"));
+  const app = frameOf(page);
+  await installAndChooseCountry(app);
+  const popup = await clickConnectInFrame(page, app);
+  const consentUrl = popup.url();
+  await popup.close();
+  await expect(app.getByTestId("consent-popup-status")).toContainText("closed before the connection was finished");
+
+  // the victim: another browser, no session of RES-6104, no binding cookie for this sign-in
+  const victim = await browser.newContext();
+  const tab = await victim.newPage();
+  await tab.goto(consentUrl);
+  await answerConsent(tab, "Sam Taylor (2 businesses)", "Allow");
+  await expect(tab.getByRole("heading", { name: "Sign in to finish connecting Sage" })).toBeVisible();
+  await victim.close();
+  // the stranger's tenant got nothing
+  await page.goto(portalFor("RES-6104", "Popup Stranger"));
+  await expect(app.getByRole("heading", { name: "Connect your Sage account" }).or(app.getByRole("heading", { name: "Dashboard" }))).toBeVisible();
+  const connection = await app.locator("body").evaluate(async () => (await (await fetch("/api/connection")).json()).connection);
+  expect(connection).toBeNull();
+});
+
 test("the popup page refuses to start Sage's sign-in when not opened by the Connect page (a link someone sent)", async ({ page }) => {
   await page.goto(`${APP}/connect/popup`);
   await expect(alertOf(page)).toContainText("it was not opened from there");

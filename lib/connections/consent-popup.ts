@@ -8,7 +8,7 @@ import { isStorableText } from "@/lib/http/storable-json";
 import type { Actor } from "@/lib/log/action-log";
 import { TENANT_CALLBACK_PATH } from "@/lib/oauth/redirector";
 import { OAuthStateError, verifyOAuthState } from "@/lib/oauth/state";
-import { startSageAuthorization, type StartAuthorizationInput } from "./authorize";
+import { completeSageAuthorization, pathAfterAuthorization, startSageAuthorization, type StartAuthorizationInput } from "./authorize";
 
 /**
  * Consent in a popup, for the Connect page inside the marketplace's iframe.
@@ -162,4 +162,18 @@ export async function resolveConsentBinding(db: Database, input: { binding: stri
     .where(eq(oauthStates.nonce, bound.nonce));
   if (!row || row.role !== "reseller_admin" || row.tenantId !== bound.tenant) return refused("no_user");
   return { ok: true, tenantId: bound.tenant, actor: { type: "user", id: row.id, label: `${row.name} <${row.email}>` } };
+}
+
+/**
+ * The callback in the popup: with a binding for this very state, complete the authorization as the
+ * admin who started it and answer where the framed page goes next; otherwise refused, nothing done.
+ */
+export async function completeSageAuthorizationInPopup(
+  db: Database,
+  input: { binding: string; params: URLSearchParams },
+): Promise<{ ok: true; next: string } | { ok: false; message: string }> {
+  const bound = await resolveConsentBinding(db, { binding: input.binding, state: input.params.get("state") });
+  if (!bound.ok) return { ok: false, message: bound.message };
+  const outcome = await completeSageAuthorization(db, { tenantId: bound.tenantId, actor: bound.actor, params: input.params });
+  return { ok: true, next: await pathAfterAuthorization(db, bound.tenantId, outcome) };
 }

@@ -2,8 +2,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest
 import { SignJWT, decodeJwt } from "jose";
 import { eq, like } from "drizzle-orm";
 import { actionLog, connections, launchTokenUses, oauthStates, users } from "@/db/schema";
-import { completeSageAuthorization, pathAfterAuthorization, startSageAuthorization } from "@/lib/connections/authorize";
-import { CONSENT_TICKET_TTL_SECONDS, ConsentTicketError, redeemConsentTicket, resolveConsentBinding, startSageAuthorizationInPopup } from "@/lib/connections/consent-popup";
+import { startSageAuthorization } from "@/lib/connections/authorize";
+import { CONSENT_TICKET_TTL_SECONDS, ConsentTicketError, completeSageAuthorizationInPopup, redeemConsentTicket, resolveConsentBinding, startSageAuthorizationInPopup } from "@/lib/connections/consent-popup";
 import { decideOAuthRedirect } from "@/lib/oauth/redirector";
 import { answerSageConsent } from "../helpers/sage-consent";
 import { startWorld, type World } from "../helpers/world";
@@ -66,10 +66,9 @@ describe("consent popup: ticket and binding", () => {
     const bound = await resolveConsentBinding(world.db.db, { binding: binding.value, state: params.get("state") });
     const [admin] = await world.db.db.select().from(users).where(eq(users.id, world.adminId));
     expect(bound).toEqual({ ok: true, tenantId: world.tenantId, actor: { type: "user", id: world.adminId, label: `${admin!.name} <${admin!.email}>` } });
-    if (!bound.ok) return;
-    const outcome = await completeSageAuthorization(world.db.db, { tenantId: bound.tenantId, actor: bound.actor, params });
-    expect(outcome).toMatchObject({ kind: "connected", needsBusiness: false });
-    expect(await pathAfterAuthorization(world.db.db, world.tenantId, outcome)).toBe("/settings?setup=1");
+    expect(await completeSageAuthorizationInPopup(world.db.db, { binding: binding.value, params })).toEqual({ ok: true, next: "/settings?setup=1" });
+    // once: the state is spent, the same answer again goes to the problem page
+    expect(await completeSageAuthorizationInPopup(world.db.db, { binding: binding.value, params })).toEqual({ ok: true, next: "/connect/problem?reason=replayed" });
     expect((await world.connection())!.businessName).toBe("Morgan Digital Ltd");
     // the Action Log names the reseller admin who started it in the frame
     const rows = await world.db.db.select().from(actionLog).where(eq(actionLog.tenantId, world.tenantId));
@@ -140,6 +139,11 @@ describe("consent popup: ticket and binding", () => {
     expect(await resolveConsentBinding(world.db.db, { binding: binding.value.slice(0, -2) + "xx", state })).toMatchObject({ ok: false, reason: "invalid" });
     expect(await resolveConsentBinding(world.db.db, { binding: binding.value, state: "x.y.z" })).toMatchObject({ ok: false, reason: "mismatch" });
     expect(await resolveConsentBinding(world.db.db, { binding: binding.value, state: null })).toMatchObject({ ok: false, reason: "mismatch" });
+    // the callback's popup path: refused before anything is exchanged or stored
+    expect(await completeSageAuthorizationInPopup(world.db.db, { binding: binding.value, params: new URL(forward.location).searchParams })).toEqual({
+      ok: false,
+      message: expect.stringContaining("was not started in this browser window"),
+    });
     expect(await snapshot()).toEqual(before);
     const strangerNonce = decodeJwt(state!).nonce as string;
     expect((await world.db.db.select().from(oauthStates).where(eq(oauthStates.nonce, strangerNonce)))[0]!.usedAt).toBeNull();

@@ -6,7 +6,7 @@ import { getDb } from "@/db/client";
 import { getSessionUser } from "@/lib/auth/session";
 import { actorFor } from "@/lib/auth/session-user";
 import { completeSageAuthorization, pathAfterAuthorization } from "@/lib/connections/authorize";
-import { CONSENT_BINDING_COOKIE, CONSENT_BINDING_COOKIE_PATH, resolveConsentBinding } from "@/lib/connections/consent-popup";
+import { CONSENT_BINDING_COOKIE, CONSENT_BINDING_COOKIE_PATH, completeSageAuthorizationInPopup } from "@/lib/connections/consent-popup";
 import { getConfig } from "@/lib/config";
 import { isStorableText } from "@/lib/http/storable-json";
 import { CONSENT_POPUP_DONE_PATH } from "@/lib/oauth/consent-messages";
@@ -34,18 +34,17 @@ export async function GET(request: Request) {
   const db = await getDb();
   const binding = (await cookies()).get(CONSENT_BINDING_COOKIE)?.value;
   if (binding) {
-    const bound = await resolveConsentBinding(db, { binding, state: params.get("state") });
-    if (bound.ok) {
-      const outcome = await completeSageAuthorization(db, { tenantId: bound.tenantId, actor: bound.actor, params });
-      const next = await pathAfterAuthorization(db, bound.tenantId, outcome);
+    const popup = await completeSageAuthorizationInPopup(db, { binding, params });
+    if (popup.ok) {
       const done = new URL(CONSENT_POPUP_DONE_PATH, getConfig().appUrl);
-      done.searchParams.set("next", next);
+      done.searchParams.set("next", popup.next);
       const response = NextResponse.redirect(done, 303);
+      // single use: the binding goes with the state it bound
       response.cookies.set(CONSENT_BINDING_COOKIE, "", { path: CONSENT_BINDING_COOKIE_PATH, maxAge: 0, httpOnly: true, sameSite: "lax", secure: done.protocol === "https:" });
       return response;
     }
     // a binding for another sign-in: only the reseller's own session (top level) may still finish this one
-    if (!(await getSessionUser())) return plainPage(403, "Sign-in could not be finished here", bound.message, { href: "/connect", label: "Start the connection again" });
+    if (!(await getSessionUser())) return plainPage(403, "Sign-in could not be finished here", popup.message, { href: "/connect", label: "Start the connection again" });
   }
   const user = await getSessionUser();
   if (!user || user.role !== "reseller_admin" || !user.tenantId) {
