@@ -36,12 +36,17 @@ export async function launchTopLevel(page: Page, account: string) {
 }
 
 export async function installAndStartConnect(app: Surface, country = "United Kingdom") {
+  await installAndChooseCountry(app, country);
+  await app.getByRole("button", { name: "Connect to Sage" }).click();
+}
+
+/** Install, then fill the Connect page (product, country) without clicking Connect to Sage yet. */
+export async function installAndChooseCountry(app: Surface, country = "United Kingdom") {
   await expect(app.getByRole("heading", { name: "Install Sage Integration" })).toBeVisible();
   await app.getByRole("button", { name: "Continue" }).click();
   await expect(app.getByRole("heading", { name: "Connect your Sage account" })).toBeVisible();
   await expect(app.getByRole("radio", { name: "Sage Business Cloud Accounting" })).toBeChecked();
   await app.getByLabel("Country of your Sage business").selectOption({ label: country });
-  await app.getByRole("button", { name: "Connect to Sage" }).click();
 }
 
 export async function answerConsent(app: Surface, userLabel: string, decision: "Allow" | "Deny") {
@@ -104,4 +109,16 @@ export async function openDocument(page: Page, orderId: string, name: string | R
   const row = popup.locator(`tr#${href.split("#")[1]}`);
   await expect(row).toBeVisible();
   return { popup, row, number: label.split(" ").pop()! };
+}
+
+/**
+ * Inside the portal's iframe, "Connect to Sage" opens Sage's consent in a popup (Sage's sign-in refuses
+ * to be framed). Clicks the button in the frame and returns the popup, already on Sage's consent page.
+ */
+export async function clickConnectInFrame(page: Page, app: FrameLocator, buttonName = "Connect to Sage"): Promise<Page> {
+  const opened = page.waitForEvent("popup");
+  await app.getByRole("button", { name: buttonName }).click();
+  const popup = await opened;
+  await popup.waitForURL(`${SANDBOX}/sage/oauth2/auth/central?**`);
+  return popup;
 }

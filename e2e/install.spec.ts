@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { APP, PORTAL, SANDBOX, answerConsent, chooseSetting, installAndStartConnect, launchTopLevel, mintLaunchToken } from "./helpers";
+import { APP, PORTAL, SANDBOX, answerConsent, chooseSetting, clickConnectInFrame, installAndChooseCountry, installAndStartConnect, launchTopLevel, mintLaunchToken } from "./helpers";
 
 test("top level: store → Install now → sign in → authorize Sage → settings → dashboard → Action Log", async ({ page }) => {
   await page.goto(`${PORTAL}/marketplace/store`);
@@ -59,8 +59,12 @@ test("inside the marketplace portal's cross-site iframe: launch → install → 
   expect(response!.ok()).toBe(true);
   const app = page.frameLocator('iframe[title="Sage Integration"]');
 
-  await installAndStartConnect(app);
-  await answerConsent(app, "Alex Morgan (1 business)", "Allow");
+  // Sage's sign-in refuses to be framed: consent opens in a popup and the frame continues afterwards
+  await installAndChooseCountry(app);
+  const popup = await clickConnectInFrame(page, app);
+  const closed = popup.waitForEvent("close");
+  await answerConsent(popup, "Alex Morgan (1 business)", "Allow");
+  await closed;
   await expect(app.getByRole("dialog", { name: "Settings" })).toBeVisible();
   await chooseSetting(app, "Downgrades", "Quantity changes only");
   await app.getByRole("button", { name: "Save and open dashboard" }).click();

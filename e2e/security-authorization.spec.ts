@@ -162,6 +162,17 @@ const FIXTURES: Record<string, Fixture> = {
       },
     },
   },
+  "POST /api/connect/consent-ticket": {
+    // the consent popup's route: authenticated by the single-use ticket the framed page hands it, not by a
+    // session (the popup is top level; the framed session cookie is partitioned to the portal's site).
+    // A ticket naming tenant A that Sage Connector did not sign: nobody gets a binding for it
+    sample: (a) => ({ body: { ticket: forgedConsentTicket(a.tenantId) } }),
+    asB: {
+      status: 401,
+      check: (body) => expect(body.error).toBe("invalid"),
+      finding: "401, not 404: the ticket, not the caller's session, is the credential (support sessions are refused with 403 before it is read); valid, reused, expired tickets and bindings: tests/integration/consent-popup.test.ts",
+    },
+  },
   "POST /api/connection/disconnect": {
     // without its confirmation nothing is disconnected (B's own connection stays, so do A's)
     sample: () => ({ body: {} }),
@@ -433,6 +444,13 @@ function discoverServerActions(): string[] {
 }
 
 // ─── helpers ───────────────────────────────────────────────────────────────────────────────────
+
+/** A consent ticket shaped like ours (HS256 JWT naming the tenant), signed with a key that is not ours. */
+function forgedConsentTicket(tenantId: string): string {
+  const part = (v: unknown) => Buffer.from(JSON.stringify(v)).toString("base64url");
+  const now = Math.floor(Date.now() / 1000);
+  return [part({ alg: "HS256" }), part({ tenant: tenantId, nonce: "0".repeat(32), url: "https://evil.example/", aud: "sage-connector/consent-ticket", jti: "forged", iat: now, exp: now + 120 }), "c2lnbmF0dXJlLW5vdC1vdXJz"].join(".");
+}
 
 async function call(ctx: APIRequestContext, method: Method, route: string, req: Req): Promise<APIResponse> {
   const url = `${APP}${route}${req.query && Object.keys(req.query).length ? `?${new URLSearchParams(req.query)}` : ""}`;

@@ -97,6 +97,7 @@ type Ids = {
 /** What each route's forged body carries. `null` = the route takes no body; missing = generic body. */
 const BODIES: Record<string, (ids: Ids) => Record<string, unknown> | null> = {
   "/api/auth/[...nextauth]": () => ({ csrfToken: "forged", callbackUrl: "/dashboard" }),
+  "/api/connect/consent-ticket": () => ({ ticket: "eyJhbGciOiJIUzI1NiJ9.eyJ0ZW5hbnQiOiJ4In0.forged" }),
   "/api/connection/test": () => null,
   "/api/oauth/validate-redirect": () => null,
   "/api/mapping/customers/auto-match": () => ({}),

@@ -6,14 +6,24 @@ import { getDb } from "@/db/client";
 import { getSessionUser } from "@/lib/auth/session";
 import { actorFor } from "@/lib/auth/session-user";
 import { AuthorizeError, BusinessSelectionError, selectSageBusiness, startSageAuthorization } from "@/lib/connections/authorize";
+import { startSageAuthorizationInPopup } from "@/lib/connections/consent-popup";
 import { getSettings } from "@/lib/settings/settings";
 
 const connectSchema = z.object({
   product: z.string({ message: "Choose a Sage product." }).min(1, "Choose a Sage product."),
   country: z.string({ message: "Choose the country of your Sage business." }).min(2, "Choose the country of your Sage business."),
+  /** "popup": the page runs in the marketplace's iframe and opens consent in a popup (no redirect) */
+  mode: z.enum(["redirect", "popup"]).default("redirect"),
 });
 
-export type ConnectState = { error?: string; fieldErrors?: Partial<Record<"product" | "country", string>> };
+export type ConnectState = {
+  error?: string;
+  fieldErrors?: Partial<Record<"product" | "country", string>>;
+  /** popup mode: the single-use ticket the page hands to its consent popup (lib/connections/consent-popup.ts) */
+  ticket?: string;
+  /** a fresh value per answer, so the page can tell two tickets apart */
+  issuedAt?: number;
+};
 
 export async function startAuthorizationAction(_prev: ConnectState, form: FormData): Promise<ConnectState> {
   const parsed = connectSchema.safeParse(Object.fromEntries(form));
@@ -25,9 +35,14 @@ export async function startAuthorizationAction(_prev: ConnectState, form: FormDa
   const user = await getSessionUser();
   if (!user) redirect("/login?callbackUrl=/connect");
   if (!user.tenantId) return { error: "Support staff cannot authorize Sage for a reseller; the reseller must do it." };
+  const input = { tenantId: user.tenantId, userId: user.id, product: parsed.data.product, country: parsed.data.country, isSupport: user.role === "support" };
   let url: string;
   try {
-    url = await startSageAuthorization(await getDb(), { tenantId: user.tenantId, userId: user.id, product: parsed.data.product, country: parsed.data.country, isSupport: user.role === "support" });
+    if (parsed.data.mode === "popup") {
+      const { ticket } = await startSageAuthorizationInPopup(await getDb(), input);
+      return { ticket, issuedAt: Date.now() };
+    }
+    url = await startSageAuthorization(await getDb(), input);
   } catch (e) {
     if (e instanceof AuthorizeError) return { error: e.message };
     throw e;

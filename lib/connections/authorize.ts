@@ -7,6 +7,7 @@ import { writeActionLog, type Actor } from "@/lib/log/action-log";
 import { consumeOAuthState, issueOAuthState, OAuthStateError } from "@/lib/oauth/state";
 import { SageError } from "@/lib/sage/errors";
 import { SAGE_TARGETS, getSageTarget } from "@/lib/sage/targets";
+import { getSettings } from "@/lib/settings/settings";
 import { releaseTasksHaltedByReconnect } from "@/lib/sync/reconnect-halt";
 import { sealCredentials } from "./credentials";
 import { forgetAccessToken } from "./tokens";
@@ -17,11 +18,10 @@ export class AuthorizeError extends Error {
   }
 }
 
+export type StartAuthorizationInput = { tenantId: string; userId: string; product: string; country: string; isSupport?: boolean };
+
 /** Step 1: the reseller picked a Sage product and country → Sage's consent URL with a fresh state. */
-export async function startSageAuthorization(
-  db: Database,
-  input: { tenantId: string; userId: string; product: string; country: string; isSupport?: boolean },
-): Promise<string> {
+export async function startSageAuthorization(db: Database, input: StartAuthorizationInput): Promise<string> {
   if (input.isSupport) throw new AuthorizeError("support_cannot_authorize", "Support staff cannot authorize Sage for a reseller; the reseller must do it.");
   const target = SAGE_TARGETS[input.product as keyof typeof SAGE_TARGETS];
   if (!target) throw new AuthorizeError("unknown_product", "Choose a Sage product.");
@@ -49,6 +49,31 @@ export type CallbackOutcome =
   | { kind: "validated" }
   | { kind: "state_error"; reason: OAuthStateError["reason"]; message: string }
   | { kind: "sage_error"; message: string };
+
+/**
+ * Where the reseller's browser goes after the callback — the same places for the top-level flow (a
+ * redirect) and the popup flow (the framed page navigates there): business picker, settings wizard,
+ * dashboard, or the problem page.
+ */
+export async function pathAfterAuthorization(db: Database, tenantId: string, outcome: CallbackOutcome): Promise<string> {
+  switch (outcome.kind) {
+    case "connected": {
+      if (outcome.needsBusiness) return "/connect/business";
+      const settings = await getSettings(db, tenantId);
+      return settings.confirmed ? "/dashboard" : "/settings?setup=1";
+    }
+    case "validated":
+      return "/settings?validated=1";
+    case "denied":
+      return `/connect/problem?reason=${outcome.existingConnectionKept ? "denied_kept" : "denied"}`;
+    case "business_mismatch":
+      return "/connect/problem?reason=business_mismatch";
+    case "state_error":
+      return `/connect/problem?reason=${outcome.reason}`;
+    case "sage_error":
+      return "/connect/problem?reason=sage_error";
+  }
+}
 
 /**
  * Step 2 (tenant side of the central redirect): burn the state, exchange the code with the exact

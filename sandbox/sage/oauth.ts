@@ -4,7 +4,7 @@
 //   POST /sage/oauth/token                    token endpoint (real: oauth.accounting.sage.com/token)
 import { timingSafeEqual } from "node:crypto";
 import type { Sandbox } from "../context";
-import { html, json, mediaType, redirect, type Reply } from "../http";
+import { html as plainHtml, json, mediaType, redirect, type Reply } from "../http";
 import { formOf, route, type RequestContext, type Route } from "../router";
 import { randomToken } from "./ids";
 import { consentPage, sageErrorPage } from "./pages";
@@ -13,6 +13,21 @@ import type { AccessToken, PendingAuthorization, RefreshToken, Scope } from "./w
 const COUNTRIES = ["ca", "de", "es", "fr", "gb", "ie", "us"];
 const SCOPES: Scope[] = ["full_access", "readonly"];
 const PENDING_TTL_MS = 30 * 60 * 1000;
+
+/**
+ * Sage's sign-in and consent pages refuse to be framed, like any identity provider's: a consent page
+ * inside another site's frame invites clickjacking. Both headers, as real IdPs send them (CSP
+ * `frame-ancestors 'none'` for current browsers, `X-Frame-Options: DENY` for old ones). Every HTML
+ * page of the OAuth endpoints (consent, its error pages) goes out with them.
+ */
+export const FRAME_REFUSAL_HEADERS: Record<string, string> = {
+  "content-security-policy": "frame-ancestors 'none'",
+  "x-frame-options": "DENY",
+};
+
+function html(status: number, markup: string, headers: Record<string, string> = {}): Reply {
+  return plainHtml(status, markup, { ...headers, ...FRAME_REFUSAL_HEADERS });
+}
 
 function pendingOf(sb: Sandbox): Map<string, PendingAuthorization> {
   return sb.sage.pendingAuthorizations;

@@ -1,11 +1,15 @@
+import { cookies } from "next/headers";
 import { redirect } from "next/navigation";
+import { NextResponse } from "next/server";
 import { plainPage } from "@/components/plain-page";
 import { getDb } from "@/db/client";
 import { getSessionUser } from "@/lib/auth/session";
 import { actorFor } from "@/lib/auth/session-user";
-import { completeSageAuthorization } from "@/lib/connections/authorize";
+import { completeSageAuthorization, pathAfterAuthorization } from "@/lib/connections/authorize";
+import { CONSENT_BINDING_COOKIE, CONSENT_BINDING_COOKIE_PATH, completeSageAuthorizationInPopup } from "@/lib/connections/consent-popup";
+import { getConfig } from "@/lib/config";
 import { isStorableText } from "@/lib/http/storable-json";
-import { getSettings } from "@/lib/settings/settings";
+import { CONSENT_POPUP_DONE_PATH } from "@/lib/oauth/consent-messages";
 
 const MAX_PARAM_LENGTH = 8192;
 
@@ -14,6 +18,11 @@ const MAX_PARAM_LENGTH = 8192;
  * Bad input is a 400 page or the "could not be trusted" page, never a 500: parameters holding text
  * PostgreSQL cannot store (U+0000) or absurdly long are refused before anything is looked up; a
  * signed state with such claims is "tampered" (lib/oauth/state.ts).
+ *
+ * Two ways in: top level with the reseller's session (as always), or in the consent popup opened from
+ * the marketplace iframe, which has no session (it is partitioned to the portal's site) but the
+ * binding cookie its ticket set (lib/connections/consent-popup.ts) — accepted only for the very state
+ * it was set for. The popup then hands the framed page where to go, and closes.
  */
 export async function GET(request: Request) {
   const params = new URL(request.url).searchParams;
@@ -22,27 +31,25 @@ export async function GET(request: Request) {
       return plainPage(400, "Sign-in could not continue", "The answer from Sage is not valid (a parameter holds characters that are not allowed, or is too long). Nothing was stored.", { href: "/connect", label: "Start the connection again" });
     }
   }
+  const db = await getDb();
+  const binding = (await cookies()).get(CONSENT_BINDING_COOKIE)?.value;
+  if (binding) {
+    const popup = await completeSageAuthorizationInPopup(db, { binding, params });
+    if (popup.ok) {
+      const done = new URL(CONSENT_POPUP_DONE_PATH, getConfig().appUrl);
+      done.searchParams.set("next", popup.next);
+      const response = NextResponse.redirect(done, 303);
+      // single use: the binding goes with the state it bound
+      response.cookies.set(CONSENT_BINDING_COOKIE, "", { path: CONSENT_BINDING_COOKIE_PATH, maxAge: 0, httpOnly: true, sameSite: "lax", secure: done.protocol === "https:" });
+      return response;
+    }
+    // a binding for another sign-in: only the reseller's own session (top level) may still finish this one
+    if (!(await getSessionUser())) return plainPage(403, "Sign-in could not be finished here", popup.message, { href: "/connect", label: "Start the connection again" });
+  }
   const user = await getSessionUser();
   if (!user || user.role !== "reseller_admin" || !user.tenantId) {
     return plainPage(401, "Sign in to finish connecting Sage", "Your session ended while you were on Sage's page. Sign in and start the connection again.", { href: "/login?callbackUrl=/connect", label: "Sign in" });
   }
-  const db = await getDb();
   const outcome = await completeSageAuthorization(db, { tenantId: user.tenantId, actor: actorFor(user), params });
-  switch (outcome.kind) {
-    case "connected": {
-      if (outcome.needsBusiness) redirect("/connect/business");
-      const settings = await getSettings(db, user.tenantId);
-      redirect(settings.confirmed ? "/dashboard" : "/settings?setup=1");
-    }
-    case "validated":
-      redirect("/settings?validated=1");
-    case "denied":
-      redirect(`/connect/problem?reason=${outcome.existingConnectionKept ? "denied_kept" : "denied"}`);
-    case "business_mismatch":
-      redirect(`/connect/problem?reason=business_mismatch`);
-    case "state_error":
-      redirect(`/connect/problem?reason=${outcome.reason}`);
-    case "sage_error":
-      redirect(`/connect/problem?reason=sage_error`);
-  }
+  redirect(await pathAfterAuthorization(db, user.tenantId, outcome));
 }
