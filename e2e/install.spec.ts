@@ -41,7 +41,7 @@ test("top level: store → Install now → sign in → authorize Sage → settin
   await page.reload();
   await expect(page.getByRole("group", { name: "Auto-sync" }).getByLabel("Every 5 minutes")).toBeChecked();
 
-  await page.getByRole("link", { name: "Action Log", exact: true }).click();
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Action Log", exact: true }).click();
   const rows = page.getByTestId("action-log-row");
   await expect(rows.first()).toContainText("Settings changed: Auto-sync: Once a day → Every 5 minutes");
   await expect(rows.first()).toContainText("Nora Admin");
@@ -168,7 +168,7 @@ test("a Sage user with two businesses picks one", async ({ page }) => {
   await page.getByRole("button", { name: "Save and open dashboard" }).click();
   const businessName = second.replace(/(GB|IE|US|CA|DE|ES|FR)$/i, "").trim();
   await expect(page.getByTestId("connection-business")).toContainText(businessName);
-  await page.getByRole("link", { name: "Action Log", exact: true }).click();
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Action Log", exact: true }).click();
   await expect(page.getByTestId("action-log-row").first()).toContainText("Settings confirmed");
   await expect(page.getByTestId("action-log-row").nth(1)).toContainText(`Sage business selected: ${businessName}`);
 });
@@ -218,7 +218,7 @@ test("Test connection refreshes an expired token; a refused refresh shows the Re
   await expect(banner).toBeVisible();
   await expect(page.getByTestId("connection-status")).toHaveText("Reconnect required");
 
-  await page.getByRole("link", { name: "Action Log", exact: true }).click();
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Action Log", exact: true }).click();
   await expect(page.getByTestId("action-log-row").first()).toContainText("Reconnect required");
   const log = (await page.getByTestId("action-log-row").allTextContents()).join("\n");
   expect(log).toContain("Reconnect required");

@@ -198,7 +198,7 @@ test("map products, the cancellation fee and customers by clicking; everything l
   });
 
   await test.step("the Action Log shows each mapping change", async () => {
-    await page.getByRole("link", { name: "Action Log", exact: true }).click();
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Action Log", exact: true }).click();
     const rows = page.getByTestId("action-log-row");
     await expect(rows.first()).toContainText("Customer unmapped: Northwind Traders Ltd");
     const all = (await rows.allTextContents()).join("\n");

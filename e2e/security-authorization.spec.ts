@@ -188,7 +188,7 @@ const FIXTURES: Record<string, Fixture> = {
     // B reads its own table (the defaults for its GB business)
     asB: { status: 200, check: (body) => expect(body).toMatchObject({ businessCountry: "GB", custom: false }) },
   },
-  "PUT /api/settings/tax-rules": {
+  "POST /api/settings/tax-rules": {
     // B restores its own defaults: A's table is not reachable by any id in the request
     sample: () => ({ body: { rules: null } }),
     asB: { status: 200, check: (body) => expect(body).toMatchObject({ businessCountry: "GB", custom: false }) },

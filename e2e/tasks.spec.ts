@@ -94,7 +94,7 @@ test("orders arrive as tasks by Check Changes and by push; ignore and un-ignore;
   await expect(taskRow(page, before)).toBeVisible();
 
   // 8. the Action Log tells the story, newest first
-  await page.getByRole("link", { name: "Action Log", exact: true }).click();
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Action Log", exact: true }).click();
   await expect(page).toHaveTitle("Action Log · Sage Connector");
   const rows = page.getByTestId("action-log-row");
   await expect(rows.first()).toContainText(`Sales task for order ${pushed} un-ignored: pending again`);

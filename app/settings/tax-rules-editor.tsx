@@ -38,7 +38,7 @@ export function TaxRulesEditor({ initial, mpns }: { initial: TaxRulesView; mpns:
   const region = { domestic: `In ${view.businessCountry}`, eu: "In another EU country", world: "Outside the EU" } as const;
   const save = useMutation({
     mutationFn: async (rules: ReturnType<typeof fromDraft>[] | null): Promise<TaxRulesView & { changed: boolean }> => {
-      const res = await fetch("/api/settings/tax-rules", { method: "PUT", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ rules }) });
+      const res = await fetch("/api/settings/tax-rules", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ rules }) });
       const body = await res.json().catch(() => ({}));
       if (!res.ok) throw new Error(body.error ?? `HTTP ${res.status}. Nothing was saved.`);
       return body;

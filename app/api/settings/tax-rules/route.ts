@@ -15,7 +15,7 @@ export async function GET() {
 }
 
 /** Settings › VAT by customer → Save rules / Restore defaults. */
-export async function PUT(request: Request) {
+export async function POST(request: Request) {
   const { user, error } = await authorizeResellerAdmin();
   if (error) return error;
   const parsed = bodySchema.safeParse(await request.json().catch(() => null));
