@@ -35,7 +35,7 @@ import {
   type TaskContext,
   type WrittenDocument,
 } from "./sync-task";
-import { allocateRefundOrSayWhy } from "./refund-allocation";
+import { allocateRefundOrSayWhy, refundedInvoiceOf } from "./refund-allocation";
 import { effectiveTaxRules, taxCaseOf, type TaxCase, type TaxRule } from "./tax-rules";
 
 /**
@@ -85,7 +85,7 @@ const BATCH_TASK_COLUMNS = {
 type BatchTask = Pick<SyncTask, keyof typeof BATCH_TASK_COLUMNS>;
 
 type DocKind = "sales_invoice" | "sales_credit_note";
-type PlannedDoc = { task: BatchTask; ctx: TaskContext; kind: DocKind; lines: PlannedLine[]; exchangeRate: number | null; timeZone: string; contactId: string; idempotencyId: string; resume: boolean };
+type PlannedDoc = { task: BatchTask; ctx: TaskContext; kind: DocKind; lines: PlannedLine[]; exchangeRate: number | null; timeZone: string; contactId: string; idempotencyId: string; resume: boolean; refunds?: { number: string; createdAt: Date } | null };
 type Outcome = { doc: PlannedDoc; written?: WrittenDocument; refused?: SageError };
 
 export type BatchResult = { synced: number; failed: number; actionRequired: number; skipped: number; documents: number };
@@ -393,7 +393,8 @@ async function prepareChunk(db: Database, input: { tenantId: string; connectionI
     notesOf.set(task.id, plan.notes);
     for (const [kind, lines] of [["sales_invoice", plan.invoiceLines], ["sales_credit_note", plan.creditNoteLines]] as const) {
       if (lines.length === 0) continue;
-      docs.push({ task, ctx: ctxOf(task), kind, lines, exchangeRate: plan.exchangeRate, timeZone: shared.defaults.timeZone, contactId, idempotencyId: deriveIdempotencyId(input.tenantId, task.id, kind), resume: false });
+      const refunds = kind === "sales_credit_note" ? await refundedInvoiceOf(db, { tenantId: input.tenantId, connectionId: input.connectionId, taskId: task.id, currency: task.currency }) : null;
+      docs.push({ task, ctx: ctxOf(task), kind, lines, exchangeRate: plan.exchangeRate, timeZone: shared.defaults.timeZone, contactId, idempotencyId: deriveIdempotencyId(input.tenantId, task.id, kind), resume: false, refunds });
     }
   }
   const claimIds = tasks.filter((t) => notesOf.has(t.id)).map((t) => t.id);
@@ -594,7 +595,7 @@ async function writeDocument(sage: ReturnType<typeof syncClient>, send: ReturnTy
     );
     if (found) return { written: writtenAs(doc, found.id, found.displayed_as ?? null) };
   }
-  const body = documentBody({ kind: doc.kind, contactId: doc.contactId, reference: doc.task.marketplaceOrderId, currency: doc.task.currency, exchangeRate: doc.exchangeRate, timeZone: doc.timeZone, lines: doc.lines, idempotencyId: doc.idempotencyId });
+  const body = documentBody({ kind: doc.kind, contactId: doc.contactId, reference: doc.task.marketplaceOrderId, currency: doc.task.currency, exchangeRate: doc.exchangeRate, timeZone: doc.timeZone, lines: doc.lines, idempotencyId: doc.idempotencyId, refunds: doc.refunds });
   return { answer: await send("POST", path, body) };
 }
 

@@ -39,33 +39,9 @@ export async function allocateRefundCreditNote(
 
   const [task] = await db.select().from(syncTasks).where(and(eq(syncTasks.tenantId, input.tenantId), eq(syncTasks.id, input.taskId)));
   if (!task) return { outcome: "no_open_invoice", why: "the task is gone" };
-  const assetId = ((task.order as { asset?: { id?: unknown } }).asset?.id ?? null) as string | null;
-  if (!assetId) return { outcome: "no_open_invoice", why: "the order names no subscription" };
-
-  const refunded = [...new Set(task.items.filter((i) => i.delta < 0).map((i) => i.mpn))];
-  if (refunded.length === 0) return { outcome: "no_open_invoice", why: "the order reduces no product" };
-  const invoices = await db
-    .select({ sageId: sageDocuments.sageId })
-    .from(sageDocuments)
-    .innerJoin(syncTasks, eq(syncTasks.id, sageDocuments.taskId))
-    .where(
-      and(
-        eq(sageDocuments.tenantId, input.tenantId),
-        eq(sageDocuments.connectionId, input.connectionId),
-        inArray(sageDocuments.kind, ["sales_invoice", "sales_invoice_lines"]),
-        ne(sageDocuments.sageId, ""),
-        ne(syncTasks.id, input.taskId),
-        eq(syncTasks.marketplaceCustomerId, task.marketplaceCustomerId),
-        sql`${syncTasks.order} -> 'asset' ->> 'id' = ${assetId}`,
-        // an earlier order (ties on the marketplace's second-precision time: the one recorded first)
-        sql`(${syncTasks.orderCreatedAt}, ${syncTasks.createdAt}) < (${task.orderCreatedAt}, ${task.createdAt})`,
-        // that billed what is refunded: one of the reduced products was added or increased there
-        sql`exists (select 1 from jsonb_array_elements(${syncTasks.items}) as i where i ->> 'mpn' = any(${arrayParam(refunded, "text")}) and (i ->> 'delta')::numeric > 0)`,
-        input.currency ? eq(sageDocuments.currency, input.currency) : sql`true`,
-      ),
-    )
-    .orderBy(desc(syncTasks.orderCreatedAt), desc(sageDocuments.createdAt))
-    .limit(CANDIDATES);
+  const candidates = await refundedInvoiceCandidates(db, { ...input, task });
+  if ("why" in candidates) return { outcome: "no_open_invoice", why: candidates.why };
+  const invoices = candidates.invoices;
   if (invoices.length === 0) return { outcome: "no_open_invoice", why: "no invoice of this subscription was written by the connector" };
 
   const sage = syncClient(db, input.connectionId);
@@ -174,4 +150,59 @@ export async function allocateRefundOrSayWhy(db: Database, input: Parameters<typ
     });
     return { outcome: "refused", message: e.message };
   }
+}
+
+type RefundTask = typeof syncTasks.$inferSelect;
+
+/**
+ * The invoices a refund's credit note is for, newest first: written by the connector for an earlier
+ * order of the same subscription (and customer, currency) that billed one of the reduced products.
+ */
+async function refundedInvoiceCandidates(
+  db: Database,
+  input: { tenantId: string; connectionId: string; currency: string | null; task: RefundTask },
+): Promise<{ invoices: { sageId: string; displayedAs: string | null; createdAt: Date }[] } | { why: string }> {
+  const { task } = input;
+  const assetId = ((task.order as { asset?: { id?: unknown } }).asset?.id ?? null) as string | null;
+  if (!assetId) return { why: "the order names no subscription" };
+  const refunded = [...new Set(task.items.filter((i) => i.delta < 0).map((i) => i.mpn))];
+  if (refunded.length === 0) return { why: "the order reduces no product" };
+  const invoices = await db
+    .select({ sageId: sageDocuments.sageId, displayedAs: sageDocuments.displayedAs, createdAt: sageDocuments.createdAt })
+    .from(sageDocuments)
+    .innerJoin(syncTasks, eq(syncTasks.id, sageDocuments.taskId))
+    .where(
+      and(
+        eq(sageDocuments.tenantId, input.tenantId),
+        eq(sageDocuments.connectionId, input.connectionId),
+        inArray(sageDocuments.kind, ["sales_invoice", "sales_invoice_lines"]),
+        ne(sageDocuments.sageId, ""),
+        ne(syncTasks.id, task.id),
+        eq(syncTasks.marketplaceCustomerId, task.marketplaceCustomerId),
+        sql`${syncTasks.order} -> 'asset' ->> 'id' = ${assetId}`,
+        // an earlier order (ties on the marketplace's second-precision time: the one recorded first)
+        sql`(${syncTasks.orderCreatedAt}, ${syncTasks.createdAt}) < (${task.orderCreatedAt}, ${task.createdAt})`,
+        // that billed what is refunded: one of the reduced products was added or increased there
+        sql`exists (select 1 from jsonb_array_elements(${syncTasks.items}) as i where i ->> 'mpn' = any(${arrayParam(refunded, "text")}) and (i ->> 'delta')::numeric > 0)`,
+        input.currency ? eq(sageDocuments.currency, input.currency) : sql`true`,
+      ),
+    )
+    .orderBy(desc(syncTasks.orderCreatedAt), desc(sageDocuments.createdAt))
+    .limit(CANDIDATES);
+  return { invoices };
+}
+
+/**
+ * The invoice a refund credit note names (its `notes` and `original_invoice_date`), decided before
+ * the credit note is written: the newest invoice the allocation would try first. Null when there is none.
+ */
+export async function refundedInvoiceOf(
+  db: Database,
+  input: { tenantId: string; connectionId: string; taskId: string; currency: string | null },
+): Promise<{ number: string; createdAt: Date } | null> {
+  const [task] = await db.select().from(syncTasks).where(and(eq(syncTasks.tenantId, input.tenantId), eq(syncTasks.id, input.taskId)));
+  if (!task) return null;
+  const found = await refundedInvoiceCandidates(db, { ...input, task });
+  const first = "invoices" in found ? found.invoices.find((i) => i.displayedAs) : undefined;
+  return first ? { number: first.displayedAs!, createdAt: first.createdAt } : null;
 }

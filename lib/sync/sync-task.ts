@@ -23,6 +23,7 @@ import { documentTotals, planSync, type MarketplaceProductForPlan, type PlannedL
 import { businessDate } from "./business-date";
 import { effectiveTaxRules, taxCaseOf } from "./tax-rules";
 import { businessDefaults, currencyForPlan, syncClient } from "./sage-context";
+import { refundedInvoiceOf } from "./refund-allocation";
 
 /**
  * The sync of one task, as steps an Inngest function runs one after another. Every step is
@@ -262,7 +263,18 @@ export function apiLines(lines: PlannedLine[]) {
 }
 
 /** The create body of an invoice or credit note: one shape for the per-task and the batch flow. */
-export function documentBody(d: { kind: "sales_invoice" | "sales_credit_note"; contactId: string; reference: string; currency: string | null; exchangeRate: number | null; timeZone: string; lines: PlannedLine[]; idempotencyId: string }) {
+export function documentBody(d: {
+  kind: "sales_invoice" | "sales_credit_note";
+  contactId: string;
+  reference: string;
+  currency: string | null;
+  exchangeRate: number | null;
+  timeZone: string;
+  lines: PlannedLine[];
+  idempotencyId: string;
+  /** a refund credit note: the invoice it refunds (the reference stays the order id, our exactly-once look-up key) */
+  refunds?: { number: string; createdAt: Date } | null;
+}) {
   const totals = documentTotals(d.lines);
   return withIdempotencyId(
     d.kind,
@@ -278,6 +290,7 @@ export function documentBody(d: { kind: "sales_invoice" | "sales_credit_note"; c
       net_amount: totals.net,
       tax_amount: totals.tax,
       total_amount: totals.total,
+      ...(d.kind === "sales_credit_note" && d.refunds ? { notes: `Refund for invoice ${d.refunds.number}`, original_invoice_date: businessDate(d.timeZone, d.refunds.createdAt) } : {}),
     },
     d.idempotencyId,
   );
@@ -306,7 +319,8 @@ async function createDocumentOnce(db: Database, ctx: TaskContext, kind: "sales_i
     await db.insert(sageDocuments).values({ tenantId: ctx.tenantId, connectionId: ctx.connectionId, taskId: ctx.taskId, kind, sageId: "", reference: ctx.orderId, idempotencyId, currency: plan.currency, billingPeriod: plan.billingPeriod, details: { status: "pending", contactId } }).onConflictDoNothing();
   }
   const { timeZone } = await businessDefaults(db, ctx.connectionId);
-  const body = documentBody({ kind, contactId, reference: ctx.orderId, currency: plan.currency, exchangeRate: plan.kind === "write" ? plan.exchangeRate : null, timeZone, lines, idempotencyId });
+  const refunds = kind === "sales_credit_note" ? await refundedInvoiceOf(db, { tenantId: ctx.tenantId, connectionId: ctx.connectionId, taskId: ctx.taskId, currency: plan.currency }) : null;
+  const body = documentBody({ kind, contactId, reference: ctx.orderId, currency: plan.currency, exchangeRate: plan.kind === "write" ? plan.exchangeRate : null, timeZone, lines, idempotencyId, refunds });
   const created = unwrap(await sage.POST(path as "/sales_invoices", { body: body as never })) as SageDoc | null;
   // a 2xx without the record: the document may exist; the retry looks it up by reference first
   if (!created?.id) throw new SageError("unknown_outcome", `Sage's answer to the ${kind === "sales_invoice" ? "invoice" : "credit note"} create carries no id`);

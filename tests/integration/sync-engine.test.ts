@@ -114,7 +114,7 @@ describe("sync engine: tasks become Sage invoices and credit notes, exactly once
   });
 
   it("a refund credit note is allocated against the open invoice it refunds, once (task flow and Sync all)", async () => {
-    type Artefact = { id: string; reference?: string; displayed_as?: string; total_amount: number; outstanding_amount: number; contact?: { id: string } };
+    type Artefact = { id: string; reference?: string; displayed_as?: string; total_amount: number; outstanding_amount: number; contact?: { id: string }; notes?: string | null; original_invoice_date?: string | null; date?: string };
     const artefacts = async (orderId: string) => {
       const state = (await sw.sageState()) as unknown as { sales_invoices: Artefact[]; sales_credit_notes: Artefact[] };
       return { invoice: state.sales_invoices.find((i) => i.reference === orderId), credit: state.sales_credit_notes.find((c) => c.reference === orderId) };
@@ -147,6 +147,8 @@ describe("sync engine: tasks become Sage invoices and credit notes, exactly once
       // the task shows it, the Action Log says so
       const docs = await sw.documents(down.taskId);
       expect(docs.filter((d) => d.kind === "contact_allocation").map((d) => d.displayedAs)).toEqual([`${credit!.displayed_as} → ${invoice!.displayed_as}`]);
+      // one at a time, the invoice exists when the credit note is written: the credit note names it
+      if (flow === "task") expect({ notes: credit!.notes, original: credit!.original_invoice_date }).toEqual({ notes: `Refund for invoice ${invoice!.displayed_as}`, original: invoice!.date });
 
       // syncing again writes no second allocation
       if (flow === "task") await sw.sync([down.taskId]);
