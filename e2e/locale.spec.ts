@@ -40,7 +40,10 @@ function usTime(c: Clock, seconds: boolean) {
 function collectErrors(page: Page): string[] {
   const errors: string[] = [];
   page.on("console", (m) => {
-    if (m.type() === "error") errors.push(`console: ${m.text()}`);
+    if (m.type() !== "error") return;
+    // the browser's own favicon request (none is served) is no page error
+    if (m.text().startsWith("Failed to load resource") && /\/favicon\.ico$/.test(m.location().url)) return;
+    errors.push(`console: ${m.text()} (${m.location().url})`);
   });
   page.on("pageerror", (e) => errors.push(`pageerror: ${e.message}`));
   return errors;
@@ -140,6 +143,10 @@ test("dates, numbers and money follow the browser's language and time zone, with
     await expect(page.getByRole("heading", { name: "Dashboard" })).toBeVisible();
     await expect(page.locator("html")).toHaveAttribute("lang", "de-DE");
     await page.goto(`${APP}/mapping/products`);
+    // the order's customer is known already, so the first visit does not refresh by itself
+    await page.getByRole("button", { name: "Refresh from marketplace" }).click();
+    await expect(page.getByTestId("marketplace-refreshed")).toContainText("refreshed just now", { timeout: 30_000 });
+    await page.reload();
     await expect(page.getByTestId("fee-cancellation")).toContainText("Early cancellation fee (FEE-CANCEL, 25,00\u00a0£)");
     const task = await taskCreated(page, orderId);
     const c = wallClock(task.iso, "Europe/Berlin");
