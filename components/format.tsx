@@ -17,8 +17,10 @@ import { TIME_ZONE_COOKIE } from "@/lib/locale/time-zone-cookie";
 
 const FormatContext = createContext<{ locale: string; serverTimeZone: string } | null>(null);
 
+let zone: string | undefined;
+/** read once per tab: every formatted date asks for it on every render */
 function browserTimeZone(): string {
-  return Intl.DateTimeFormat().resolvedOptions().timeZone;
+  return (zone ??= Intl.DateTimeFormat().resolvedOptions().timeZone);
 }
 const noSubscription = () => () => {};
 
