@@ -6,6 +6,7 @@ import { Notifications } from "@/components/notifications";
 import { Providers } from "@/components/providers";
 import { getSessionUser } from "@/lib/auth/session";
 import { frameAncestorOrigins } from "@/lib/config";
+import { requestFormatContext } from "@/lib/locale/request";
 import { signOutAction } from "./session-actions";
 
 export const metadata: Metadata = {
@@ -16,10 +17,12 @@ export const metadata: Metadata = {
 
 export default async function RootLayout({ children }: { children: React.ReactNode }) {
   const user = await getSessionUser();
+  // dates, numbers and money follow the browser's language (Accept-Language), en-GB without one
+  const { locale, timeZone } = await requestFormatContext();
   return (
-    <html lang="en">
+    <html lang={locale}>
       <body>
-        <Providers>
+        <Providers locale={locale} timeZone={timeZone}>
           <header className="border-b border-slate-200 bg-white">
             <div className="mx-auto flex max-w-5xl items-center justify-between gap-4 px-6 py-3">
               <Link href="/dashboard" className="flex items-center gap-2 font-semibold text-brand">

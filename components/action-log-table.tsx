@@ -1,6 +1,7 @@
 "use client";
 
 import { useQuery } from "@tanstack/react-query";
+import { useFormat } from "@/components/format";
 import { Alert } from "@/components/ui/card";
 
 type Entry = { id: number; at: string; actorType: string; actorLabel: string; level: string; category: string; message: string; details: Record<string, unknown> };
@@ -14,6 +15,7 @@ const LEVEL_STYLE: Record<string, string> = {
 };
 
 export function ActionLogTable() {
+  const f = useFormat();
   const { data, isLoading, isError, error, refetch, isFetching } = useQuery({
     queryKey: ["action-log"],
     queryFn: async (): Promise<Entry[]> => {
@@ -48,7 +50,7 @@ export function ActionLogTable() {
           <tbody>
             {data?.map((e) => (
               <tr key={e.id} className="border-b border-slate-100 align-top" data-testid="action-log-row">
-                <td className="whitespace-nowrap py-2 pr-4" title={e.at}>{new Date(e.at).toLocaleString()}</td>
+                <td className="whitespace-nowrap py-2 pr-4" title={e.at} data-testid="action-log-at">{f.dateTime(e.at, { seconds: true })}</td>
                 <td className="py-2 pr-4"><span className={`rounded px-2 py-0.5 text-xs ${LEVEL_STYLE[e.level] ?? ""}`}>{e.level.replace("_", " ")}</span></td>
                 <td className="py-2 pr-4">{e.category}</td>
                 <td className="py-2 pr-4">{e.message}</td>

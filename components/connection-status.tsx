@@ -4,6 +4,7 @@ import Link from "next/link";
 import { useState } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Button } from "@/components/ui/button";
+import { useFormat } from "@/components/format";
 import { Alert } from "@/components/ui/card";
 import { linkButtonClass } from "@/components/ui/button";
 import type { ConnectionOverview } from "@/lib/connections/overview";
@@ -15,16 +16,9 @@ const STATUS_LABEL: Record<ConnectionOverview["status"], string> = {
   disconnected: "Disconnected",
 };
 
-function age(seconds: number | null) {
-  if (seconds === null) return "—";
-  if (seconds < 120) return `${seconds} s`;
-  if (seconds < 7200) return `${Math.round(seconds / 60)} min`;
-  if (seconds < 172800) return `${Math.round(seconds / 3600)} h`;
-  return `${Math.round(seconds / 86400)} days`;
-}
-
 export function ConnectionStatus({ initial }: { initial: ConnectionOverview | null }) {
   const queryClient = useQueryClient();
+  const f = useFormat();
   const [watchUntil, setWatchUntil] = useState(0);
   const [confirming, setConfirming] = useState(false);
   const disconnect = useMutation({
@@ -118,9 +112,9 @@ export function ConnectionStatus({ initial }: { initial: ConnectionOverview | nu
         <dt className="text-slate-500">Business</dt>
         <dd data-testid="connection-business">{data.businessName ?? "—"} <span className="uppercase text-slate-400">{data.country}</span></dd>
         <dt className="text-slate-500">Token age</dt>
-        <dd title={data.tokensIssuedAt ?? undefined}>{age(data.tokenAgeSeconds)}</dd>
+        <dd title={data.tokensIssuedAt ?? undefined}>{f.duration(data.tokenAgeSeconds)}</dd>
         <dt className="text-slate-500">Latest activity</dt>
-        <dd data-testid="connection-last-event">{data.lastAuthEvent ? `${data.lastAuthEvent.message} (${new Date(data.lastAuthEvent.at).toLocaleTimeString()})` : "—"}</dd>
+        <dd data-testid="connection-last-event">{data.lastAuthEvent ? `${data.lastAuthEvent.message} (${f.time(data.lastAuthEvent.at, { seconds: true })})` : "—"}</dd>
       </dl>
       <div className="flex items-center gap-3">
         {data.status !== "disconnected" && (

@@ -3,6 +3,8 @@
 import Link from "next/link";
 import { useCallback, useEffect, useRef, useState } from "react";
 import { useQuery } from "@tanstack/react-query";
+import { useFormat } from "@/components/format";
+import { formatNumber } from "@/lib/locale/format";
 import type { Notification, NotificationsPage } from "@/lib/notifications/notifications";
 
 /**
@@ -44,12 +46,12 @@ function toastOf(n: Notification): Toast {
   return { key: `entry-${n.id}`, level, title: TITLES[level], message: n.message, links };
 }
 
-function summaryOf(page: NotificationsPage): Toast {
+function summaryOf(page: NotificationsPage, num: (n: number) => string): Toast {
   const c = page.counts;
   const parts = [
-    c.success ? `${c.success} synced` : null,
-    c.error ? `${c.error} ${c.error === 1 ? "error" : "errors"}` : null,
-    c.action_required ? `${c.action_required} ${c.action_required === 1 ? "needs" : "need"} action` : null,
+    c.success ? `${num(c.success)} synced` : null,
+    c.error ? `${num(c.error)} ${c.error === 1 ? "error" : "errors"}` : null,
+    c.action_required ? `${num(c.action_required)} ${c.action_required === 1 ? "needs" : "need"} action` : null,
   ].filter(Boolean);
   const failing = (c.error ?? 0) + (c.action_required ?? 0) > 0;
   return {
@@ -89,6 +91,8 @@ export function Notifications({ tenantId }: { tenantId: string }) {
   const [cursor, setCursor] = useState<number | undefined>(undefined);
   const [toasts, setToasts] = useState<Toast[]>([]);
   const seen = useRef(new Set<string>());
+  const { locale } = useFormat();
+  const num = useCallback((n: number) => formatNumber(n, locale), [locale]);
 
   useEffect(() => {
     setCursor(savedCursor(tenantId));
@@ -115,7 +119,7 @@ export function Notifications({ tenantId }: { tenantId: string }) {
     const total = Object.values(data.counts).reduce((a, b) => a + (b ?? 0), 0);
     let add: Toast[] = [];
     if (total > MAX_SINGLE) {
-      if (!seen.current.has(`summary-${data.cursor}`)) add = [summaryOf(data)];
+      if (!seen.current.has(`summary-${data.cursor}`)) add = [summaryOf(data, num)];
     } else add = fresh.map(toastOf);
     for (const e of data.entries) seen.current.add(`entry-${e.id}`);
     for (const t of add) seen.current.add(t.key);
@@ -124,7 +128,7 @@ export function Notifications({ tenantId }: { tenantId: string }) {
       saveCursor(tenantId, data.cursor);
       setCursor(data.cursor);
     }
-  }, [data, cursor, tenantId]);
+  }, [data, cursor, tenantId, num]);
 
   const dismiss = useCallback((key: string) => setToasts((ts) => ts.filter((t) => t.key !== key)), []);
 

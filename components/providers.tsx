@@ -2,6 +2,7 @@
 
 import { QueryClient, QueryClientProvider, isServer } from "@tanstack/react-query";
 import type { ReactNode } from "react";
+import { FormatProvider } from "./format";
 
 function makeQueryClient() {
   return new QueryClient({ defaultOptions: { queries: { staleTime: 5_000, refetchOnWindowFocus: true } } });
@@ -16,6 +17,13 @@ function getQueryClient() {
   return browserQueryClient;
 }
 
-export function Providers({ children }: { children: ReactNode }) {
-  return <QueryClientProvider client={getQueryClient()}>{children}</QueryClientProvider>;
+/** `locale` and `timeZone` are the request's (lib/locale/request.ts), resolved once in the root layout. */
+export function Providers({ locale, timeZone, children }: { locale: string; timeZone: string; children: ReactNode }) {
+  return (
+    <QueryClientProvider client={getQueryClient()}>
+      <FormatProvider locale={locale} serverTimeZone={timeZone}>
+        {children}
+      </FormatProvider>
+    </QueryClientProvider>
+  );
 }

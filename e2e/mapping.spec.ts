@@ -9,6 +9,8 @@ import { APP, SANDBOX, answerConsent, chooseSetting, installAndStartConnect, lau
  */
 
 const ACCOUNT = "RES-8101";
+// numbers on the page follow the browser's language: a UK browser reads "10,010 products", "£25.00"
+test.use({ locale: "en-GB" });
 const BUSINESS = "Taylor & Co Services Ltd";
 
 type SageState = { services: { id: string; item_code?: string }[]; contacts: { id: string; reference?: string; name: string }[] };
@@ -132,7 +134,7 @@ test("map products, the cancellation fee and customers by clicking; everything l
 
   await test.step("Fees mapping: the cancellation fee → a Sage item", async () => {
     const fee = page.getByTestId("fee-cancellation");
-    await expect(fee).toContainText("Early cancellation fee (FEE-CANCEL, 25.00 GBP)");
+    await expect(fee).toContainText("Early cancellation fee (FEE-CANCEL, £25.00)"); // the amount with its currency, in the browser's locale
     // by keyboard: Escape closes the picker and focus returns to the button that opened it
     const choose = fee.getByRole("button", { name: "Choose Sage item…" });
     await choose.click();
@@ -227,8 +229,8 @@ test("10,000 marketplace products: refreshed, filtered on the server, scrolled i
   await launchTopLevel(page, ACCOUNT);
   await page.goto(`${APP}/mapping/products`);
   await page.getByRole("button", { name: "Refresh from marketplace" }).click();
-  await expect(page.getByTestId("marketplace-refreshed")).toHaveText("10010 products, 8 customers — refreshed just now", { timeout: 60_000 });
-  await expect(page.getByTestId("product-total")).toHaveText("10009 products");
+  await expect(page.getByTestId("marketplace-refreshed")).toHaveText("10,010 products, 8 customers — refreshed just now", { timeout: 60_000 });
+  await expect(page.getByTestId("product-total")).toHaveText("10,009 products");
 
   // only the rows on screen are in the DOM; scrolling to the end fetches just that page
   const scroller = page.getByTestId("virtual-scroll");

@@ -25,12 +25,3 @@ export async function postJson<T>(url: string, body: unknown): Promise<T> {
 export type QueuedRequest = { requestId: string };
 export type RequestOutcome = { requestId: string; state: "pending" } | { requestId: string; state: "done"; ok: boolean; level: string; message: string; at: string };
 
-/** "3 min ago" */
-export function ago(iso: string | null | undefined, now = Date.now()): string {
-  if (!iso) return "never";
-  const s = Math.max(0, Math.round((now - new Date(iso).getTime()) / 1000));
-  if (s < 60) return "just now";
-  if (s < 3600) return `${Math.round(s / 60)} min ago`;
-  if (s < 172800) return `${Math.round(s / 3600)} h ago`;
-  return `${Math.round(s / 86400)} days ago`;
-}

@@ -2,6 +2,7 @@
 
 import { useCallback, useState } from "react";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useFormat } from "@/components/format";
 import { Button } from "@/components/ui/button";
 import type { CustomerRow } from "@/lib/mapping/customers";
 import { getJson, postJson } from "./api";
@@ -16,6 +17,7 @@ const COLS = "grid grid-cols-[2.5rem_minmax(0,2fr)_minmax(0,1.6fr)_minmax(0,1.8f
 export function CustomersTab({ initial }: { initial: { search: string; unmapped: boolean } }) {
   const queryClient = useQueryClient();
   const { track, isPending } = useMappingRequests();
+  const f = useFormat();
   const filters = useUrlFilters(initial);
   const selection = useRowSelection(filters);
   const { selected } = selection;
@@ -95,9 +97,9 @@ export function CustomersTab({ initial }: { initial: { search: string; unmapped:
       <MappingFilterBar filters={filters} searchLabel="Search customers" placeholder="Name, e-mail or customer id" total={list.total} noun="customer" fetching={list.isFetching} totalTestId="customer-total" />
       <div className="flex flex-wrap items-center gap-2">
         <Button type="button" onClick={() => autoMatch.mutate(selectedIds.length ? selectedIds : undefined)} disabled={busy}>
-          {selectedIds.length ? `Auto-match selected (${selectedIds.length})` : "Auto-match"}
+          {selectedIds.length ? `Auto-match selected (${f.number(selectedIds.length)})` : "Auto-match"}
         </Button>
-        <Button type="button" variant="secondary" disabled={busy || selectedIds.length === 0} onClick={() => setMapTarget({ ids: selectedIds, label: `${selectedIds.length} selected customers` })}>
+        <Button type="button" variant="secondary" disabled={busy || selectedIds.length === 0} onClick={() => setMapTarget({ ids: selectedIds, label: `${f.number(selectedIds.length)} selected customers` })}>
           Map selected…
         </Button>
         <Button type="button" variant="secondary" disabled={busy || selectedIds.length === 0} onClick={() => unmap.mutate(selectedIds)}>

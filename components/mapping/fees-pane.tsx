@@ -2,6 +2,7 @@
 
 import { useEffect, useRef, useState } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useFormat } from "@/components/format";
 import { Button } from "@/components/ui/button";
 import { getJson, postJson } from "./api";
 import { NoticeLine } from "./list-toolbar";
@@ -18,6 +19,7 @@ type Fee = {
 /** Fees Mapping: which Sage item a fee (the cancellation fee) is invoiced as. */
 export function FeesPane({ focus }: { focus?: boolean }) {
   const queryClient = useQueryClient();
+  const f = useFormat();
   const ref = useRef<HTMLElement>(null);
   const [picking, setPicking] = useState<Fee | null>(null);
   const [notice, setNotice] = useState<{ tone: "success" | "error"; text: string } | null>(null);
@@ -70,7 +72,7 @@ export function FeesPane({ focus }: { focus?: boolean }) {
               <p className="font-medium">{fee.label}</p>
               <p className="text-slate-500">
                 {fee.marketplaceProducts.length
-                  ? `Marketplace: ${fee.marketplaceProducts.map((p) => `${p.name} (${p.mpn}${p.unitPrice ? `, ${Number(p.unitPrice).toFixed(2)} ${p.currency ?? ""}` : ""})`).join(", ")}`
+                  ? `Marketplace: ${fee.marketplaceProducts.map((p) => `${p.name} (${p.mpn}${p.unitPrice ? `, ${f.money(p.unitPrice, p.currency)}` : ""})`).join(", ")}`
                   : "No fee product in the marketplace catalog yet."}
               </p>
             </div>

@@ -2,6 +2,7 @@
 
 import { useEffect, useState } from "react";
 import { usePathname } from "next/navigation";
+import { useFormat } from "@/components/format";
 import { useDebounced } from "./sage-picker";
 
 /** What the two mapping lists (products, customers) share: filters in the URL, row selection, the filter bar, notices. */
@@ -62,6 +63,7 @@ export function useRowSelection(filters: UrlFilters) {
 /** Search box, "Show only unmapped" and the row count above a mapping list. */
 export function MappingFilterBar(props: { filters: UrlFilters; searchLabel: string; placeholder: string; total: number; noun: string; fetching: boolean; totalTestId: string }) {
   const { filters } = props;
+  const f = useFormat();
   return (
     <div className="flex flex-wrap items-end gap-3">
       <label className="flex flex-col text-sm">
@@ -79,7 +81,7 @@ export function MappingFilterBar(props: { filters: UrlFilters; searchLabel: stri
         Show only unmapped
       </label>
       <span className="pb-2 text-sm text-slate-500" data-testid={props.totalTestId}>
-        {props.total} {props.noun}
+        {f.number(props.total)} {props.noun}
         {props.total === 1 ? "" : "s"}
         {props.fetching ? " (updating…)" : ""}
       </span>

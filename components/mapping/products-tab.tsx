@@ -2,6 +2,7 @@
 
 import { useCallback, useState } from "react";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useFormat } from "@/components/format";
 import { Button } from "@/components/ui/button";
 import type { ProductRow } from "@/lib/mapping/products";
 import { getJson, postJson } from "./api";
@@ -18,6 +19,7 @@ export function ProductsTab({ initial }: { initial: { search: string; unmapped: 
   const { track, isPending } = useMappingRequests();
   const filters = useUrlFilters(initial);
   const selection = useRowSelection(filters);
+  const f = useFormat();
   const { selected } = selection;
   const [mapTarget, setMapTarget] = useState<{ ids: string[]; label: string } | null>(null);
   const [notice, setNotice] = useState<Notice>(null);
@@ -83,9 +85,9 @@ export function ProductsTab({ initial }: { initial: { search: string; unmapped: 
       <MappingFilterBar filters={filters} searchLabel="Search products" placeholder="Name or MPN" total={list.total} noun="product" fetching={list.isFetching} totalTestId="product-total" />
       <div className="flex flex-wrap items-center gap-2">
         <Button type="button" onClick={() => autoMatch.mutate(selectedIds.length ? selectedIds : undefined)} disabled={busy}>
-          {selectedIds.length ? `Auto-match selected (${selectedIds.length})` : "Auto-match"}
+          {selectedIds.length ? `Auto-match selected (${f.number(selectedIds.length)})` : "Auto-match"}
         </Button>
-        <Button type="button" variant="secondary" disabled={busy || selectedIds.length === 0} onClick={() => setMapTarget({ ids: selectedIds, label: `${selectedIds.length} selected products` })}>
+        <Button type="button" variant="secondary" disabled={busy || selectedIds.length === 0} onClick={() => setMapTarget({ ids: selectedIds, label: `${f.number(selectedIds.length)} selected products` })}>
           Map selected…
         </Button>
         <Button type="button" variant="secondary" disabled={busy || selectedIds.length === 0} onClick={() => unmap.mutate(selectedIds)}>
@@ -96,7 +98,7 @@ export function ProductsTab({ initial }: { initial: { search: string; unmapped: 
         </Button>
         {selectedIds.length > 0 && (
           <span className="text-sm text-slate-600" data-testid="selected-count">
-            {selectedIds.length} selected
+            {f.number(selectedIds.length)} selected
           </span>
         )}
       </div>
@@ -131,7 +133,7 @@ export function ProductsTab({ initial }: { initial: { search: string; unmapped: 
                 {row.mpn}
               </span>
               <span role="cell" className="text-slate-600">
-                {row.unitPrice ? `${Number(row.unitPrice).toFixed(2)} ${row.currency ?? ""}` : "—"}
+                {row.unitPrice ? f.money(row.unitPrice, row.currency) : "—"}
               </span>
               <span role="cell" className="truncate" data-testid="product-mapping">
                 {adding ? (

@@ -4,7 +4,8 @@ import Link from "next/link";
 import { useEffect, useRef, useState } from "react";
 import { useMutation, useQuery } from "@tanstack/react-query";
 import { Button } from "@/components/ui/button";
-import { ago, getJson, postJson } from "./api";
+import { useFormat } from "@/components/format";
+import { getJson, postJson } from "./api";
 import { useMappingRequests, type Tracked } from "./use-queued-requests";
 
 type Refresh = { at: string; ok: boolean; message: string } | null;
@@ -34,6 +35,7 @@ export function RefreshBar() {
   const { track, isPending } = useMappingRequests();
   const status = useMappingStatus();
   const now = useNow();
+  const f = useFormat();
   const refresh = useMutation({
     mutationFn: (source: "sage" | "marketplace" | "both") => postJson<{ requests: { source: "sage" | "marketplace"; requestId: string }[] }>("/api/mapping/refresh", { source }),
     onSuccess: ({ requests }) =>
@@ -57,20 +59,20 @@ export function RefreshBar() {
 
   const sagePending = isPending("refresh-sage");
   const marketPending = isPending("refresh-marketplace");
-  const line = (r: Refresh) => (r ? (r.ok ? `refreshed ${ago(r.at, now)}` : `last refresh failed ${ago(r.at, now)}`) : "not refreshed yet");
+  const line = (r: Refresh) => (r ? (r.ok ? `refreshed ${f.ago(r.at, now)}` : `last refresh failed ${f.ago(r.at, now)}`) : "not refreshed yet");
   return (
     <div className="flex flex-wrap items-start justify-between gap-4 rounded-lg border border-slate-200 bg-white px-4 py-3 text-sm" data-testid="refresh-bar">
       <div className="space-y-1">
         <p>
           <span className="font-medium">Marketplace:</span>{" "}
           <span data-testid="marketplace-refreshed">
-            {data ? `${data.marketplace.products} products, ${data.marketplace.customers} customers — ${line(data.marketplace.lastRefresh)}` : "…"}
+            {data ? `${f.number(data.marketplace.products)} products, ${f.number(data.marketplace.customers)} customers — ${line(data.marketplace.lastRefresh)}` : "…"}
           </span>
         </p>
         <p>
           <span className="font-medium">Sage{data?.connection?.businessName ? ` (${data.connection.businessName})` : ""}:</span>{" "}
           <span data-testid="sage-refreshed">
-            {!data ? "…" : data.connection ? `${data.sage.items} items, ${data.sage.contacts} contacts — ${line(data.sage.lastRefresh)}` : "not connected"}
+            {!data ? "…" : data.connection ? `${f.number(data.sage.items)} items, ${f.number(data.sage.contacts)} contacts — ${line(data.sage.lastRefresh)}` : "not connected"}
           </span>
           {data && !data.connection && (
             <>

@@ -2,6 +2,7 @@
 
 import { useEffect, useId, useState } from "react";
 import { useQuery } from "@tanstack/react-query";
+import { useFormat } from "@/components/format";
 import { getJson } from "./api";
 
 export type SageItemOption = { sageId: string; type: "product" | "service"; itemCode: string | null; description: string; salesPrice: string | null; active: boolean; mappedProducts: number };
@@ -24,6 +25,7 @@ export function SagePicker(
 ) {
   const [search, setSearch] = useState("");
   const debounced = useDebounced(search, 200);
+  const f = useFormat();
   const inputId = useId();
   const listId = useId();
   const url = props.kind === "item" ? "/api/mapping/sage-items" : "/api/mapping/sage-contacts";
@@ -107,8 +109,8 @@ export function SagePicker(
             <span className="font-mono text-xs">{i.itemCode ?? "—"}</span> {i.description}
             <span className="ml-2 text-xs text-slate-500">
               {i.type}
-              {i.salesPrice ? ` · ${Number(i.salesPrice).toFixed(2)}` : ""}
-              {i.mappedProducts > 0 ? ` · mapped to ${i.mappedProducts} product${i.mappedProducts === 1 ? "" : "s"}` : ""}
+              {i.salesPrice ? ` · ${f.money(i.salesPrice, null)}` : ""}
+              {i.mappedProducts > 0 ? ` · mapped to ${f.number(i.mappedProducts)} product${i.mappedProducts === 1 ? "" : "s"}` : ""}
             </span>
           </li>
         ))}
@@ -126,7 +128,7 @@ export function SagePicker(
           >
             {c.name}
             <span className="ml-2 text-xs text-slate-500">
-              {[c.reference, c.email, c.mappedCustomers > 0 ? `mapped to ${c.mappedCustomers} customer${c.mappedCustomers === 1 ? "" : "s"}` : null].filter(Boolean).join(" · ")}
+              {[c.reference, c.email, c.mappedCustomers > 0 ? `mapped to ${f.number(c.mappedCustomers)} customer${c.mappedCustomers === 1 ? "" : "s"}` : null].filter(Boolean).join(" · ")}
             </span>
           </li>
         ))}

@@ -2,6 +2,7 @@
 
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from "react";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useFormat } from "@/components/format";
 import { getJson, type RequestOutcome } from "./api";
 
 export type Tracked = { requestId: string; kind: "refresh-sage" | "refresh-marketplace" | "add-to-sage" | "create-contact"; subjectId?: string; label: string; startedAt?: number };
@@ -66,6 +67,7 @@ export function useMappingRequests(): Ctx {
 /** Outcomes of finished requests (newest first) and what is still running. */
 export function RequestOutcomes() {
   const { pending, finished, dismiss } = useMappingRequests();
+  const format = useFormat();
   const [now, setNow] = useState(() => Date.now());
   useEffect(() => {
     if (pending.length === 0) return;
@@ -79,7 +81,7 @@ export function RequestOutcomes() {
       {pending.length > 0 && (
         <div role="status" className="flex items-center gap-2 rounded-md border border-sky-200 bg-sky-50 px-4 py-2 text-sm text-sky-900">
           <span aria-hidden className="inline-block h-3 w-3 animate-spin rounded-full border-2 border-sky-400 border-t-transparent" />
-          {pending.length === 1 ? `${pending[0]!.label}…` : `${pending.length} requests running…`}
+          {pending.length === 1 ? `${pending[0]!.label}…` : `${format.number(pending.length)} requests running…`}
           {slow && " This is taking longer than usual (Sage may be slow or rate-limiting); the outcome will also appear in the Action Log."}
         </div>
       )}

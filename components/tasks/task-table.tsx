@@ -4,6 +4,7 @@ import Link from "next/link";
 import { useEffect, useMemo, useState } from "react";
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import type { OrderType, TaskState } from "@/db/schema/sync-tasks";
+import { useFormat } from "@/components/format";
 import { Button } from "@/components/ui/button";
 import { Alert } from "@/components/ui/card";
 import { ORDER_TYPE_FILTER_LABELS, ORDER_TYPE_ORDER, TASK_STATE_LABELS, TASK_STATE_ORDER, TASK_STATE_STYLE } from "@/lib/tasks/labels";
@@ -63,6 +64,7 @@ export function TaskTable({ initial }: { initial: TaskFilters }) {
   const [notice, setNotice] = useState<string | null>(null);
   const queryClient = useQueryClient();
   const sync = useSync();
+  const f = useFormat();
 
   // a link to /tasks?q=… while the page is open (e.g. from a notification) sets the filters again
   const initialKey = JSON.stringify(initial);
@@ -170,7 +172,7 @@ export function TaskTable({ initial }: { initial: TaskFilters }) {
               onClick={() => setFilter({ state: s })}
               className={`rounded-full border px-3 py-1 text-sm ${active ? "border-brand bg-brand text-white" : "border-slate-300 bg-white hover:bg-slate-50"}`}
             >
-              {s ? TASK_STATE_LABELS[s] : "All"} <span data-testid={`count-${s ?? "all"}`}>{count ?? "…"}</span>
+              {s ? TASK_STATE_LABELS[s] : "All"} <span data-testid={`count-${s ?? "all"}`}>{count === undefined ? "…" : f.number(count)}</span>
             </button>
           );
         })}
@@ -213,8 +215,8 @@ export function TaskTable({ initial }: { initial: TaskFilters }) {
           {sync.running ? "Syncing…" : "Sync all"}
         </Button>
         <span className="text-sm text-slate-600" data-testid="syncable-count">
-          {data ? (syncableCount === 0 ? "Nothing to sync." : `${syncableCount} ${syncableCount === 1 ? "task" : "tasks"} to sync`) : ""}
-          {data && (data.counts.processing ?? 0) > 0 ? ` · ${data.counts.processing} being synced` : ""}
+          {data ? (syncableCount === 0 ? "Nothing to sync." : `${f.number(syncableCount)} ${syncableCount === 1 ? "task" : "tasks"} to sync`) : ""}
+          {data && (data.counts.processing ?? 0) > 0 ? ` · ${f.number(data.counts.processing)} being synced` : ""}
         </span>
       </div>
       <SyncProgress sync={sync} />
@@ -224,7 +226,7 @@ export function TaskTable({ initial }: { initial: TaskFilters }) {
 
       {selected.size > 0 && (
         <div className="flex flex-wrap items-center gap-3 rounded-md border border-slate-200 bg-slate-50 px-4 py-3" role="region" aria-label="Selected tasks">
-          <span className="text-sm">{selected.size} selected</span>
+          <span className="text-sm">{f.number(selected.size)} selected</span>
           {!viewingIgnored && !asking && (
             <Button type="button" onClick={syncSelected} disabled={sync.running}>
               Sync selected
@@ -327,19 +329,19 @@ export function TaskTable({ initial }: { initial: TaskFilters }) {
                 <td className="py-2 pr-4">
                   <ul className="space-y-0.5">
                     {t.items.map((i, n) => (
-                      <li key={n} className={i.invalid ? "text-red-700" : ""}>{describeItem(i)}</li>
+                      <li key={n} className={i.invalid ? "text-red-700" : ""}>{describeItem(i, f.number)}</li>
                     ))}
                   </ul>
                 </td>
                 <td className="py-2 pr-4">
                   <span data-testid="task-state" className={`whitespace-nowrap rounded px-2 py-0.5 text-xs ${TASK_STATE_STYLE[t.state]}`}>{TASK_STATE_LABELS[t.state]}</span>
                   {t.reason && <p className={`mt-1 max-w-xs text-xs ${t.state === "failed" ? "text-red-800" : "text-slate-600"}`} data-testid="task-reason">{t.reason}</p>}
-                  {t.state === "ignored" && t.ignoredBy && <p className="text-xs text-slate-400">by {t.ignoredBy}{t.ignoredAt ? `, ${new Date(t.ignoredAt).toLocaleString()}` : ""}</p>}
+                  {t.state === "ignored" && t.ignoredBy && <p className="text-xs text-slate-400">by {t.ignoredBy}{t.ignoredAt ? `, ${f.dateTime(t.ignoredAt)}` : ""}</p>}
                   {(t.state === "action_required" || t.state === "failed") && t.reasonLink && (
                     <Link href={withBackToTasks(t.reasonLink, filters)} className="text-xs text-brand underline">Fix this</Link>
                   )}
                 </td>
-                <td className="whitespace-nowrap py-2 pr-4" title={t.createdAt}>{new Date(t.createdAt).toLocaleString()}</td>
+                <td className="whitespace-nowrap py-2 pr-4" title={t.createdAt} data-testid="task-created">{f.dateTime(t.createdAt)}</td>
                 <td className="py-2">
                   {(docsOf.get(t.id) ?? []).length > 0 && (
                     <ul className="space-y-0.5" aria-label={`Sage documents of ${t.marketplaceOrderId}`}>
@@ -378,7 +380,7 @@ export function TaskTable({ initial }: { initial: TaskFilters }) {
       {data && data.total > PAGE_SIZE && (
         <div className="flex items-center justify-between text-sm">
           <span className="text-slate-600">
-            {(filters.page - 1) * PAGE_SIZE + 1}–{Math.min(filters.page * PAGE_SIZE, data.total)} of {data.total}
+            {f.number((filters.page - 1) * PAGE_SIZE + 1)}–{f.number(Math.min(filters.page * PAGE_SIZE, data.total))} of {f.number(data.total)}
           </span>
           <div className="flex gap-2">
             <Button type="button" variant="secondary" disabled={filters.page <= 1} onClick={() => setFilter({ page: filters.page - 1 })}>Previous</Button>

@@ -4,6 +4,7 @@ import { useRouter } from "next/navigation";
 import { useCallback, useEffect, useRef, useState } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import type { TaskState } from "@/db/schema/sync-tasks";
+import { useFormat } from "@/components/format";
 import { Button } from "@/components/ui/button";
 
 /**
@@ -114,15 +115,17 @@ const COUNT_WORDS: [TaskState, string][] = [
   ["ignored", "ignored"],
 ];
 
-/** "37 of 120 done — 35 synced, 1 failed, 1 action required" */
-export function describeProgress(p: SyncProgressData): string {
-  const parts = COUNT_WORDS.filter(([s]) => (p.counts[s] ?? 0) > 0).map(([s, w]) => `${p.counts[s]} ${w}`);
-  return `${p.finished} of ${p.total} done${parts.length ? ` — ${parts.join(", ")}` : ""}`;
+/** "37 of 120 done — 35 synced, 1 failed, 1 action required" (numbers in the page's locale: "1,200 of 2,000 done") */
+export function describeProgress(p: SyncProgressData, num: (n: number) => string = String): string {
+  const parts = COUNT_WORDS.filter(([s]) => (p.counts[s] ?? 0) > 0).map(([s, w]) => `${num(p.counts[s] ?? 0)} ${w}`);
+  return `${num(p.finished)} of ${num(p.total)} done${parts.length ? ` — ${parts.join(", ")}` : ""}`;
 }
 
 /** The progress bar of the running (or just finished) sync. */
 export function SyncProgress({ sync }: { sync: ReturnType<typeof useSync> }) {
   const { run, progress, progressError, startError, dismiss } = sync;
+  const f = useFormat();
+  const num = (n: number) => f.number(n);
   if (startError) {
     return (
       <div role="alert" data-testid="sync-error" className="flex items-start justify-between gap-3 rounded-md border border-red-200 bg-red-50 px-4 py-3 text-sm text-red-900">
@@ -154,13 +157,13 @@ export function SyncProgress({ sync }: { sync: ReturnType<typeof useSync> }) {
         aria-valuemin={0}
         aria-valuemax={total}
         aria-valuenow={finished}
-        aria-valuetext={progress ? describeProgress(progress) : `0 of ${total} done`}
+        aria-valuetext={progress ? describeProgress(progress, num) : `0 of ${num(total)} done`}
         className="h-2 w-full overflow-hidden rounded-full bg-slate-200"
       >
         <div className={`h-2 rounded-full transition-[width] ${done && bad ? "bg-amber-500" : stopped ? "bg-red-500" : "bg-brand"}`} style={{ width: `${pct}%` }} />
       </div>
       <p role="status" aria-live="polite" className="text-sm text-slate-700" data-testid="sync-progress-text">
-        {progress ? describeProgress(progress) : `0 of ${total} done — starting…`}
+        {progress ? describeProgress(progress, num) : `0 of ${num(total)} done — starting…`}
       </p>
       {stopped && (
         <p role="alert" className="text-sm text-red-700" data-testid="sync-stopped">
@@ -175,13 +178,14 @@ export function SyncProgress({ sync }: { sync: ReturnType<typeof useSync> }) {
 /** Dashboard: "Sync all" with its progress bar. */
 export function SyncAllButton({ syncable }: { syncable: number }) {
   const sync = useSync({ refreshPage: true });
+  const f = useFormat();
   return (
     <div className="space-y-2">
       <div className="flex flex-wrap items-center gap-3">
         <Button type="button" onClick={() => sync.sync({ what: "Sync all" })} disabled={sync.running || syncable === 0} aria-busy={sync.running}>
           {sync.running ? "Syncing…" : "Sync all"}
         </Button>
-        <span className="text-sm text-slate-600">{syncable === 0 ? "Nothing to sync." : `${syncable} ${syncable === 1 ? "task" : "tasks"} to sync (pending, failed or action required).`}</span>
+        <span className="text-sm text-slate-600">{syncable === 0 ? "Nothing to sync." : `${f.number(syncable)} ${syncable === 1 ? "task" : "tasks"} to sync (pending, failed or action required).`}</span>
       </div>
       <SyncProgress sync={sync} />
     </div>

@@ -130,20 +130,23 @@ export function orderToTask(order: MarketplaceRequestDto): TaskDraft {
   return draft;
 }
 
-/** "10 × M365-BASIC-M added", "M365 5 → 8 (upgrade)", … for logs and the task list. */
-export function describeItem(item: TaskItem): string {
+/**
+ * "10 × M365-BASIC-M added", "M365 5 → 8 (upgrade)", … for logs and the task list. The Action Log's
+ * stored text keeps plain numbers; a page passes its locale's number format (`useFormat().number`).
+ */
+export function describeItem(item: TaskItem, num: (n: number) => string = String): string {
   if (item.invalid) return item.invalid;
   switch (item.change) {
     case "added":
-      return `${item.quantity} × ${item.mpn} added`;
+      return `${num(item.quantity)} × ${item.mpn} added`;
     case "removed":
-      return `${item.mpn} removed (was ${item.oldQuantity})`;
+      return `${item.mpn} removed (was ${num(item.oldQuantity)})`;
     case "upgrade":
     case "downgrade":
-      return `${item.mpn} ${item.oldQuantity} → ${item.quantity} (${item.change})`;
+      return `${item.mpn} ${num(item.oldQuantity)} → ${num(item.quantity)} (${item.change})`;
     case "usage":
-      return `${item.quantity} × ${item.mpn} usage`;
+      return `${num(item.quantity)} × ${item.mpn} usage`;
     default:
-      return `${item.mpn} unchanged (${item.quantity})`;
+      return `${item.mpn} unchanged (${num(item.quantity)})`;
   }
 }

@@ -138,7 +138,7 @@ async function logTask(
   let message: string;
   if (task.state === "action_required") message = `${what} needs action: ${task.reason}`;
   else if (task.state === "ignored") message = `${what} recorded as ignored: ${task.reason}`;
-  else message = `${input.refreshed ? "Updated" : "New"} ${what}, ${via}: ${draft.items.map(describeItem).join("; ")}`;
+  else message = `${input.refreshed ? "Updated" : "New"} ${what}, ${via}: ${draft.items.map((i) => describeItem(i)).join("; ")}`;
   if (input.refreshed && task.state !== "pending") message = `Updated ${message.charAt(0).toLowerCase()}${message.slice(1)}`;
 
   await writeActionLog(tx, {
