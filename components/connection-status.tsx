@@ -90,7 +90,7 @@ export function ConnectionStatus({ initial }: { initial: ConnectionOverview | nu
           <div className="flex items-center justify-between gap-4" data-testid="refresh-lapse-warning">
             <span>
               Sage&apos;s sign-in for this connection lapses {data.refreshLapse.daysLeft === 0 ? "today" : `in ${data.refreshLapse.daysLeft} ${data.refreshLapse.daysLeft === 1 ? "day" : "days"}`} (
-              {new Date(data.refreshLapse.at).toISOString().slice(0, 10)}) unless it is used: the daily keep-alive has not refreshed it. Keep it connected now; if
+              {f.date(data.refreshLapse.at)}) unless it is used: the daily keep-alive has not refreshed it. Keep it connected now; if
               that fails, reconnect.
             </span>
             <Button type="button" onClick={() => test.mutate()} disabled={test.isPending}>

@@ -6,6 +6,8 @@ import { Alert, Card, PageTitle } from "@/components/ui/card";
 import { requireUser } from "@/lib/auth/session";
 import { findMarketplace } from "@/lib/config";
 import { findInstallationRecord } from "@/lib/install/install";
+import { formatDate } from "@/lib/locale/format";
+import { requestFormatContext } from "@/lib/locale/request";
 import { InstallForm } from "./install-form";
 
 
@@ -20,7 +22,8 @@ export default async function InstallPage({ searchParams }: { searchParams: Prom
   const db = await getDb();
   const [tenant] = user.tenantId ? await db.select().from(tenants).where(eq(tenants.id, user.tenantId)) : [];
   const previous = user.tenantId && marketplace ? await findInstallationRecord(db, user.tenantId, marketplace.id) : null;
-  const day = (d: Date) => d.toISOString().slice(0, 10);
+  const format = await requestFormatContext();
+  const day = (d: Date) => formatDate(d, format);
   return (
     <div className="mx-auto max-w-2xl">
       <PageTitle subtitle={marketplace ? `From ${marketplace.name}` : undefined}>Install Sage Integration</PageTitle>
