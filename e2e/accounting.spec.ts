@@ -1,5 +1,5 @@
 import { expect, test, type Page } from "@playwright/test";
-import { APP, PORTAL, answerConsent, installAndStartConnect, launchTopLevel, openDocument, placeSubscriptionFor, progressDone, taskRow } from "./helpers";
+import { APP, PORTAL, SANDBOX, answerConsent, installAndStartConnect, launchTopLevel, openDocument, placeSubscriptionFor, progressDone, taskRow } from "./helpers";
 
 /**
  * Issue #11, tried as a new user would in Chromium: what lands in Sage passes an accountant's
@@ -15,6 +15,11 @@ const BUSINESS = "Morgan Digital Ltd";
 const BASIC = "M365-BASIC-M";
 
 test.describe.configure({ mode: "serial" });
+
+async function sandboxConfig(config: Record<string, unknown>) {
+  const res = await fetch(`${SANDBOX}/__sandbox/config`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(config) });
+  expect(res.status).toBe(200);
+}
 
 /** Orders page → New customer, with a billing country (and a VAT number). */
 async function newCustomer(page: Page, c: { name: string; email: string; country: string; currency?: "GBP" | "EUR"; vat?: string }) {
@@ -121,15 +126,26 @@ test("the connection a reseller controls: Reconnect keeps everything; Uninstall 
   test.setTimeout(180_000);
   await launchTopLevel(page, ACCOUNT);
 
-  await test.step("Reconnect: new consent, the same business, mappings kept", async () => {
-    await page.goto(`${APP}/dashboard`);
-    await page.getByRole("link", { name: "Reconnect" }).click();
-    await expect(page.getByRole("heading", { name: "Connect your Sage account" })).toBeVisible();
-    await page.getByLabel("Country of your Sage business").selectOption({ label: "United Kingdom" });
-    await page.getByRole("button", { name: "Connect to Sage" }).click();
-    await answerConsent(page, "Alex Morgan (1 business)", "Allow");
-    await expect(page.getByTestId("connection-status")).toHaveText("Connected");
-    await expect(page.getByTestId("connection-business")).toContainText(BUSINESS);
+  await test.step("Reconnect: new consent, the same business, mappings kept; a refresh token that lapses within a week is warned about and Keep connected renews it", async () => {
+    // Sage issues refresh tokens that lapse in 3 days (as if the keep-alive had not run for 28 days)
+    await sandboxConfig({ refreshTokenTtlSeconds: 3 * 24 * 3600 });
+    try {
+      await page.goto(`${APP}/dashboard`);
+      await expect(page.getByTestId("refresh-lapse-warning")).toHaveCount(0);
+      await page.getByRole("link", { name: "Reconnect" }).click();
+      await expect(page.getByRole("heading", { name: "Connect your Sage account" })).toBeVisible();
+      await page.getByLabel("Country of your Sage business").selectOption({ label: "United Kingdom" });
+      await page.getByRole("button", { name: "Connect to Sage" }).click();
+      await answerConsent(page, "Alex Morgan (1 business)", "Allow");
+      await expect(page.getByTestId("connection-status")).toHaveText("Connected");
+      await expect(page.getByTestId("connection-business")).toContainText(BUSINESS);
+      await expect(page.getByTestId("refresh-lapse-warning")).toContainText("Sage's sign-in for this connection lapses in 2 days");
+    } finally {
+      await sandboxConfig({ refreshTokenTtlSeconds: 31 * 24 * 3600 });
+    }
+    await page.getByRole("button", { name: "Keep connected" }).click();
+    await expect(page.getByTestId("refresh-lapse-warning")).toHaveCount(0, { timeout: 30_000 });
+    await expect(page.getByTestId("connection-last-event")).toContainText("Connection test passed");
     await page.goto(`${APP}/mapping/products`);
     await expect(page.getByTestId("product-row").filter({ hasText: "Microsoft 365 Business Basic (monthly)" }).getByTestId("product-mapping")).toContainText("M365-BASIC");
   });
