@@ -1,5 +1,5 @@
 import { expect, test, type Page } from "@playwright/test";
-import { APP, PORTAL, SANDBOX, answerConsent, installAndStartConnect, launchTopLevel, openDocument, placeSubscriptionFor, progressDone, taskRow } from "./helpers";
+import { APP, PORTAL, SANDBOX, answerConsent, installConnectWithDefaults, launchTopLevel, openDocument, placeSubscriptionFor, progressDone, taskRow } from "./helpers";
 
 /**
  * Issue #11, tried as a new user would in Chromium: what lands in Sage passes an accountant's
@@ -13,8 +13,18 @@ import { APP, PORTAL, SANDBOX, answerConsent, installAndStartConnect, launchTopL
 const ACCOUNT = "RES-9501";
 const BUSINESS = "Morgan Digital Ltd";
 const BASIC = "M365-BASIC-M";
+const SAGE_USER = "Alex Morgan (1 business)";
 
 test.describe.configure({ mode: "serial" });
+
+/** Connect page (UK business) → Connect to Sage → Allow as the account's Sage user → the dashboard says Connected. */
+async function connectSageAgain(page: Page) {
+  await expect(page.getByRole("heading", { name: "Connect your Sage account" })).toBeVisible();
+  await page.getByLabel("Country of your Sage business").selectOption({ label: "United Kingdom" });
+  await page.getByRole("button", { name: "Connect to Sage" }).click();
+  await answerConsent(page, SAGE_USER, "Allow");
+  await expect(page.getByTestId("connection-status")).toHaveText("Connected");
+}
 
 async function sandboxConfig(config: Record<string, unknown>) {
   const res = await fetch(`${SANDBOX}/__sandbox/config`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(config) });
@@ -38,12 +48,7 @@ async function newCustomer(page: Page, c: { name: string; email: string; country
 
 test("invoices an accountant accepts: tax rate, amount and currency by customer; the VAT rule table edited in Settings", async ({ page }) => {
   test.setTimeout(240_000);
-  await launchTopLevel(page, ACCOUNT);
-  await installAndStartConnect(page);
-  await answerConsent(page, "Alex Morgan (1 business)", "Allow");
-  await expect(page.getByRole("dialog", { name: "Settings" })).toBeVisible();
-  await page.getByRole("button", { name: "Save and open dashboard" }).click();
-  await expect(page.getByTestId("connection-business")).toContainText(BUSINESS);
+  await installConnectWithDefaults(page, ACCOUNT, SAGE_USER, BUSINESS);
 
   await test.step("products auto-matched to Sage items", async () => {
     await page.goto(`${APP}/mapping/products`);
@@ -133,11 +138,7 @@ test("the connection a reseller controls: Reconnect keeps everything; Uninstall 
       await page.goto(`${APP}/dashboard`);
       await expect(page.getByTestId("refresh-lapse-warning")).toHaveCount(0);
       await page.getByRole("link", { name: "Reconnect" }).click();
-      await expect(page.getByRole("heading", { name: "Connect your Sage account" })).toBeVisible();
-      await page.getByLabel("Country of your Sage business").selectOption({ label: "United Kingdom" });
-      await page.getByRole("button", { name: "Connect to Sage" }).click();
-      await answerConsent(page, "Alex Morgan (1 business)", "Allow");
-      await expect(page.getByTestId("connection-status")).toHaveText("Connected");
+      await connectSageAgain(page);
       await expect(page.getByTestId("connection-business")).toContainText(BUSINESS);
       await expect(page.getByTestId("refresh-lapse-warning")).toContainText("Sage's sign-in for this connection lapses in 2 days");
     } finally {
@@ -165,11 +166,7 @@ test("the connection a reseller controls: Reconnect keeps everything; Uninstall 
 
   await test.step("Install again: the mappings and history are back; Sage must be connected again", async () => {
     await page.getByRole("button", { name: "Continue" }).click();
-    await expect(page.getByRole("heading", { name: "Connect your Sage account" })).toBeVisible();
-    await page.getByLabel("Country of your Sage business").selectOption({ label: "United Kingdom" });
-    await page.getByRole("button", { name: "Connect to Sage" }).click();
-    await answerConsent(page, "Alex Morgan (1 business)", "Allow");
-    await expect(page.getByTestId("connection-status")).toHaveText("Connected");
+    await connectSageAgain(page);
     await page.goto(`${APP}/action-log`);
     await expect(page.getByText("Sage Integration installed again from Demo Reseller Marketplace: mappings, tasks and history kept since the uninstall are back. Connect Sage again to resume syncing.")).toBeVisible();
     await expect(page.getByText(/Sage Integration was uninstalled in the marketplace: the Sage tokens are deleted/)).toBeVisible();

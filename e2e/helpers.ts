@@ -49,6 +49,19 @@ export async function installAndChooseCountry(app: Surface, country = "United Ki
   await app.getByLabel("Country of your Sage business").selectOption({ label: country });
 }
 
+/**
+ * A fresh reseller: launched top level, installed, Sage authorized as `sageUser` (UK business) and
+ * the settings window saved with its defaults; ends on the dashboard showing `business`.
+ */
+export async function installConnectWithDefaults(page: Page, account: string, sageUser: string, business: string) {
+  await launchTopLevel(page, account);
+  await installAndStartConnect(page);
+  await answerConsent(page, sageUser, "Allow");
+  await expect(page.getByRole("dialog", { name: "Settings" })).toBeVisible();
+  await page.getByRole("button", { name: "Save and open dashboard" }).click();
+  await expect(page.getByTestId("connection-business")).toContainText(business);
+}
+
 export async function answerConsent(app: Surface, userLabel: string, decision: "Allow" | "Deny") {
   await expect(app.getByRole("button", { name: "Allow" })).toBeVisible();
   await app.getByLabel(userLabel).check();

@@ -1,5 +1,5 @@
 import { expect, test, type Page } from "@playwright/test";
-import { APP, PORTAL, SANDBOX, answerConsent, chooseSetting, installAndStartConnect, launchTopLevel, openDocument, placed, placeSubscriptionFor, progressDone, taskRow } from "./helpers";
+import { APP, PORTAL, SANDBOX, chooseSetting, installConnectWithDefaults, launchTopLevel, openDocument, placed, placeSubscriptionFor, progressDone, taskRow } from "./helpers";
 
 /**
  * Tried as a new user would: a fresh reseller installs the plugin, authorizes Sage, maps products
@@ -90,14 +90,9 @@ async function dismissToasts(page: Page) {
 
 test("a new reseller installs, authorizes Sage and maps products and customers by clicking", async ({ page }) => {
   test.setTimeout(180_000);
-  await launchTopLevel(page, ACCOUNT);
-  await installAndStartConnect(page);
-  await answerConsent(page, "Alex Morgan (1 business)", "Allow");
-  await expect(page.getByRole("dialog", { name: "Settings" })).toBeVisible();
   // the defaults: marketplace prices, full descriptions, one product per Sage item, auto-sync off,
   // credit notes for downgrades, notifications for errors and actions, a new invoice per order
-  await page.getByRole("button", { name: "Save and open dashboard" }).click();
-  await expect(page.getByTestId("connection-business")).toContainText(BUSINESS);
+  await installConnectWithDefaults(page, ACCOUNT, "Alex Morgan (1 business)", BUSINESS);
 
   await test.step("products: auto-match, Add to Sage, and many → one refused until the setting allows it", async () => {
     await page.getByRole("link", { name: "Mapping", exact: true }).click();

@@ -4,6 +4,11 @@ import { connections } from "@/db/schema";
 import { writeActionLog, type Actor } from "@/lib/log/action-log";
 import { forgetAccessToken } from "./tokens";
 
+/** What deleting a connection's Sage tokens sets (Disconnect, Uninstall): no credentials, no token times, disconnected. */
+export function tokensDeleted(now: Date = new Date()) {
+  return { status: "disconnected" as const, credentialsEncrypted: null, tokensIssuedAt: null, accessTokenExpiresAt: null, refreshTokenIssuedAt: null, refreshTokenExpiresAt: null, lastError: null, updatedAt: now };
+}
+
 export type DisconnectResult = { ok: true; businessName: string | null } | { ok: false; message: string };
 
 /**
@@ -23,7 +28,7 @@ export async function disconnectSage(db: Database, input: { tenantId: string; ac
     if (!c) return { ok: false as const, message: "There is no Sage connection to disconnect. Nothing was changed." };
     await tx
       .update(connections)
-      .set({ status: "disconnected", credentialsEncrypted: null, tokensIssuedAt: null, accessTokenExpiresAt: null, refreshTokenIssuedAt: null, refreshTokenExpiresAt: null, lastError: null, updatedAt: new Date() })
+      .set(tokensDeleted())
       .where(eq(connections.id, c.id));
     await writeActionLog(tx, {
       tenantId: input.tenantId,

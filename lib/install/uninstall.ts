@@ -1,4 +1,4 @@
-import { and, eq, isNotNull, isNull, lte, ne, sql } from "drizzle-orm";
+import { and, eq, isNotNull, isNull, lte, ne, or, sql } from "drizzle-orm";
 import type { Database, Queryable } from "@/db/client";
 import {
   actionLog,
@@ -20,6 +20,7 @@ import {
   tenantSettings,
 } from "@/db/schema";
 import { writeActionLog, type Actor } from "@/lib/log/action-log";
+import { tokensDeleted } from "@/lib/connections/disconnect";
 import { forgetAccessToken } from "@/lib/connections/tokens";
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -44,17 +45,13 @@ export async function uninstallInstallation(
   if (!inst || inst.uninstalledAt) return { uninstalled: false, purgeAfter: inst?.purgeAfter ?? null, connectionsClosed: 0 };
   const purgeAfter = new Date(now.getTime() + input.retentionDays * DAY_MS);
   await tx.update(installations).set({ uninstalledAt: now, purgeAfter, purgedAt: null }).where(eq(installations.id, inst.id));
+  // every connection still connected, or still holding tokens, loses them
   const closed = await tx
     .update(connections)
-    .set({ status: "disconnected", credentialsEncrypted: null, tokensIssuedAt: null, accessTokenExpiresAt: null, refreshTokenIssuedAt: null, refreshTokenExpiresAt: null, lastError: null, updatedAt: now })
-    .where(and(eq(connections.tenantId, inst.tenantId), ne(connections.status, "disconnected")))
+    .set(tokensDeleted(now))
+    .where(and(eq(connections.tenantId, inst.tenantId), or(ne(connections.status, "disconnected"), isNotNull(connections.credentialsEncrypted))))
     .returning({ id: connections.id });
-  const withTokens = await tx
-    .update(connections)
-    .set({ credentialsEncrypted: null, updatedAt: now })
-    .where(and(eq(connections.tenantId, inst.tenantId), isNotNull(connections.credentialsEncrypted)))
-    .returning({ id: connections.id });
-  for (const c of [...closed, ...withTokens]) forgetAccessToken(c.id);
+  for (const c of closed) forgetAccessToken(c.id);
   await writeActionLog(tx, {
     tenantId: inst.tenantId,
     actor: input.actor,
@@ -84,22 +81,22 @@ export async function listInstallationsDueForPurge(db: Database, now: Date = new
  * which records the purge.
  */
 const PURGE_ORDER = [
-  { name: "sage_documents", table: sageDocuments },
-  { name: "sync_batches", table: syncBatches }, // its batch-task rows cascade
-  { name: "sync_tasks", table: syncTasks },
-  { name: "sage_items", table: sageItems },
-  { name: "sage_contacts", table: sageContacts },
-  { name: "customer_mappings", table: customerMappings },
-  { name: "product_mappings", table: productMappings },
-  { name: "fee_mappings", table: feeMappings },
-  { name: "marketplace_customers", table: marketplaceCustomers },
-  { name: "marketplace_products", table: marketplaceProducts },
-  { name: "inbox_events", table: inboxEvents },
-  { name: "order_watermarks", table: orderWatermarks },
-  { name: "oauth_states", table: oauthStates },
-  { name: "tenant_settings", table: tenantSettings },
-  { name: "connections", table: connections },
-  { name: "action_log", table: actionLog },
+  sageDocuments,
+  syncBatches, // its batch-task rows cascade
+  syncTasks,
+  sageItems,
+  sageContacts,
+  customerMappings,
+  productMappings,
+  feeMappings,
+  marketplaceCustomers,
+  marketplaceProducts,
+  inboxEvents,
+  orderWatermarks,
+  oauthStates,
+  tenantSettings,
+  connections,
+  actionLog,
 ] as const;
 
 export type PurgeChunkResult =
@@ -125,7 +122,7 @@ export async function purgeTenantDataChunk(
     if (!inst.uninstalledAt) return { done: true, deleted: 0, purged: false, reason: "reinstalled" as const };
     if (!inst.purgeAfter || inst.purgeAfter > now) return { done: true, deleted: 0, purged: false, reason: "not_due" as const };
     let deleted = 0;
-    for (const { table } of PURGE_ORDER) {
+    for (const table of PURGE_ORDER) {
       const remaining = limit - deleted;
       const tenantCol = (table as unknown as { tenantId: typeof syncTasks.tenantId }).tenantId;
       // ctid slices: a bounded DELETE on PostgreSQL and PGlite alike (DELETE has no LIMIT)

@@ -57,8 +57,7 @@ export async function saveTaxRules(db: Database, input: { tenantId: string; rule
         details: { before: beforeRules, after: afterRules, businessCountry },
       });
     }
-    const [row] = await tx.select({ taxRules: tenantSettings.taxRules }).from(tenantSettings).where(eq(tenantSettings.tenantId, input.tenantId));
-    return { ok: true as const, changed, view: { businessCountry, rules: effectiveTaxRules(row?.taxRules ?? null, businessCountry), custom: row?.taxRules != null, defaults: defaultTaxRules(businessCountry) } };
+    return { ok: true as const, changed, view: { businessCountry, rules: afterRules, custom: rules !== null, defaults: defaultTaxRules(businessCountry) } };
   });
 }
 

@@ -18,27 +18,38 @@ async function rows(sw: SyncWorld, table: typeof syncTasks | typeof productMappi
   return r!.n;
 }
 
-describe("Uninstall from the marketplace: tokens deleted, data kept for the retention, then purged by the flow", () => {
-  let sw: SyncWorld;
-  let intake: ReturnType<typeof intakeRunner>;
-  let installationId: string;
-  let secret: string;
+/**
+ * A synced world with the intake runner, for one describe block; `retentionDays` sets
+ * TENANT_DATA_RETENTION_DAYS for it (unset: the default). Read `world.sw` / `world.intake` in tests.
+ */
+function useUninstallWorld(retentionDays?: string) {
+  const world = {} as { sw: SyncWorld; intake: ReturnType<typeof intakeRunner> };
   beforeAll(async () => {
-    process.env.TENANT_DATA_RETENTION_DAYS = "14";
+    if (retentionDays !== undefined) process.env.TENANT_DATA_RETENTION_DAYS = retentionDays;
     resetConfigForTests();
-    sw = await startSyncWorld();
-    await sw.settings({});
-    ({ installationId, secret } = await ensureWebhookSecret(sw.world));
-    intake = intakeRunner(sw.world);
+    world.sw = await startSyncWorld();
+    await world.sw.settings({});
+    world.intake = intakeRunner(world.sw.world);
   });
   afterAll(async () => {
-    await intake?.stop();
-    await sw?.close();
+    await world.intake?.stop();
+    await world.sw?.close();
     delete process.env.TENANT_DATA_RETENTION_DAYS;
     resetConfigForTests();
   });
+  return world;
+}
+
+describe("Uninstall from the marketplace: tokens deleted, data kept for the retention, then purged by the flow", () => {
+  const world = useUninstallWorld("14");
+  let installationId: string;
+  let secret: string;
+  beforeAll(async () => {
+    ({ installationId, secret } = await ensureWebhookSecret(world.sw.world));
+  });
 
   it("a signed installation.uninstalled: tokens gone, connection disconnected, installation marked with its purge date, Action Log says so; later events get 410 and change nothing", async () => {
+    const { sw, intake } = world;
     const first = await sw.order("purchase", [{ mpn: "M365-STD", quantity: "1" }]);
     await sw.sync([first.taskId]);
     expect((await sw.task(first.taskId)).state).toBe("synced");
@@ -81,6 +92,7 @@ describe("Uninstall from the marketplace: tokens deleted, data kept for the rete
   });
 
   it("the purge waits for the retention, deletes the tenant's data in bounded slices, marks the installation purged and logs it", async () => {
+    const { sw } = world;
     const [inst] = await sw.db.select().from(installations).where(eq(installations.id, installationId));
     // not due yet: nothing listed, a slice refuses
     expect(await listInstallationsDueForPurge(sw.db, new Date(inst!.purgeAfter!.getTime() - 1000))).toEqual([]);
@@ -131,19 +143,10 @@ describe("Uninstall from the marketplace: tokens deleted, data kept for the rete
 });
 
 describe("Installed again before the purge: everything kept comes back, and the purge leaves it alone", () => {
-  let sw: SyncWorld;
-  let intake: ReturnType<typeof intakeRunner>;
-  beforeAll(async () => {
-    sw = await startSyncWorld();
-    await sw.settings({});
-    intake = intakeRunner(sw.world);
-  });
-  afterAll(async () => {
-    await intake?.stop();
-    await sw?.close();
-  });
+  const world = useUninstallWorld();
 
   it("uninstall → install again → mappings and tasks kept, a purge slice refuses (reinstalled), reconnect syncs the same connection", async () => {
+    const { sw, intake } = world;
     const first = await sw.order("purchase", [{ mpn: "M365-STD", quantity: "1" }]);
     await sw.sync([first.taskId]);
     const { installationId, secret } = await ensureWebhookSecret(sw.world);
@@ -171,23 +174,10 @@ describe("Installed again before the purge: everything kept comes back, and the 
 });
 
 describe("The purge flow (Inngest function, inline runner) on a retention of 0 days", () => {
-  let sw: SyncWorld;
-  let intake: ReturnType<typeof intakeRunner>;
-  beforeAll(async () => {
-    process.env.TENANT_DATA_RETENTION_DAYS = "0";
-    resetConfigForTests();
-    sw = await startSyncWorld();
-    await sw.settings({});
-    intake = intakeRunner(sw.world);
-  });
-  afterAll(async () => {
-    await intake?.stop();
-    await sw?.close();
-    delete process.env.TENANT_DATA_RETENTION_DAYS;
-    resetConfigForTests();
-  });
+  const world = useUninstallWorld("0");
 
   it("tenant-data-purge deletes everything of the tenant and writes one Action Log row", async () => {
+    const { sw, intake } = world;
     const { InlineRunner } = await import("@/inngest/inline-runner");
     const { tenantDataPurge } = await import("@/inngest/functions/tenant-data-purge");
     const { tenantDataPurgeRequested } = await import("@/inngest/events");
