@@ -1,5 +1,5 @@
 import { getDb } from "@/db/client";
-import { failSyncBatch, finishSyncBatch, startSyncBatch, syncBatchSlice, SYNC_STEPS_PER_RUN, SYNC_TASKS_PER_STEP } from "@/lib/sync/batches";
+import { failSyncBatch, finishSyncBatch, startSyncBatch, syncBatchSlice, SYNC_STEPS_PER_RUN, tasksPerStepOf } from "@/lib/sync/batches";
 import type { BatchResult } from "@/lib/sync/batch";
 import { defineFunction } from "../define";
 import { syncBatchRequested } from "../events";
@@ -10,8 +10,9 @@ export const SYNC_BATCH_REQUESTED = syncBatchRequested.name;
 
 /**
  * A sync batch (Sync all, Sync selected, auto-sync, sweeper) → Sage. The event names the batch row
- * only; each step syncs the next slice of ≤ 100 tasks (≤ ~30 s of Sage work at the rate limit; a
- * retried step redoes that slice only, adopting what an interrupted attempt wrote). After
+ * only; each step syncs the next slice of tasks — as many as ~30 s of Sage work at the rate limit
+ * (100 at 200 calls a minute, at most 1,000; fixed by the start step for the run) — and a retried step
+ * redoes that slice only, adopting what an interrupted attempt wrote. After
  * SYNC_STEPS_PER_RUN slices the batch continues in a new run (Inngest allows 1,000 steps a run).
  * Pacing is the database rate budget per Sage business (lib/sage/rate-budget.ts), shared by every
  * worker; one step at a time per connection across every Sage-writing function.
@@ -34,7 +35,8 @@ export const syncBatch = defineFunction(
     if (!head) return { skipped: `no sync batch ${batchId}` };
     const total: BatchResult = { synced: 0, failed: 0, actionRequired: 0, skipped: 0, documents: 0 };
     let slices = 0;
-    for (let position = fromPosition; position < head.taskCount; position += SYNC_TASKS_PER_STEP) {
+    const perStep = tasksPerStepOf(head);
+    for (let position = fromPosition; position < head.taskCount; ) {
       if (slices >= SYNC_STEPS_PER_RUN) {
         await step.sendEvent("continue-batch", syncBatchRequested.create({ tenantId: head.tenantId, connectionId: head.connectionId, batchId, fromPosition: position }, { id: `sync-batch-${batchId}-from-${position}` }));
         return { ...total, continuedFrom: position };
@@ -42,6 +44,8 @@ export const syncBatch = defineFunction(
       const r = await step.run(`sync-tasks-${position}`, async () => syncBatchSlice(await getDb(), head, position));
       for (const k of Object.keys(total) as (keyof BatchResult)[]) total[k] += r[k];
       slices += 1;
+      // a time-boxed step dealt with the first r.tasks of its slice; the next step starts after them
+      position += r.tasks > 0 ? r.tasks : perStep;
     }
     await step.run("finish", async () => finishSyncBatch(await getDb(), batchId));
     return total;

@@ -56,6 +56,8 @@ const envSchema = z.object({
   MARKETPLACE_ORIGIN: z.string().url().default("http://127.0.0.1:4010"),
   /** Sage calls allowed per business, "<calls>/<seconds>" (Sage documents 200 per minute) */
   SAGE_RATE_LIMIT: z.string().regex(/^\d+\/\d+$/, "SAGE_RATE_LIMIT must look like 200/60").default("200/60"),
+  /** document writes a Sync all keeps in flight per connection (one customer's documents stay in order) */
+  SAGE_WRITES_IN_FLIGHT: z.coerce.number().int("SAGE_WRITES_IN_FLIGHT must be a whole number").min(1).max(16).default(4),
   /** days a tenant's data is kept after the plugin is uninstalled from the marketplace, then purged */
   TENANT_DATA_RETENTION_DAYS: z.coerce.number().int("TENANT_DATA_RETENTION_DAYS must be a whole number of days").min(0).max(3650).default(30),
 });
@@ -66,7 +68,7 @@ export type AppConfig = {
   brands: Record<string, string>;
   defaultBrandId: string;
   oauthStateSecret: string;
-  sage: { clientId: string; clientSecret: string; authorizeUrl: string; tokenUrl: string; apiUrl: string; rateLimit: { limit: number; periodSeconds: number } };
+  sage: { clientId: string; clientSecret: string; authorizeUrl: string; tokenUrl: string; apiUrl: string; rateLimit: { limit: number; periodSeconds: number }; writesInFlight: number };
   marketplaces: MarketplaceConfig[];
   /** TENANT_DATA_RETENTION_DAYS: kept after an uninstall, then purged */
   tenantDataRetentionDays: number;
@@ -106,6 +108,7 @@ export function getConfig(): AppConfig {
       tokenUrl: env.SAGE_TOKEN_URL ?? `${sandbox}/sage/oauth/token`,
       apiUrl: (env.SAGE_API_URL ?? `${sandbox}/sage/v3.1`).replace(/\/$/, ""),
       rateLimit: { limit: Number(env.SAGE_RATE_LIMIT.split("/")[0]), periodSeconds: Number(env.SAGE_RATE_LIMIT.split("/")[1]) },
+      writesInFlight: env.SAGE_WRITES_IN_FLIGHT,
     },
     marketplaces,
     tenantDataRetentionDays: env.TENANT_DATA_RETENTION_DAYS,

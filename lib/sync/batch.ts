@@ -16,6 +16,7 @@ import type { TaskItemDelta } from "@/db/schema";
 import { SYSTEM_ACTOR, redact } from "@/lib/log/action-log";
 import { collectSagePages, deriveIdempotencyId } from "@/lib/sage/accounting/api";
 import { SageError } from "@/lib/sage/errors";
+import { getConfig } from "@/lib/config";
 import { getSettings } from "@/lib/settings/settings";
 import { documentTotals, planSync, type MarketplaceProductForPlan, type PlannedLine, type SageItemForPlan } from "./plan";
 import { businessDefaults, currencyForPlan, syncClient, syncSender } from "./sage-context";
@@ -91,9 +92,20 @@ type Outcome = { doc: PlannedDoc; written?: WrittenDocument; refused?: SageError
 export type BatchResult = { synced: number; failed: number; actionRequired: number; skipped: number; documents: number };
 
 export async function syncTaskBatch(db: Database, input: { tenantId: string; connectionId: string; taskIds: string[] }): Promise<BatchResult> {
-  const run: RunState = { result: { synced: 0, failed: 0, actionRequired: 0, skipped: 0, documents: 0 }, claimed: new Set() };
+  return (await syncTaskBatchUntil(db, input)).result;
+}
+
+/**
+ * Sync the tasks in order, taking no new chunk of them once `deadline` (epoch ms) has passed: a time
+ * box for one step when Sage answers slower than its rate limit would pace it. `consumed` = how many
+ * of `taskIds`, from the first, this call dealt with (all of them without a deadline); the rest are
+ * untouched, for the next step.
+ */
+export async function syncTaskBatchUntil(db: Database, input: { tenantId: string; connectionId: string; taskIds: string[]; deadline?: number }): Promise<{ result: BatchResult; consumed: number }> {
+  const run: RunState = { result: { synced: 0, failed: 0, actionRequired: 0, skipped: 0, documents: 0 }, claimed: new Set(), consumed: 0, deadline: input.deadline ?? Infinity };
   try {
-    return await syncTaskBatchRun(db, input, run);
+    const result = await syncTaskBatchRun(db, input, run);
+    return { result, consumed: run.consumed };
   } catch (e) {
     // Sage refused the authorization mid-sync: the tasks this run left processing are marked, so a reconnect releases them at once
     if (e instanceof SageError && e.reconnectRequired) await markTasksHaltedByReconnect(db, input);
@@ -102,8 +114,8 @@ export async function syncTaskBatch(db: Database, input: { tenantId: string; con
   }
 }
 
-/** What one attempt did so far: its counts, and the tasks it claimed (set `processing`). */
-type RunState = { result: BatchResult; claimed: Set<string> };
+/** What one attempt did so far: its counts, the tasks it claimed (set `processing`), how many of its tasks it dealt with, and its time box. */
+type RunState = { result: BatchResult; claimed: Set<string>; consumed: number; deadline: number };
 
 const tasksWord = (n: number) => `${n.toLocaleString("en-GB")} ${n === 1 ? "task" : "tasks"}`;
 
@@ -161,7 +173,11 @@ async function syncTaskBatchRun(db: Database, input: { tenantId: string; connect
 
   if (settings.invoiceMode === "latest_open") {
     // appending depends on the invoice the previous order left open: one task after the other
-    for (const taskId of input.taskIds) await syncOneTaskDirect(db, input.tenantId, taskId, run);
+    for (const taskId of input.taskIds) {
+      if (run.consumed > 0 && Date.now() >= run.deadline) break;
+      await syncOneTaskDirect(db, input.tenantId, taskId, run);
+      run.consumed++;
+    }
     return result;
   }
 
@@ -174,6 +190,7 @@ async function syncTaskBatchRun(db: Database, input: { tenantId: string; connect
     // nothing open: every task found is synced or ignored already
     const [found] = await db.select({ n: sql<number>`count(*)::int` }).from(syncTasks).where(and(eq(syncTasks.tenantId, input.tenantId), sql`${syncTasks.id} = any(${arrayParam(taskIds, "uuid")})`));
     result.skipped += Number(found?.n ?? 0);
+    run.consumed = input.taskIds.length;
     return result;
   }
   const chunks: string[][] = [taskIds.slice(0, FIRST_CHUNK)];
@@ -186,9 +203,13 @@ async function syncTaskBatchRun(db: Database, input: { tenantId: string; connect
   try {
     for (let i = 0; i < chunks.length; i++) {
       const prepared: PreparedChunk = await next!;
-      next = i + 1 < chunks.length ? prepareChunk(db, input, chunks[i + 1]!, shared, run) : null;
+      // past the time box: the chunks not yet prepared are left for the next step, untouched
+      next = i + 1 < chunks.length && Date.now() < run.deadline ? prepareChunk(db, input, chunks[i + 1]!, shared, run) : null;
       await writeChunk(db, input, sage, prepared, settings.notifications, result, flushes, creditNotes);
+      run.consumed += chunks[i]!.length;
+      if (!next) break;
     }
+    if (run.consumed >= taskIds.length) run.consumed = input.taskIds.length; // all of them (duplicates in the input included)
   } catch (e) {
     // before the error propagates: the chunk being prepared is claimed or not, and every outcome so far is recorded
     await next?.catch(() => {});
@@ -293,10 +314,11 @@ async function resolveSageSide(db: Database, input: { tenantId: string; connecti
   const [fee] = await db.select().from(feeMappings).where(and(eq(feeMappings.tenantId, input.tenantId), eq(feeMappings.feeKind, "cancellation")));
   const cancellationFee = fee ? await retryInPlace(() => itemDetails(db, anyCtx, fee)) : null;
   const openItems = await db.select({ customer: syncTasks.marketplaceCustomerId, items: syncTasks.items, currency: syncTasks.currency }).from(syncTasks).where(open);
+  const readFrom = Date.now();
   let defaults = await retryInPlace(() => businessDefaults(db, input.connectionId));
-  // an order in another currency is decided on Sage's current currency settings and rates, not a cached copy
+  // an order in another currency is decided on Sage's current currency settings and rates, not a copy cached before this run
   const foreign = (c: string | null) => !!c && c.toUpperCase() !== defaults.baseCurrency;
-  if (openItems.some((t) => foreign(t.currency))) defaults = await retryInPlace(() => businessDefaults(db, input.connectionId, { fresh: true }));
+  if (openItems.some((t) => foreign(t.currency))) defaults = await retryInPlace(() => businessDefaults(db, input.connectionId, { freshSince: readFrom }));
   const currencyOk = (c: string | null) => !foreign(c) || (defaults.multiCurrency && (defaults.exchangeRates.get(c!.toUpperCase()) ?? 0) > 0);
 
   // Contacts last, and only for customers with an order that can be written now: nothing — no
@@ -436,7 +458,7 @@ async function prepareChunk(db: Database, input: { tenantId: string; connectionI
   return { tasks, docs, notesOf, failures, claimIds, already };
 }
 
-/** Write a prepared chunk's documents one by one; results are recorded in the background every FLUSH_EVERY. */
+/** Write a prepared chunk's documents (a few at once, each customer's in order); results are recorded in the background every FLUSH_EVERY. */
 async function writeChunk(
   db: Database,
   input: { tenantId: string; connectionId: string },
@@ -509,22 +531,51 @@ async function writeChunk(
       }
     }
   };
+  // Up to SAGE_WRITES_IN_FLIGHT documents are written at once (each call still waits for the rate
+  // budget); one customer's documents go one after the other, in order (a task's credit note after its
+  // invoice, a customer's orders in the order they came). The first error stops new writes; the ones
+  // under way finish (and are recorded), then it is thrown.
+  const inFlightLimit = getConfig().sage.writesInFlight;
+  const inFlight = new Set<Promise<void>>();
+  const lastOfCustomer = new Map<string, Promise<void>>();
+  let stopped: { error: unknown } | undefined;
+  const afterWrite = () => {
+    // recorded every FLUSH_EVERY documents, and at least every FLUSH_INTERVAL_MS: progress is what is recorded
+    if (progress.outcomes.length >= FLUSH_EVERY || (progress.outcomes.length > 0 && Date.now() - lastFlushAt >= FLUSH_INTERVAL_MS)) {
+      lastFlushAt = Date.now();
+      flush();
+    }
+  };
   try {
     for (const doc of docs) {
-      if (flushes.failure !== undefined) break; // recording failed: stop writing, the run is retried
+      if (flushes.failure !== undefined || stopped) break; // recording failed or a write threw: stop writing, the run is retried
       if (refusedHere.has(doc.task.id)) continue;
       const prior = already.get(doc.idempotencyId);
       if (prior && prior.sageId) {
         wrote(doc, writtenAs(doc, prior.sageId, prior.displayedAs));
         continue;
       }
-      await writeOne(doc);
-      // recorded every FLUSH_EVERY documents, and at least every FLUSH_INTERVAL_MS: progress is what is recorded
-      if (progress.outcomes.length >= FLUSH_EVERY || (progress.outcomes.length > 0 && Date.now() - lastFlushAt >= FLUSH_INTERVAL_MS)) {
-        lastFlushAt = Date.now();
-        flush();
-      }
+      while (inFlight.size >= inFlightLimit) await Promise.race(inFlight);
+      if (flushes.failure !== undefined || stopped) break;
+      const customer = doc.task.marketplaceCustomerId;
+      const previous = lastOfCustomer.get(customer);
+      const write: Promise<void> = (async () => {
+        if (previous) await previous;
+        if (stopped || refusedHere.has(doc.task.id)) return;
+        await writeOne(doc);
+        afterWrite();
+      })().catch((e: unknown) => {
+        stopped ??= { error: e };
+      });
+      inFlight.add(write);
+      lastOfCustomer.set(customer, write);
+      void write.then(() => {
+        inFlight.delete(write);
+        if (lastOfCustomer.get(customer) === write) lastOfCustomer.delete(customer);
+      });
     }
+    await Promise.all(inFlight);
+    if (stopped) throw stopped.error;
     await Promise.all(reading.splice(0));
     for (const doc of unread.splice(0)) {
       doc.resume = true;

@@ -2,18 +2,37 @@ import { and, asc, eq, gte, lt, sql } from "drizzle-orm";
 import { arrayParam } from "@/db/array-param";
 import type { Database, Queryable } from "@/db/client";
 import { syncBatches, syncBatchTasks, syncTasks, type SyncBatchTrigger, type TaskState } from "@/db/schema";
+import { getConfig } from "@/lib/config";
 import { SYSTEM_ACTOR, writeActionLog, type Actor } from "@/lib/log/action-log";
-import { syncTaskBatch, type BatchResult } from "./batch";
+import { syncTaskBatchUntil, type BatchResult } from "./batch";
 
 /**
  * Sync batches: a Sync all / Sync selected / auto-sync / sweeper request of any size is one
  * `sync_batches` row with its tasks in `sync_batch_tasks` (in order). The Inngest event names only
- * the batch; the flow syncs it a slice of ≤ {@link SYNC_TASKS_PER_STEP} tasks per step, so no step
- * holds more than ~30 s of Sage work at the rate limit, and a retried step redoes one slice only.
+ * the batch; the flow syncs it a slice of ≤ {@link syncTasksPerStep} tasks per step (fixed for the run
+ * when it starts), so no step holds more than ~30 s of Sage work at the rate limit, and a retried step
+ * redoes one slice only.
  */
 
-/** Tasks per step: ~1–2 Sage calls each, so ≤ ~30 s at Sage's 200 calls a minute. */
-export const SYNC_TASKS_PER_STEP = 100;
+/** Sage work one step may hold at the rate limit, in seconds (a serverless host allows a few minutes a request). */
+export const SYNC_STEP_SAGE_SECONDS = 30;
+/**
+ * A step takes no new chunk of its slice after this long (when Sage answers slower than its rate
+ * limit would pace it); the rest of the slice is the next step's. With a chunk under way when it
+ * passes, a step stays within ~30 s.
+ */
+export const SYNC_STEP_TIME_BOX_MS = 20_000;
+/** Most tasks one step syncs at any rate limit (what one step reads, plans and records at once). */
+export const SYNC_TASKS_PER_STEP_MAX = 1_000;
+
+/**
+ * Tasks per step at a rate limit: ~1 Sage call each, so ≤ ~30 s of Sage work at the limit — 100 at
+ * Sage's 200 calls a minute; more (up to 1,000) where the target allows more calls, so fast Sage
+ * work is not cut into steps that each pay a step's start and finish.
+ */
+export function syncTasksPerStep(rate: { limit: number; periodSeconds: number } = getConfig().sage.rateLimit): number {
+  return Math.max(1, Math.min(SYNC_TASKS_PER_STEP_MAX, Math.floor((rate.limit * SYNC_STEP_SAGE_SECONDS) / rate.periodSeconds)));
+}
 /** Steps in one run before the batch continues in a new run (Inngest allows 1,000 steps a run). */
 export const SYNC_STEPS_PER_RUN = 400;
 
@@ -60,7 +79,7 @@ export async function createSyncBatch(
   });
 }
 
-export type SyncBatchHead = { batchId: string; tenantId: string; connectionId: string; taskCount: number; status: string };
+export type SyncBatchHead = { batchId: string; tenantId: string; connectionId: string; taskCount: number; status: string; /** fixed when the run starts (absent in runs recorded before it existed: 100) */ tasksPerStep?: number };
 
 /** Marks the batch running (first step of each run); null when there is no such batch. */
 export async function startSyncBatch(db: Queryable, batchId: string): Promise<SyncBatchHead | null> {
@@ -70,7 +89,12 @@ export async function startSyncBatch(db: Queryable, batchId: string): Promise<Sy
     .where(eq(syncBatches.id, batchId))
     .returning();
   if (!row) return null;
-  return { batchId: row.id, tenantId: row.tenantId, connectionId: row.connectionId, taskCount: row.taskCount, status: row.status };
+  return { batchId: row.id, tenantId: row.tenantId, connectionId: row.connectionId, taskCount: row.taskCount, status: row.status, tasksPerStep: syncTasksPerStep() };
+}
+
+/** The slice size of a batch's run (the head's, recorded by its start step). */
+export function tasksPerStepOf(head: SyncBatchHead): number {
+  return head.tasksPerStep ?? 100;
 }
 
 /** The task ids at positions [from, from + limit) of a batch, in order. */
@@ -87,9 +111,11 @@ export async function batchTaskIds(db: Queryable, batchId: string, from: number,
  * One step's work: sync the slice at `from` and add its outcome to the batch's totals. The totals
  * are bookkeeping for the summary; progress is read from the tasks themselves (what is recorded).
  */
-export async function syncBatchSlice(db: Database, head: SyncBatchHead, from: number, limit = SYNC_TASKS_PER_STEP): Promise<BatchResult & { tasks: number }> {
+export async function syncBatchSlice(db: Database, head: SyncBatchHead, from: number, limit = tasksPerStepOf(head), timeBoxMs = SYNC_STEP_TIME_BOX_MS): Promise<BatchResult & { tasks: number }> {
   const taskIds = await batchTaskIds(db, head.batchId, from, limit);
-  const result = taskIds.length ? await syncTaskBatch(db, { tenantId: head.tenantId, connectionId: head.connectionId, taskIds }) : { ...EMPTY_RESULT };
+  const { result, consumed } = taskIds.length
+    ? await syncTaskBatchUntil(db, { tenantId: head.tenantId, connectionId: head.connectionId, taskIds, deadline: Date.now() + timeBoxMs })
+    : { result: { ...EMPTY_RESULT }, consumed: 0 };
   await db
     .update(syncBatches)
     .set({
@@ -102,7 +128,7 @@ export async function syncBatchSlice(db: Database, head: SyncBatchHead, from: nu
       updatedAt: sql`now()`,
     })
     .where(eq(syncBatches.id, head.batchId));
-  return { ...result, tasks: taskIds.length };
+  return { ...result, tasks: consumed };
 }
 
 /** The batch is done: status, totals and a summary row in the Action Log, in one transaction. */

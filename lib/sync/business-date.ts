@@ -25,9 +25,17 @@ export function businessTimeZone(country: string | null | undefined, override = 
 
 /** The calendar date (YYYY-MM-DD) at `at` in `timeZone`. */
 export function businessDate(timeZone: string, at: Date = new Date()): string {
-  const parts = new Intl.DateTimeFormat("en-CA", { timeZone, year: "numeric", month: "2-digit", day: "2-digit" }).formatToParts(at);
+  const parts = dayFormat(timeZone).formatToParts(at);
   const get = (t: string) => parts.find((p) => p.type === t)!.value;
   return `${get("year")}-${get("month")}-${get("day")}`;
+}
+
+// one formatter per zone: building an Intl.DateTimeFormat costs ~0.2 ms, called once per document
+const dayFormats = new Map<string, Intl.DateTimeFormat>();
+function dayFormat(timeZone: string): Intl.DateTimeFormat {
+  let f = dayFormats.get(timeZone);
+  if (!f) dayFormats.set(timeZone, (f = new Intl.DateTimeFormat("en-CA", { timeZone, year: "numeric", month: "2-digit", day: "2-digit" })));
+  return f;
 }
 
 function isTimeZone(tz: string): boolean {

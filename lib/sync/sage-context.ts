@@ -62,13 +62,16 @@ const DEFAULTS_TTL_MS = 10 * 60_000;
 /**
  * Reference data the planner needs, read once per connection and cached in-process for 10 minutes:
  * sales tax rates with their percentage, the default sales ledger account (and its tax rate), the
- * base currency, multi-currency and the stored exchange rates. `fresh` reads them again (a batch
- * run starts fresh; a task held back by its currency is re-planned on fresh figures, so a reseller
- * who has just turned multi-currency on in Sage is not told "off" for ten minutes).
+ * base currency, multi-currency and the stored exchange rates. `fresh` reads them again (a task held
+ * back by its currency is re-planned on fresh figures, so a reseller who has just turned
+ * multi-currency on in Sage is not told "off" for ten minutes); `freshSince` (epoch ms) reads them
+ * again unless the cached copy was read at or after that moment (a batch with foreign-currency
+ * orders wants figures read since it started — not a second read of what it has just read).
  */
-export function businessDefaults(db: Database, connectionId: string, opts: { fresh?: boolean } = {}): Promise<BusinessDefaults> {
+export function businessDefaults(db: Database, connectionId: string, opts: { fresh?: boolean; freshSince?: number } = {}): Promise<BusinessDefaults> {
   const hit = defaultsCache.get(connectionId);
-  if (!opts.fresh && hit && Date.now() - hit.at < DEFAULTS_TTL_MS) return hit.value;
+  const recentEnough = hit && Date.now() - hit.at < DEFAULTS_TTL_MS && (opts.freshSince === undefined || hit.at >= opts.freshSince);
+  if (!opts.fresh && recentEnough) return hit.value;
   const value = (async () => {
     const sage = syncClient(db, connectionId);
     const rates = await collectSagePages<{ id: string; percentage?: number | string; is_visible?: boolean }>(sage, "/tax_rates?usage=sales&attributes=percentage&items_per_page=200");

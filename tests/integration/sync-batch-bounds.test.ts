@@ -6,7 +6,7 @@ import { syncBatch, SYNC_BATCH_REQUESTED } from "@/inngest/functions/sync-batch"
 import { syncTask } from "@/inngest/functions/sync-task";
 import { InlineRunner, type EventSentInfo, type StepFinishedInfo } from "@/inngest/inline-runner";
 import type { MarketplaceRequestDto } from "@/lib/marketplace/api-schemas";
-import { createSyncBatch, SYNC_TASKS_PER_STEP } from "@/lib/sync/batches";
+import { createSyncBatch, startSyncBatch, syncBatchSlice, syncTasksPerStep, SYNC_STEP_SAGE_SECONDS, SYNC_TASKS_PER_STEP_MAX } from "@/lib/sync/batches";
 import { recordOrder } from "@/lib/tasks/record-order";
 import { startSyncWorld, type SyncWorld } from "../helpers/sync-world";
 
@@ -23,7 +23,21 @@ import { startSyncWorld, type SyncWorld } from "../helpers/sync-world";
 
 const BIG = 20_000;
 const REAL = 1_000;
+/** Sage's 200 calls a minute, as 20,000 per 6,000 s: the same ~30 s of work per step (100 tasks), and no pacing inside this test */
+const RATE = { limit: 20_000, periodSeconds: 6_000 };
+const SYNC_TASKS_PER_STEP = 100;
 const MAX_EVENT_BYTES = 64 * 1024;
+
+describe("tasks per step follow the rate limit", () => {
+  it("~30 s of Sage work at the limit: 100 at 200 a minute, 180 at 60 per 10 s, at least 1, at most 1,000", () => {
+    expect(SYNC_STEP_SAGE_SECONDS).toBe(30);
+    expect(syncTasksPerStep({ limit: 200, periodSeconds: 60 })).toBe(100);
+    expect(syncTasksPerStep({ limit: 60, periodSeconds: 10 })).toBe(180);
+    expect(syncTasksPerStep({ limit: 1, periodSeconds: 3600 })).toBe(1);
+    expect(syncTasksPerStep({ limit: 1_000_000, periodSeconds: 1 })).toBe(SYNC_TASKS_PER_STEP_MAX);
+    expect(SYNC_TASKS_PER_STEP_MAX).toBe(1_000);
+  });
+});
 
 describe("Sync all: step and event bounds", () => {
   let sw: SyncWorld | undefined;
@@ -37,8 +51,11 @@ describe("Sync all: step and event bounds", () => {
   });
 
   it(`${BIG.toLocaleString("en-GB")} unmapped tasks (no Sage writes), then ${REAL.toLocaleString("en-GB")} with real writes: ≤ ${SYNC_TASKS_PER_STEP} tasks per step, ⌈N ÷ ${SYNC_TASKS_PER_STEP}⌉ steps, no stored event over 64 KB, every task in its expected state`, async () => {
-    // a generous limit everywhere: this test is about step sizes, not pacing
-    process.env.SAGE_RATE_LIMIT = "100000/60";
+    // Sage's rate (200 a minute) over a long window: steps sized as at Sage's limit, and no waiting here —
+    // this test is about step sizes, not pacing
+    process.env.SAGE_RATE_LIMIT = `${RATE.limit}/${RATE.periodSeconds}`;
+    expect(syncTasksPerStep(RATE)).toBe(SYNC_TASKS_PER_STEP);
+    expect(syncTasksPerStep()).toBe(SYNC_TASKS_PER_STEP);
     sw = await startSyncWorld();
     await sw.world.control("config", { rateLimit: { limit: 100_000, windowSeconds: 60, retryAfter: true } });
     await sw.settings({});
@@ -184,7 +201,28 @@ describe("Sync all: step and event bounds", () => {
     const stillBig = (await db.execute(sql`select count(*)::int as n from sync_tasks where state = 'action_required' and id = any(${`{${big.taskIds.join(",")}}`}::uuid[])`)) as unknown as { rows: { n: number }[] };
     expect(stillBig.rows[0]!.n).toBe(BIG);
 
-    // 3. events: every one stored is the batch id and little else
+    // 3. a step whose time box has passed takes no chunk after its first (25 tasks): the rest of its
+    // slice is left untouched, and the flow's next step starts right after what it dealt with
+    const boxed = await record(`PR-BNT-${randomUUID().slice(0, 6)}`, 150, "M365-STD");
+    const { batchId: boxedBatch } = await createSyncBatch(db, { tenantId, connectionId: sw.connectionId, trigger: "sync_all", actor: sw.world.actor, taskIds: boxed.taskIds });
+    const head = (await startSyncBatch(db, boxedBatch))!;
+    expect(head.tasksPerStep).toBe(SYNC_TASKS_PER_STEP);
+    const firstSlice = await syncBatchSlice(db, head, 0, SYNC_TASKS_PER_STEP, 0);
+    expect(firstSlice).toMatchObject({ tasks: 25, synced: 25, documents: 25, failed: 0 });
+    const boxedStates = await db.select({ id: syncTasks.id, state: syncTasks.state }).from(syncTasks).where(inArray(syncTasks.id, boxed.taskIds));
+    const stateOf = new Map(boxedStates.map((t) => [t.id, t.state]));
+    expect(boxed.taskIds.slice(0, 25).every((id) => stateOf.get(id) === "synced")).toBe(true);
+    expect(boxed.taskIds.slice(25).every((id) => stateOf.get(id) === "pending")).toBe(true);
+    const { runIds: boxedRuns } = await runner!.send({ name: SYNC_BATCH_REQUESTED, id: `sync-all-${boxedBatch}-from-25`, data: { tenantId, connectionId: sw.connectionId, batchId: boxedBatch, fromPosition: 25 } });
+    const boxedRun = await runner!.waitForRun(boxedRuns[0]!, { timeoutMs: 120_000 });
+    expect(boxedRun.status, boxedRun.lastError ?? "").toBe("completed");
+    expect(Object.keys(boxedRun.steps as Record<string, unknown>).filter((k) => k.startsWith("sync-tasks-")).sort()).toEqual(["sync-tasks-125", "sync-tasks-25"]);
+    const boxedRefs = new Set(boxed.orderIds);
+    const boxedInvoices = (await sw.sageState()).sales_invoices.filter((i) => boxedRefs.has(i.reference ?? ""));
+    expect(boxedInvoices).toHaveLength(150);
+    expect(new Set(boxedInvoices.map((i) => i.reference)).size).toBe(150);
+
+    // 4. events: every one stored is the batch id and little else
     const maxBytes = await checkEvents();
     console.log(
       `[sync-batch-bounds] ${sw.world.db.label}: recorded ${BIG} tasks in ${((t1 - t0) / 1000).toFixed(1)} s, synced in ${((t2 - t1) / 1000).toFixed(1)} s (${bigSteps} steps); ${REAL} real in ${((t4 - t3) / 1000).toFixed(1)} s; largest stored event ${maxBytes} bytes`,
