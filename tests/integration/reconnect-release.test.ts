@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { and, eq, inArray, sql } from "drizzle-orm";
 import { actionLog, syncTasks } from "@/db/schema";
+import { syncTasksPerStep } from "@/lib/sync/batches";
 import { prepareSyncRequest } from "@/lib/sync/dispatch";
 import { RECONNECT_HALT_LINK, RECONNECT_HALT_REASON } from "@/lib/sync/reconnect-halt";
 import { startSyncWorld, type SyncWorld } from "../helpers/sync-world";
@@ -29,7 +30,9 @@ describe("Reconnect releases tasks halted by reconnect_required", () => {
     );
 
   beforeAll(async () => {
-    process.env.SAGE_RATE_LIMIT = "100000/60";
+    // Sage's 200 a minute over a long window: 100 tasks per step (as at Sage's limit), and no pacing here
+    process.env.SAGE_RATE_LIMIT = "20000/6000";
+    expect(syncTasksPerStep()).toBe(100);
     sw = await startSyncWorld();
     await sw.settings({});
     await sw.world.control("config", { rateLimit: { limit: 100000, windowSeconds: 60, retryAfter: true } });

@@ -4,7 +4,7 @@ import { eq, sql } from "drizzle-orm";
 import { syncBatches, syncTasks } from "@/db/schema";
 import { syncBatch, SYNC_BATCH_REQUESTED } from "@/inngest/functions/sync-batch";
 import { InlineRunner } from "@/inngest/inline-runner";
-import { createSyncBatch } from "@/lib/sync/batches";
+import { createSyncBatch, syncTasksPerStep } from "@/lib/sync/batches";
 import { startSyncWorld, type SyncWorld } from "../helpers/sync-world";
 
 /**
@@ -134,7 +134,10 @@ describe("Sync all on two worker processes sharing one PostgreSQL database", () 
       expect(runIds).toHaveLength(1);
 
       // who executes which step: sample the run's lease holder and the steps recorded so far
-      const stepOrder = ["start", ...Array.from({ length: Math.ceil(N / 100) }, (_, k) => `sync-tasks-${k * 100}`), "finish"];
+      // tasks per step follow the rate limit (~30 s of Sage work at R / W s)
+      const perStep = syncTasksPerStep({ limit: R, periodSeconds: W });
+      expect(perStep).toBe(Math.floor((R * 30) / W));
+      const stepOrder = ["start", ...Array.from({ length: Math.ceil(N / perStep) }, (_, k) => `sync-tasks-${k * perStep}`), "finish"];
       const samples = new Map<string, Map<string, number>>();
       const deadline = Date.now() + 170_000;
       let status = "queued";
@@ -177,8 +180,8 @@ describe("Sync all on two worker processes sharing one PostgreSQL database", () 
       expect(byWorker.map((b) => b.length).reduce((a, b) => a + b, 0)).toBe(syncSteps.length);
       expect(byWorker[0]!.length, `worker 1 ran no sync step (${summary})`).toBeGreaterThan(0);
       expect(byWorker[1]!.length, `worker 2 ran no sync step (${summary})`).toBeGreaterThan(0);
-      // each step handled its 100 tasks
-      for (const s of syncSteps) expect(run!.steps[s]?.data?.tasks).toBe(100);
+      // each step handled its slice: perStep tasks, the last one the rest
+      expect(syncSteps.map((s) => run!.steps[s]?.data?.tasks)).toEqual(syncSteps.map((_, k) => Math.min(perStep, N - k * perStep)));
 
       // 2. the sandbox's own log: ≤ R calls in every window of W s, no 429
       const log = (await sw.world.requestLog()).filter((l) => (l.route ?? "").startsWith("sage.") && !(l.route ?? "").startsWith("sage.token") && !(l.route ?? "").startsWith("sage.authorize"));
