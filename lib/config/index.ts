@@ -57,7 +57,7 @@ const envSchema = z.object({
   /** Sage calls allowed per business, "<calls>/<seconds>" (Sage documents 200 per minute) */
   SAGE_RATE_LIMIT: z.string().regex(/^\d+\/\d+$/, "SAGE_RATE_LIMIT must look like 200/60").default("200/60"),
   /** document writes a Sync all keeps in flight per connection (one customer's documents stay in order) */
-  SAGE_WRITES_IN_FLIGHT: z.coerce.number().int("SAGE_WRITES_IN_FLIGHT must be a whole number").min(1).max(16).default(4),
+  SAGE_WRITES_IN_FLIGHT: z.coerce.number().int("SAGE_WRITES_IN_FLIGHT must be a whole number").min(1).max(16).default(2),
   /** days a tenant's data is kept after the plugin is uninstalled from the marketplace, then purged */
   TENANT_DATA_RETENTION_DAYS: z.coerce.number().int("TENANT_DATA_RETENTION_DAYS must be a whole number of days").min(0).max(3650).default(30),
 });
