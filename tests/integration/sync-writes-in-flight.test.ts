@@ -42,7 +42,7 @@ describe("Sync all writes several documents at once, each customer's in order", 
       .filter((l) => l.route === "sage.sales_invoices.create" && l.status === 201)
       .map((l) => {
         const body = l.body as { sales_invoice?: { reference?: string; contact_id?: string } };
-        const start = Date.parse(l.at);
+        const start = Date.parse(String(l.at));
         return { reference: body.sales_invoice!.reference!, contact: body.sales_invoice!.contact_id!, start, end: start + Number(l.duration_ms ?? 0) };
       });
     // exactly one invoice per order
