@@ -31,9 +31,10 @@ import { getConfig } from "@/lib/config";
  * than the recorded one and the argument above holds unchanged). Groups are granted only while at
  * most a quarter of the window's free room goes to one lease, so a busy budget degrades to one call
  * per statement. A lease is sized to what this process used of its last one (plus the callers
- * waiting now), and the slots it did not use are handed back when it expires (`release`: their
- * entries are removed from the row — they were never used and never will be, so the bound above is
- * untouched). Nothing is wasted but the slots of a process that died holding a lease.
+ * waiting now; twice that when the last one was used up before it expired), and the slots it did
+ * not use are handed back when it expires (`release`: their entries are removed from the row — they
+ * were never used and never will be, so the bound above is untouched). Nothing is wasted but the
+ * slots of a process that died holding a lease.
  *
  * When the window is full the statement admits nothing and answers how long until the oldest
  * counted entry leaves it; the caller sleeps that long and asks again. Within one process, calls
@@ -172,6 +173,7 @@ export class RateBudget {
   /** slots of the current lease used so far, and of the last one (sizes the next lease) */
   private usedThisLease = 0;
   private usedLastLease: number;
+  private lastLeaseExhausted = false;
   private waiting = 0;
   private rowReady = false;
   /** statements sent (for tests and benchmarks) */
@@ -205,6 +207,8 @@ export class RateBudget {
     this.leaseTimer = undefined;
     const unused = this.leased;
     this.leased = 0;
+    // every slot used before the lease ran out: demand is above the lease size, so the next one doubles
+    this.lastLeaseExhausted = unused === 0 && this.usedThisLease > 1;
     this.usedLastLease = this.usedThisLease;
     this.usedThisLease = 0;
     if (unused > 0) {
@@ -225,7 +229,8 @@ export class RateBudget {
     if (this.leased > 0 || this.usedThisLease > 0) this.endLease();
     const maxGroup = this.opts.maxGroup ?? 64;
     // what the last lease showed this process uses in one lease, and the callers waiting now
-    const want = Math.max(1, Math.min(maxGroup, Math.max(this.waiting, this.usedLastLease + 1)));
+    const sized = this.lastLeaseExhausted ? this.usedLastLease * 2 : this.usedLastLease + 1;
+    const want = Math.max(1, Math.min(maxGroup, Math.max(this.waiting, sized)));
     for (;;) {
       if (!this.rowReady) {
         await ensureRow(this.db, this.key, this.opts);

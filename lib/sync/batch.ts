@@ -1,6 +1,6 @@
 import { and, eq, inArray, sql } from "drizzle-orm";
 import { arrayParam } from "@/db/array-param";
-import type { Database } from "@/db/client";
+import type { Database, Queryable } from "@/db/client";
 import {
   actionLog,
   customerMappings,
@@ -196,7 +196,9 @@ async function syncTaskBatchRun(db: Database, input: { tenantId: string; connect
   const chunks: string[][] = [taskIds.slice(0, FIRST_CHUNK)];
   for (let i = FIRST_CHUNK; i < taskIds.length; i += CHUNK) chunks.push(taskIds.slice(i, i + CHUNK));
   // Results are recorded behind the writes (FlushQueue), so no chunk waits for the previous one's.
+  // one client and one sender for the whole run: each resolves the connection's rate budget once
   const sage = syncClient(db, input.connectionId);
+  const send = syncSender(db, input.connectionId);
   const flushes = new FlushQueue();
   const creditNotes: WrittenCreditNote[] = [];
   let next: Promise<PreparedChunk> | null = prepareChunk(db, input, chunks[0]!, shared, run);
@@ -205,7 +207,7 @@ async function syncTaskBatchRun(db: Database, input: { tenantId: string; connect
       const prepared: PreparedChunk = await next!;
       // past the time box: the chunks not yet prepared are left for the next step, untouched
       next = i + 1 < chunks.length && Date.now() < run.deadline ? prepareChunk(db, input, chunks[i + 1]!, shared, run) : null;
-      await writeChunk(db, input, sage, prepared, settings.notifications, result, flushes, creditNotes);
+      await writeChunk(db, input, sage, send, prepared, settings.notifications, result, flushes, creditNotes);
       run.consumed += chunks[i]!.length;
       if (!next) break;
     }
@@ -359,7 +361,7 @@ type PreparedChunk = {
   already: Map<string, { sageId: string; displayedAs: string | null; createdAt: Date }>;
 };
 
-/** Plan a chunk, then one transaction: action_required marked, the rest claimed, pending markers stored. */
+/** Plan a chunk, then one statement (one transaction when some need action): the writable ones claimed with their pending markers stored, action_required marked. */
 async function prepareChunk(db: Database, input: { tenantId: string; connectionId: string }, taskIds: string[], shared: SharedSide, run: RunState): Promise<PreparedChunk> {
   const { result } = run;
   const read = await db.select(BATCH_TASK_COLUMNS).from(syncTasks).where(and(eq(syncTasks.tenantId, input.tenantId), sql`${syncTasks.id} = any(${arrayParam(taskIds, "uuid")})`));
@@ -421,37 +423,45 @@ async function prepareChunk(db: Database, input: { tenantId: string; connectionI
   }
   const claimIds = tasks.filter((t) => notesOf.has(t.id)).map((t) => t.id);
   const already = new Map<string, { sageId: string; displayedAs: string | null; createdAt: Date }>();
-  await db.transaction(async (tx) => {
-    if (claimIds.length) {
-      await tx.update(syncTasks).set({ state: "processing", attempts: sql`${syncTasks.attempts} + 1`, updatedAt: new Date() }).where(sql`${syncTasks.id} = any(${arrayParam(claimIds, "uuid")})`);
-    }
-    for (const a of actionRequired) {
-      await tx.update(syncTasks).set({ state: "action_required", reason: a.reason, reasonLink: a.link, updatedAt: new Date() }).where(eq(syncTasks.id, a.task.id));
-    }
-    if (actionRequired.length) {
+  // the claims and the pending markers in ONE statement (atomic on its own): no transaction holds the
+  // database connection — on PGlite the only one — while the writes of the chunk before wait for it
+  const col = <T>(f: (d: PlannedDoc) => T) => docs.map(f);
+  let markedIds: string[] = [];
+  const claimAndMark = async (q: Queryable) => {
+    if (claimIds.length === 0 && docs.length === 0) return;
+    const marked = (await q.execute(sql`
+      with claimed as (
+        update ${syncTasks} set state = 'processing', attempts = ${syncTasks.attempts} + 1, updated_at = ${new Date()}
+        where ${syncTasks.id} = any(${arrayParam(claimIds, "uuid")})
+        returning 1
+      )
+      insert into ${sageDocuments} (tenant_id, connection_id, task_id, kind, sage_id, reference, idempotency_id, currency, billing_period, details)
+      select ${input.tenantId}, ${input.connectionId}, m.task_id, m.kind, '', m.reference, m.idempotency_id, m.currency, m.billing_period, jsonb_build_object('status', 'pending', 'contactId', m.contact_id)
+      from unnest(${arrayParam(col((d) => d.task.id), "uuid")}, ${arrayParam(col((d) => d.kind), "text")}, ${arrayParam(col((d) => d.task.marketplaceOrderId), "text")}, ${arrayParam(col((d) => d.idempotencyId), "text")},
+                  ${arrayParam(col((d) => d.task.currency), "text")}, ${arrayParam(col((d) => d.task.billingPeriod), "text")}, ${arrayParam(col((d) => d.contactId), "text")})
+        as m(task_id, kind, reference, idempotency_id, currency, billing_period, contact_id)
+      on conflict (idempotency_id) do nothing
+      returning idempotency_id`)) as unknown as { rows: { idempotency_id: string }[] };
+    markedIds = marked.rows.map((r) => r.idempotency_id);
+  };
+  if (actionRequired.length === 0) await claimAndMark(db);
+  else
+    await db.transaction(async (tx) => {
+      await claimAndMark(tx);
+      for (const a of actionRequired) {
+        await tx.update(syncTasks).set({ state: "action_required", reason: a.reason, reasonLink: a.link, updatedAt: new Date() }).where(eq(syncTasks.id, a.task.id));
+      }
       await tx.insert(actionLog).values(
         actionRequired.map((a) => ({ tenantId: input.tenantId, actorType: SYSTEM_ACTOR.type, actorLabel: SYSTEM_ACTOR.label, level: "action_required" as const, category: "sync" as const, message: `Order ${a.task.marketplaceOrderId}: ${a.reason}`, details: { link: a.link, unmapped: a.unmapped }, taskId: a.task.id })),
       );
-    }
-    if (docs.length) {
-      // insert the pending markers; the ones that already existed (an earlier attempt) are read back
-      const col = <T>(f: (d: PlannedDoc) => T) => docs.map(f);
-      const inserted = (await tx.execute(sql`
-        insert into ${sageDocuments} (tenant_id, connection_id, task_id, kind, sage_id, reference, idempotency_id, currency, billing_period, details)
-        select ${input.tenantId}, ${input.connectionId}, m.task_id, m.kind, '', m.reference, m.idempotency_id, m.currency, m.billing_period, jsonb_build_object('status', 'pending', 'contactId', m.contact_id)
-        from unnest(${arrayParam(col((d) => d.task.id), "uuid")}, ${arrayParam(col((d) => d.kind), "text")}, ${arrayParam(col((d) => d.task.marketplaceOrderId), "text")}, ${arrayParam(col((d) => d.idempotencyId), "text")},
-                    ${arrayParam(col((d) => d.task.currency), "text")}, ${arrayParam(col((d) => d.task.billingPeriod), "text")}, ${arrayParam(col((d) => d.contactId), "text")})
-          as m(task_id, kind, reference, idempotency_id, currency, billing_period, contact_id)
-        on conflict (idempotency_id) do nothing
-        returning idempotency_id`)) as unknown as { rows: { idempotency_id: string }[] };
-      if (inserted.rows.length < docs.length) {
-        const fresh = new Set(inserted.rows.map((r) => r.idempotency_id));
-        const earlier = docs.filter((d) => !fresh.has(d.idempotencyId)).map((d) => d.idempotencyId);
-        const existing = await tx.select().from(sageDocuments).where(inArray(sageDocuments.idempotencyId, earlier));
-        for (const e of existing) already.set(e.idempotencyId, { sageId: e.sageId, displayedAs: e.displayedAs, createdAt: e.createdAt });
-      }
-    }
-  });
+    });
+  if (markedIds.length < docs.length) {
+    // markers that already existed (an earlier attempt) are read back: written ones are adopted, pending ones looked up
+    const fresh = new Set(markedIds);
+    const earlier = docs.filter((d) => !fresh.has(d.idempotencyId)).map((d) => d.idempotencyId);
+    const existing = await db.select().from(sageDocuments).where(inArray(sageDocuments.idempotencyId, earlier));
+    for (const e of existing) already.set(e.idempotencyId, { sageId: e.sageId, displayedAs: e.displayedAs, createdAt: e.createdAt });
+  }
   for (const id of claimIds) run.claimed.add(id);
   for (const d of docs) d.resume = already.has(d.idempotencyId);
   result.actionRequired += actionRequired.length;
@@ -463,6 +473,7 @@ async function writeChunk(
   db: Database,
   input: { tenantId: string; connectionId: string },
   sage: ReturnType<typeof syncClient>,
+  send: ReturnType<typeof syncSender>,
   chunk: PreparedChunk,
   notifications: "errors_and_actions" | "all_tasks",
   result: BatchResult,
@@ -470,7 +481,6 @@ async function writeChunk(
   creditNotes: WrittenCreditNote[],
 ) {
   const { docs, already, notesOf, claimIds, tasks } = chunk;
-  const send = syncSender(db, input.connectionId);
   await adoptInterruptedWrites(sage, docs, already);
   const progress: Progress = {
     outcomes: [],
