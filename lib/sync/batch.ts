@@ -660,7 +660,7 @@ async function writeDocument(sage: ReturnType<typeof syncClient>, send: ReturnTy
   return { answer: await send("POST", path, body) };
 }
 
-/** One transaction: Sage ids stored, finished tasks synced (with their Action Log rows); then refusals failed. */
+/** One statement (a transaction with their Action Log rows when every task is notified): Sage ids stored, finished tasks synced; then refusals failed. */
 async function recordProgress(db: Database, tenantId: string, p: Progress, notesOf: Map<string, string[]>, notifications: "errors_and_actions" | "all_tasks", result: BatchResult) {
   const outcomes = p.outcomes.splice(0);
   const failures = p.failures.splice(0);
@@ -674,36 +674,39 @@ async function recordProgress(db: Database, tenantId: string, p: Progress, notes
     .filter(([id, keys]) => !p.completed.has(id) && !p.refused.has(id) && keys.every((k) => p.recorded.has(k) || recordedNow.has(k)))
     .map(([id]) => id);
   if (written.length === 0 && done.length === 0 && refusals.size === 0) return;
-  await db.transaction(async (tx) => {
-    if (written.length) {
-      await tx.execute(sql`
-        update ${sageDocuments} set sage_id = v.sage_id, displayed_as = v.displayed_as, details = jsonb_build_object('status', 'written', 'contactId', v.contact_id, 'total', v.total)
-        from unnest(${arrayParam(written.map((o) => o.doc.idempotencyId), "text")}, ${arrayParam(written.map((o) => o.written!.sageId), "text")}, ${arrayParam(written.map((o) => o.written!.displayedAs), "text")},
-                    ${arrayParam(written.map((o) => o.doc.contactId), "text")}, ${arrayParam(written.map((o) => o.written!.total), "float8")})
-          as v(idempotency_id, sage_id, displayed_as, contact_id, total)
-        where ${sageDocuments.idempotencyId} = v.idempotency_id`);
-    }
-    if (done.length) {
-      const now = new Date();
-      // one statement: every finished task synced, with its planner notes (if any) as the reason
-      const reasons = done.map((id) => (notesOf.get(id) ?? []).join("; ") || null);
-      await tx.execute(sql`
-        update ${syncTasks} set state = 'synced', synced_at = ${now}, reason = v.reason, reason_link = null, last_error = null, updated_at = ${now}
-        from unnest(${arrayParam(done, "uuid")}, ${arrayParam(reasons, "text")}) as v(id, reason)
-        where ${syncTasks.id} = v.id`);
-      if (notifications === "all_tasks") {
-        const byTask = new Map<string, WrittenDocument[]>();
-        for (const o of written) byTask.set(o.doc.task.id, [...(byTask.get(o.doc.task.id) ?? []), o.written!]);
-        await tx.insert(actionLog).values(
-          done.map((id) => {
-            const task = p.tasks.get(id)!;
-            const what = (byTask.get(id) ?? []).map((d) => describeWritten(d, task.currency)).join(", ") || (notesOf.get(id) ?? []).join("; ") || "nothing to write";
-            return { tenantId, actorType: SYSTEM_ACTOR.type, actorLabel: SYSTEM_ACTOR.label, level: "success" as const, category: "sync" as const, message: `Order ${task.marketplaceOrderId} synced: ${what}`, details: redact({ documents: byTask.get(id) ?? [] }), taskId: id };
-          }),
-        );
-      }
-    }
-  });
+  // one statement: the Sage ids stored and every finished task synced (with its planner notes, if
+  // any, as the reason) — atomic on its own, so no transaction holds the connection between them
+  const now = new Date();
+  const reasons = done.map((id) => (notesOf.get(id) ?? []).join("; ") || null);
+  const recordAndFinish = sql`
+    with recorded as (
+      update ${sageDocuments} set sage_id = v.sage_id, displayed_as = v.displayed_as, details = jsonb_build_object('status', 'written', 'contactId', v.contact_id, 'total', v.total)
+      from unnest(${arrayParam(written.map((o) => o.doc.idempotencyId), "text")}, ${arrayParam(written.map((o) => o.written!.sageId), "text")}, ${arrayParam(written.map((o) => o.written!.displayedAs), "text")},
+                  ${arrayParam(written.map((o) => o.doc.contactId), "text")}, ${arrayParam(written.map((o) => o.written!.total), "float8")})
+        as v(idempotency_id, sage_id, displayed_as, contact_id, total)
+      where ${sageDocuments.idempotencyId} = v.idempotency_id
+      returning 1
+    )
+    update ${syncTasks} set state = 'synced', synced_at = ${now}, reason = v.reason, reason_link = null, last_error = null, updated_at = ${now}
+    from unnest(${arrayParam(done, "uuid")}, ${arrayParam(reasons, "text")}) as v(id, reason)
+    where ${syncTasks.id} = v.id`;
+  if (notifications !== "all_tasks" || done.length === 0) {
+    if (written.length || done.length) await db.execute(recordAndFinish);
+  } else {
+    // a success row per finished task in the Action Log, in the same transaction
+    await db.transaction(async (tx) => {
+      await tx.execute(recordAndFinish);
+      const byTask = new Map<string, WrittenDocument[]>();
+      for (const o of written) byTask.set(o.doc.task.id, [...(byTask.get(o.doc.task.id) ?? []), o.written!]);
+      await tx.insert(actionLog).values(
+        done.map((id) => {
+          const task = p.tasks.get(id)!;
+          const what = (byTask.get(id) ?? []).map((d) => describeWritten(d, task.currency)).join(", ") || (notesOf.get(id) ?? []).join("; ") || "nothing to write";
+          return { tenantId, actorType: SYSTEM_ACTOR.type, actorLabel: SYSTEM_ACTOR.label, level: "success" as const, category: "sync" as const, message: `Order ${task.marketplaceOrderId} synced: ${what}`, details: redact({ documents: byTask.get(id) ?? [] }), taskId: id };
+        }),
+      );
+    });
+  }
   for (const k of recordedNow) p.recorded.add(k);
   for (const id of done) p.completed.add(id);
   result.synced += done.length;
