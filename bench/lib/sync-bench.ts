@@ -67,11 +67,16 @@ export type SandboxProcess = ReturnType<typeof sandboxClient>;
  * `sageUsers`: N extra Sage users, each with one GB business of its own (bench/lib/sandbox-with-businesses.ts;
  * consent label `Bench Owner NN (1 business)`).
  */
+/** Node arguments for a spawned bench process from an environment variable (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`). */
+function extraNodeArgs(variable: "BENCH_SANDBOX_ARGS" | "BENCH_WORKER_ARGS"): string[] {
+  return (process.env[variable] ?? "").split(" ").filter(Boolean);
+}
+
 export async function startSandboxProcess(opts: { appUrl: string; sageUsers?: number }) {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const entry = opts.sageUsers ? "bench/lib/sandbox-with-businesses.ts" : "sandbox/server.ts";
-  const child: ChildProcess = spawn(process.execPath, [...(process.env.BENCH_SANDBOX_ARGS ? process.env.BENCH_SANDBOX_ARGS.split(" ") : []), "--import", "tsx", entry], {
+  const child: ChildProcess = spawn(process.execPath, [...extraNodeArgs("BENCH_SANDBOX_ARGS"), "--import", "tsx", entry], {
     cwd: ROOT,
     env: { ...process.env, PORT: String(port), SANDBOX_HOST: "127.0.0.1", APP_URL: opts.appUrl, NODE_OPTIONS: "", BENCH_SAGE_USERS: String(opts.sageUsers ?? 0) },
     stdio: ["ignore", "pipe", "pipe"],
@@ -456,7 +461,7 @@ export async function startWorkers(n: number, env: Record<string, string>): Prom
   const workers: WorkerProcess[] = [];
   try {
     for (let i = 0; i < n; i++) {
-      const child = spawn(process.execPath, [...(process.env.BENCH_WORKER_ARGS ? process.env.BENCH_WORKER_ARGS.split(" ") : []), "--import", "tsx", "inngest/worker.ts"], { cwd: ROOT, env: { ...process.env, NODE_OPTIONS: "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+      const child = spawn(process.execPath, [...extraNodeArgs("BENCH_WORKER_ARGS"), "--import", "tsx", "inngest/worker.ts"], { cwd: ROOT, env: { ...process.env, NODE_OPTIONS: "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
       let output = "";
       let exited = false;
       child.stdout!.on("data", (d) => (output += d));

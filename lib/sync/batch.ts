@@ -426,9 +426,8 @@ async function prepareChunk(db: Database, input: { tenantId: string; connectionI
   // the claims and the pending markers in ONE statement (atomic on its own): no transaction holds the
   // database connection — on PGlite the only one — while the writes of the chunk before wait for it
   const col = <T>(f: (d: PlannedDoc) => T) => docs.map(f);
-  let markedIds: string[] = [];
-  const claimAndMark = async (q: Queryable) => {
-    if (claimIds.length === 0 && docs.length === 0) return;
+  const claimAndMark = async (q: Queryable): Promise<string[]> => {
+    if (claimIds.length === 0 && docs.length === 0) return [];
     const marked = (await q.execute(sql`
       with claimed as (
         update ${syncTasks} set state = 'processing', attempts = ${syncTasks.attempts} + 1, updated_at = ${new Date()}
@@ -442,19 +441,21 @@ async function prepareChunk(db: Database, input: { tenantId: string; connectionI
         as m(task_id, kind, reference, idempotency_id, currency, billing_period, contact_id)
       on conflict (idempotency_id) do nothing
       returning idempotency_id`)) as unknown as { rows: { idempotency_id: string }[] };
-    markedIds = marked.rows.map((r) => r.idempotency_id);
+    return marked.rows.map((r) => r.idempotency_id);
   };
-  if (actionRequired.length === 0) await claimAndMark(db);
-  else
-    await db.transaction(async (tx) => {
-      await claimAndMark(tx);
-      for (const a of actionRequired) {
-        await tx.update(syncTasks).set({ state: "action_required", reason: a.reason, reasonLink: a.link, updatedAt: new Date() }).where(eq(syncTasks.id, a.task.id));
-      }
-      await tx.insert(actionLog).values(
-        actionRequired.map((a) => ({ tenantId: input.tenantId, actorType: SYSTEM_ACTOR.type, actorLabel: SYSTEM_ACTOR.label, level: "action_required" as const, category: "sync" as const, message: `Order ${a.task.marketplaceOrderId}: ${a.reason}`, details: { link: a.link, unmapped: a.unmapped }, taskId: a.task.id })),
-      );
-    });
+  const markedIds =
+    actionRequired.length === 0
+      ? await claimAndMark(db)
+      : await db.transaction(async (tx) => {
+          const ids = await claimAndMark(tx);
+          for (const a of actionRequired) {
+            await tx.update(syncTasks).set({ state: "action_required", reason: a.reason, reasonLink: a.link, updatedAt: new Date() }).where(eq(syncTasks.id, a.task.id));
+          }
+          await tx.insert(actionLog).values(
+            actionRequired.map((a) => ({ tenantId: input.tenantId, actorType: SYSTEM_ACTOR.type, actorLabel: SYSTEM_ACTOR.label, level: "action_required" as const, category: "sync" as const, message: `Order ${a.task.marketplaceOrderId}: ${a.reason}`, details: { link: a.link, unmapped: a.unmapped }, taskId: a.task.id })),
+          );
+          return ids;
+        });
   if (markedIds.length < docs.length) {
     // markers that already existed (an earlier attempt) are read back: written ones are adopted, pending ones looked up
     const fresh = new Set(markedIds);
