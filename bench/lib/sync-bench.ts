@@ -402,9 +402,10 @@ export async function recordOrders(app: BenchApp, orders: Awaited<ReturnType<typ
  */
 export async function invoiceBodies(app: BenchApp, orders: Awaited<ReturnType<typeof makeOrders>>, referencePrefix: string) {
   const { orderToTask } = await import("@/lib/tasks/order-to-task");
-  const { planSync, documentTotals } = await import("@/lib/sync/plan");
-  const { apiLines, itemDetails } = await import("@/lib/sync/sync-task");
-  const { businessDate } = await import("@/lib/sync/business-date");
+  const { planSync } = await import("@/lib/sync/plan");
+  const { itemDetails } = await import("@/lib/sync/sync-task");
+  const { documentDraft } = await import("@/lib/sync/documents");
+  const { documentBody } = await import("@/lib/sage/accounting/operations");
   const { businessDefaults } = await import("@/lib/sync/sage-context");
   const { getSettings } = await import("@/lib/settings/settings");
   const { randomBytes } = await import("node:crypto");
@@ -429,22 +430,12 @@ export async function invoiceBodies(app: BenchApp, orders: Awaited<ReturnType<ty
     const draft = orderToTask(order);
     const plan = planSync({ orderId: order.id, orderType: draft.orderType, items: draft.items, settings, products, itemMappings, cancellationFee: null, taxRates: defaults.taxRates, defaults });
     if (plan.kind !== "write") throw new Error(`order ${order.id} does not plan to a write`);
-    const totals = documentTotals(plan.invoiceLines);
     const contactId = contactOf.get(order.asset.tiers.customer.id);
     if (!contactId) throw new Error(`no Sage contact for ${order.asset.tiers.customer.id}`);
-    return JSON.stringify({
-      sales_invoice: {
-        contact_id: contactId,
-        date: businessDate(defaults.timeZone),
-        reference: `${referencePrefix}-${String(n + 1).padStart(6, "0")}`,
-        ...(draft.currency ? { currency_id: draft.currency } : {}),
-        invoice_lines: apiLines(plan.invoiceLines),
-        net_amount: totals.net,
-        tax_amount: totals.tax,
-        total_amount: totals.total,
-        idempotency_id: randomBytes(16).toString("hex"),
-      },
-    });
+    const reference = `${referencePrefix}-${String(n + 1).padStart(6, "0")}`;
+    return JSON.stringify(
+      documentBody(documentDraft({ kind: "sales_invoice", contactId, reference, currency: draft.currency, exchangeRate: null, timeZone: defaults.timeZone, lines: plan.invoiceLines, idempotencyId: randomBytes(16).toString("hex") })),
+    );
   });
 }
 

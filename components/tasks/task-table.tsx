@@ -3,7 +3,7 @@
 import Link from "next/link";
 import { useEffect, useMemo, useState } from "react";
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import type { OrderType, TaskState } from "@/db/schema/sync-tasks";
+import type { OrderType, TaskState } from "@/lib/tasks/labels";
 import { useFormat } from "@/components/format";
 import { Button } from "@/components/ui/button";
 import { Alert } from "@/components/ui/card";

@@ -2,7 +2,7 @@
 
 import Link from "next/link";
 import { useFormat } from "@/components/format";
-import type { TaskState } from "@/db/schema/sync-tasks";
+import type { TaskState } from "@/lib/tasks/labels";
 import { TASK_STATE_LABELS, TASK_STATE_ORDER, TASK_STATE_STYLE } from "@/lib/tasks/labels";
 
 /** Dashboard: tasks per state, each linking to the filtered task list. */

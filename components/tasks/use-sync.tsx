@@ -3,7 +3,7 @@
 import { useRouter } from "next/navigation";
 import { useCallback, useEffect, useRef, useState } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import type { TaskState } from "@/db/schema/sync-tasks";
+import type { TaskState } from "@/lib/tasks/labels";
 import { useFormat } from "@/components/format";
 import { Button } from "@/components/ui/button";
 

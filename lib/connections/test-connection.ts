@@ -2,9 +2,9 @@ import { and, eq } from "drizzle-orm";
 import type { Database } from "@/db/client";
 import { connections } from "@/db/schema";
 import { writeActionLog, type Actor } from "@/lib/log/action-log";
-import { createSageAccountingClient, unwrap } from "@/lib/sage/accounting/api";
 import { SageError } from "@/lib/sage/errors";
 import { refreshLapseWarning } from "./refresh-lapse";
+import { sageConnection } from "./sage-session";
 import { getAccessToken } from "./tokens";
 
 export type ConnectionTestResult = { ok: true; sageUser: string; business: string | null } | { ok: false; kind: string; message: string; reconnectRequired: boolean };
@@ -18,13 +18,11 @@ export type ConnectionTestResult = { ok: true; sageUser: string; business: strin
 export async function testSageConnection(db: Database, input: { tenantId: string; connectionId: string; actor: Actor }): Promise<ConnectionTestResult> {
   const [row] = await db.select().from(connections).where(and(eq(connections.id, input.connectionId), eq(connections.tenantId, input.tenantId)));
   if (!row) return { ok: false, kind: "not_found", message: "That Sage connection does not exist.", reconnectRequired: false };
-  const sage = createSageAccountingClient({ db, connectionId: row.id, policy: { maxAttempts: 2 } });
+  const sage = sageConnection(db, row.id, { policy: { maxAttempts: 2 } });
   try {
     if (refreshLapseWarning(row.refreshTokenExpiresAt)) await getAccessToken(db, row.id, { forceRefresh: true });
-    const user = unwrap(await sage.GET("/user", {}));
-    const business = row.businessId ? unwrap(await sage.GET("/businesses/{key}", { params: { path: { key: row.businessId } } })) : null;
-    const sageUser = [user.first_name, user.last_name].filter(Boolean).join(" ") || user.email || user.id || "Sage user";
-    const businessName = business?.name ?? business?.displayed_as ?? null;
+    const sageUser = (await sage.whoAmI()).name;
+    const businessName = row.businessId ? (await sage.getBusiness(row.businessId)).name : null;
     await writeActionLog(db, {
       tenantId: input.tenantId,
       actor: input.actor,

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { SageContactDraft } from "@/lib/sage/target";
 
 /**
  * What the marketplace tells us about a customer's billing contact (`contact_info` of the customers
@@ -32,43 +33,23 @@ export function customerCountryOf(raw: unknown): string | undefined {
 }
 
 /**
- * The `contact` body of `POST /contacts` for a marketplace customer — one builder for every path
- * that creates contacts (Mapping's "Create contact in Sage" and the sync engine): name, reference
- * (= marketplace customer id), currency, the billing address (a UK VAT invoice needs it), the
- * contact person with e-mail and phone, and the tax (VAT) number.
+ * A marketplace customer as a Sage customer contact — one builder for every path that creates
+ * contacts (Mapping's "Create contact in Sage" and the sync engine): name, reference (= marketplace
+ * customer id), currency, the billing address (a UK VAT invoice needs it), the contact person with
+ * e-mail and phone, and the tax (VAT) number. The target turns it into its own body.
  */
-export function sageContactBody(customer: { name: string; email: string | null; currency: string | null; marketplaceCustomerId: string; raw: unknown }): Record<string, unknown> {
+export function contactDraftOf(customer: { name: string; email: string | null; currency: string | null; marketplaceCustomerId: string; raw: unknown }): SageContactDraft {
   const info = billingContactOf(customer.raw);
-  const email = customer.email ?? info.email;
   const a = info.address;
-  const address =
-    a && (a.line1 || a.city || a.postal_code)
-      ? {
-          address_line_1: a.line1,
-          address_line_2: a.line2,
-          city: a.city,
-          postal_code: a.postal_code,
-          region: a.state,
-          country_id: a.country?.toUpperCase(),
-          is_main_address: true,
-        }
-      : undefined;
-  const person =
-    email || info.phone || info.contact_name
-      ? { name: info.contact_name ?? customer.name, email, telephone: info.phone, is_main_contact: true }
-      : undefined;
-  return dropUndefined({
+  return {
     name: customer.name,
-    contact_type_ids: ["CUSTOMER"],
     reference: customer.marketplaceCustomerId,
     // invoices must be in the contact's currency: the customer's marketplace currency
-    currency_id: customer.currency ?? undefined,
-    main_address: address && dropUndefined(address),
-    main_contact_person: person && dropUndefined(person),
-    tax_number: info.tax_id?.replace(/\s+/g, "").toUpperCase(),
-  });
-}
-
-function dropUndefined<T extends Record<string, unknown>>(o: T): T {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+    currency: customer.currency,
+    email: customer.email ?? info.email ?? null,
+    phone: info.phone,
+    contactName: info.contact_name,
+    taxNumber: info.tax_id?.replace(/\s+/g, "").toUpperCase(),
+    address: a ? { line1: a.line1, line2: a.line2, city: a.city, postalCode: a.postal_code, region: a.state, country: a.country?.toUpperCase() } : undefined,
+  };
 }

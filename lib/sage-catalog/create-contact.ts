@@ -3,53 +3,17 @@ import { z } from "zod";
 import type { Database } from "@/db/client";
 import { customerMappings, marketplaceCustomers } from "@/db/schema";
 import { type Actor } from "@/lib/log/action-log";
-import { MappingError, normalizeKey, NOTHING_SAVED, requireActiveConnection } from "@/lib/mapping/common";
+import { MappingError, NOTHING_SAVED, requireActiveConnection } from "@/lib/mapping/common";
 import { mapCustomersInTx } from "@/lib/mapping/customers";
 import { recordRequestFailure } from "@/lib/mapping/status";
-import { collectSagePages, deriveIdempotencyId, unwrap, type SageAccountingClient } from "@/lib/sage/accounting/api";
-import type { RetryPolicy } from "@/lib/sage/accounting/retry";
 import { SageError } from "@/lib/sage/errors";
-import { sageContactBody } from "./contact-body";
-import { CONTACT_ATTRIBUTES, contactCacheValues, sageClientFor, upsertCachedContacts, type SageContactDto } from "./refresh";
+import type { SageRetryPolicy } from "@/lib/sage/target";
+import { findOrCreateSageContact, type ContactMatch } from "@/lib/sync/contacts";
+import { catalogConnection, contactCacheValues, upsertCachedContacts } from "./refresh";
 
 export const createContactsInputSchema = z.object({
   customerIds: z.array(z.string().uuid("Unknown customer id")).min(1, "Select at least one customer.").max(200, "Create at most 200 contacts at a time."),
 });
-
-/**
- * The `idempotency_id` of the Sage contact create for one marketplace customer (tenant + customer
- * id) — the same derivation the sync engine uses, so either path creating it sends the same id.
- */
-export function contactIdempotencyId(tenantId: string, marketplaceCustomerId: string): string {
-  return deriveIdempotencyId(tenantId, marketplaceCustomerId, "contact");
-}
-
-export type ContactMatch = { by: "stored_id" | "email" | "reference"; contact: SageContactDto };
-
-/**
- * Match before create: the stored Sage id (if Sage still has it), then the contact person e-mail
- * (`/contacts?email=`), then the reference (= marketplace customer id, `search=` then exact).
- */
-export async function findExistingSageContact(
-  sage: SageAccountingClient,
-  customer: { email: string | null; marketplaceCustomerId: string; storedSageId: string | null },
-): Promise<ContactMatch | null> {
-  if (customer.storedSageId) {
-    try {
-      const contact = unwrap(await sage.GET("/contacts/{key}", { params: { path: { key: customer.storedSageId }, query: { attributes: CONTACT_ATTRIBUTES } } }));
-      return { by: "stored_id", contact: contact as SageContactDto };
-    } catch (e) {
-      if (!(e instanceof SageError) || e.kind !== "not_found") throw e;
-    }
-  }
-  if (customer.email) {
-    const byEmail = await collectSagePages<SageContactDto>(sage, `/contacts?email=${encodeURIComponent(customer.email)}&contact_type_id=CUSTOMER&items_per_page=200&attributes=${CONTACT_ATTRIBUTES}`);
-    if (byEmail[0]) return { by: "email", contact: byEmail[0] };
-  }
-  const byReference = await collectSagePages<SageContactDto>(sage, `/contacts?search=${encodeURIComponent(customer.marketplaceCustomerId)}&items_per_page=200&attributes=${CONTACT_ATTRIBUTES}`);
-  const exact = byReference.find((c) => normalizeKey(c.reference) === normalizeKey(customer.marketplaceCustomerId));
-  return exact ? { by: "reference", contact: exact } : null;
-}
 
 export type CreateContactResult =
   | { ok: true; outcome: "created" | "matched"; matchedBy?: ContactMatch["by"]; sageContactId: string }
@@ -62,7 +26,7 @@ export type CreateContactResult =
  */
 export async function createSageContactForCustomer(
   db: Database,
-  input: { tenantId: string; customerId: string; actor: Actor; requestId: string; policy?: Partial<RetryPolicy> },
+  input: { tenantId: string; customerId: string; actor: Actor; requestId: string; policy?: Partial<SageRetryPolicy> },
 ): Promise<CreateContactResult> {
   const what = "Create contact in Sage";
   const [customer] = await db
@@ -98,22 +62,15 @@ export async function createSageContactForCustomer(
     throw e;
   }
 
-  const sage = sageClientFor(db, connection.id, input.policy);
-  let contact: SageContactDto;
-  let match: ContactMatch | null;
+  const sage = catalogConnection(db, connection.id, input.policy);
+  let contact: Awaited<ReturnType<typeof findOrCreateSageContact>>["contact"];
+  let match: ContactMatch | null = null;
   try {
-    match = await findExistingSageContact(sage, customer);
-    if (match) contact = match.contact;
-    else {
-      const created = unwrap(
-        await sage.POST("/contacts", {
-          body: {
-            contact: { ...sageContactBody(customer), idempotency_id: await contactIdempotencyId(input.tenantId, customer.marketplaceCustomerId) },
-          } as never,
-        }),
-      );
-      contact = { ...(created as SageContactDto), email: customer.email };
-    }
+    // one matcher with the sync (stored id → e-mail → reference), then one create; a create whose
+    // outcome is unknown is thrown for the function's retry, which matches first again
+    const found = await findOrCreateSageContact(sage, { tenantId: input.tenantId, customer });
+    contact = found.contact;
+    if (found.matchedBy) match = { by: found.matchedBy, contact: found.contact };
   } catch (e) {
     if (!(e instanceof SageError) || e.retryable || e.kind === "unknown_outcome") throw e;
     return fail(e.kind, `Sage refused: ${e.message}${e.details[0]?.source ? ` (${e.details[0].source})` : ""}. ${NOTHING_SAVED}`, { kind: e.kind, status: e.status });

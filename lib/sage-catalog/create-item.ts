@@ -8,10 +8,10 @@ import { FEE_LABELS, feeKindOfProduct, mapFeeInTx, type FeeKind } from "@/lib/ma
 import { mapProductsInTx } from "@/lib/mapping/products";
 import { describeSageItem } from "@/lib/mapping/sage-cache";
 import { recordRequestFailure } from "@/lib/mapping/status";
-import { collectSagePages, deriveIdempotencyId, unwrap, type SageAccountingClient } from "@/lib/sage/accounting/api";
-import type { RetryPolicy } from "@/lib/sage/accounting/retry";
 import { SageError } from "@/lib/sage/errors";
-import { ITEM_ATTRIBUTES, itemCacheValues, sageClientFor, upsertCachedItems, type SageItemDto } from "./refresh";
+import type { SageConnectionApi, SageItemRecord, SageItemType, SageRetryPolicy } from "@/lib/sage/target";
+import { idempotencyIds } from "@/lib/sync/documents";
+import { catalogConnection, itemCacheValues, upsertCachedItems } from "./refresh";
 
 export const SAGE_ITEM_TYPES_FOR_CREATE = ["service", "product"] as const;
 export type SageItemTypeForCreate = (typeof SAGE_ITEM_TYPES_FOR_CREATE)[number];
@@ -21,31 +21,18 @@ export const addProductsToSageInputSchema = z.object({
   type: z.enum(SAGE_ITEM_TYPES_FOR_CREATE, { message: "type must be service or product" }).default("service"),
 });
 
-/**
- * The `idempotency_id` of the Sage create for one marketplace product: 32 hex characters derived
- * from tenant + marketplace product id, so every attempt (client retry, function retry, a second
- * click) sends the same one and Sage creates the item once.
- */
-export function itemIdempotencyId(tenantId: string, marketplaceProductId: string): string {
-  return deriveIdempotencyId(tenantId, marketplaceProductId, "item");
-}
-
 /** Sage items (products and services) whose item code is exactly `code` (case-insensitive). */
-export async function findSageItemsByCode(sage: SageAccountingClient, code: string): Promise<{ type: "product" | "service"; item: SageItemDto }[]> {
-  const search = encodeURIComponent(code);
-  const out: { type: "product" | "service"; item: SageItemDto }[] = [];
+export async function findSageItemsByCode(sage: SageConnectionApi, code: string): Promise<{ type: SageItemType; item: SageItemRecord }[]> {
+  const out: { type: SageItemType; item: SageItemRecord }[] = [];
   for (const type of ["service", "product"] as const) {
-    const found = await collectSagePages<SageItemDto>(sage, `/${type}s?search=${search}&items_per_page=200&attributes=${ITEM_ATTRIBUTES[type]}`);
-    for (const item of found) if (normalizeKey(item.item_code) === normalizeKey(code)) out.push({ type, item });
+    for (const item of await sage.findItems(type, code)) if (normalizeKey(item.itemCode) === normalizeKey(code)) out.push({ type, item });
   }
   return out;
 }
 
-type Ledger = { id: string; nominal_code?: number | null };
-
-async function pickLedger(sage: SageAccountingClient, visibleIn: "sales" | "expenses", preferred: number): Promise<string> {
-  const ledgers = await collectSagePages<Ledger>(sage, `/ledger_accounts?visible_in=${visibleIn}&items_per_page=200&attributes=nominal_code`);
-  const chosen = ledgers.find((l) => l.nominal_code === preferred) ?? ledgers[0];
+async function pickLedger(sage: SageConnectionApi, visibleIn: "sales" | "expenses", preferred: number): Promise<string> {
+  const ledgers = await sage.listLedgerAccounts(visibleIn);
+  const chosen = ledgers.find((l) => l.nominalCode === preferred) ?? ledgers[0];
   if (!chosen) throw new SageError("validation", `The Sage business has no ledger account visible in ${visibleIn}.`);
   return chosen.id;
 }
@@ -66,7 +53,7 @@ export type AddToSageResult =
  */
 export async function addProductToSage(
   db: Database,
-  input: { tenantId: string; productId: string; actor: Actor; requestId: string; type?: SageItemTypeForCreate; policy?: Partial<RetryPolicy> },
+  input: { tenantId: string; productId: string; actor: Actor; requestId: string; type?: SageItemTypeForCreate; policy?: Partial<SageRetryPolicy> },
 ): Promise<AddToSageResult> {
   const what = "Add product to Sage";
   const [product] = await db
@@ -112,8 +99,8 @@ export async function addProductToSage(
   }
 
   const type = input.type ?? "service";
-  const sage = sageClientFor(db, connection.id, input.policy);
-  let found: { type: "product" | "service"; item: SageItemDto } | undefined;
+  const sage = catalogConnection(db, connection.id, input.policy);
+  let found: { type: SageItemType; item: SageItemRecord } | undefined;
   let outcome: "created" | "found";
   try {
     const existing = await findSageItemsByCode(sage, product.mpn);
@@ -123,33 +110,20 @@ export async function addProductToSage(
       const price = product.unitPrice === null ? null : Number(product.unitPrice);
       // a fee is income, not a sale of the product: Other Income (4900) where the business has it
       const salesLedger = await pickLedger(sage, "sales", feeKind ? 4900 : 4000);
-      const common = {
-        description: product.name,
-        item_code: product.mpn,
-        notes: product.description ?? undefined,
-        sales_ledger_account_id: salesLedger,
-        source_guid: product.marketplaceProductId,
-        idempotency_id: await itemIdempotencyId(input.tenantId, product.marketplaceProductId),
-      };
-      const created =
-        type === "service"
-          ? unwrap(
-              await sage.POST("/services", {
-                body: { service: { ...common, sales_rates: price !== null && Number.isFinite(price) ? [{ rate_name: "Selling Price", rate: price, rate_includes_tax: false }] : undefined } } as never,
-              }),
-            )
-          : unwrap(
-              await sage.POST("/products", {
-                body: {
-                  product: {
-                    ...common,
-                    purchase_ledger_account_id: await pickLedger(sage, "expenses", 5000),
-                    sales_prices: price !== null && Number.isFinite(price) ? [{ price_name: "Selling Price", price, price_includes_tax: false }] : undefined,
-                  },
-                } as never,
-              }),
-            );
-      found = { type, item: created as SageItemDto };
+      const created = await sage.createItem(
+        {
+          type,
+          description: product.name,
+          itemCode: product.mpn,
+          notes: product.description ?? undefined,
+          sourceGuid: product.marketplaceProductId,
+          price: price !== null && Number.isFinite(price) ? price : null,
+          salesLedgerAccountId: salesLedger,
+          purchaseLedgerAccountId: type === "product" ? await pickLedger(sage, "expenses", 5000) : undefined,
+        },
+        idempotencyIds.item(input.tenantId, product.marketplaceProductId),
+      );
+      found = { type, item: created };
     }
   } catch (e) {
     if (!(e instanceof SageError) || e.retryable || e.kind === "unknown_outcome") throw e;
@@ -158,7 +132,7 @@ export async function addProductToSage(
 
   const item = found.item;
   await upsertCachedItems(db, [itemCacheValues(input.tenantId, connection.id, found.type, item, new Date())]);
-  const label = describeSageItem({ type: found.type, itemCode: item.item_code ?? null, description: item.description ?? item.displayed_as ?? item.id });
+  const label = describeSageItem({ type: found.type, itemCode: item.itemCode, description: item.description ?? item.displayedAs ?? item.id });
   try {
     if (feeKind) {
       const asFee = `mapped as the ${FEE_LABELS[feeKind]}`;

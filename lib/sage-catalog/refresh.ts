@@ -4,75 +4,43 @@ import { sageContacts, sageItems } from "@/db/schema";
 import { writeActionLog, type Actor } from "@/lib/log/action-log";
 import { chunk, MappingError, requireActiveConnection } from "@/lib/mapping/common";
 import { REFRESH_OPS } from "@/lib/mapping/status";
-import { collectSagePages, createSageAccountingClient, type SageAccountingClient } from "@/lib/sage/accounting/api";
-import type { RetryPolicy } from "@/lib/sage/accounting/retry";
-import { connectionBudget } from "@/lib/sage/rate-budget";
+import { sageConnection } from "@/lib/connections/sage-session";
 import { SageError } from "@/lib/sage/errors";
+import type { SageConnectionApi, SageContactRecord, SageItemRecord, SageItemType, SageRetryPolicy } from "@/lib/sage/target";
 
-/** What the cache keeps of a Sage product or service (list items with the attributes we ask for). */
-export type SageItemDto = {
-  id: string;
-  displayed_as?: string;
-  item_code?: string | null;
-  description?: string | null;
-  active?: boolean | null;
-  sales_prices?: { price_name?: string | null; price?: number | string | null }[] | null;
-  sales_rates?: { rate_name?: string | null; rate?: number | string | null }[] | null;
-  sales_ledger_account?: { id?: string | null } | null;
-  sales_tax_rate?: { id?: string | null } | null;
-};
-
-export type SageContactDto = {
-  id: string;
-  displayed_as?: string;
-  name?: string | null;
-  reference?: string | null;
-  email?: string | null;
-  main_contact_person?: { email?: string | null } | null;
-  currency?: { id?: string | null } | null;
-};
-
-export const ITEM_ATTRIBUTES = {
-  product: "item_code,description,active,sales_prices,sales_ledger_account,sales_tax_rate",
-  service: "item_code,description,active,sales_rates,sales_ledger_account,sales_tax_rate",
-} as const;
-export const CONTACT_ATTRIBUTES = "name,reference,email,currency";
-
-/** The typed client for mapping work, paced by the same shared rate budget of the Sage business as the sync engine. */
-export function sageClientFor(db: Database, connectionId: string, policy?: Partial<RetryPolicy>): SageAccountingClient {
-  return createSageAccountingClient({ db, connectionId, policy, beforeAttempt: connectionBudget(db, connectionId) });
+/** The connection's Sage business for mapping work, paced by the same shared rate budget of the business as the sync engine. */
+export function catalogConnection(db: Database, connectionId: string, policy?: Partial<SageRetryPolicy>): SageConnectionApi {
+  return sageConnection(db, connectionId, { policy });
 }
 
 /** A Sage item as a cache row (the "Selling Price" first, else the first price). */
-export function itemCacheValues(tenantId: string, connectionId: string, type: "product" | "service", i: SageItemDto, at: Date) {
-  const prices = type === "product" ? (i.sales_prices ?? []).map((p) => ({ name: p.price_name, amount: p.price })) : (i.sales_rates ?? []).map((r) => ({ name: r.rate_name, amount: r.rate }));
-  const price = prices.find((p) => p.name === "Selling Price") ?? prices[0];
+export function itemCacheValues(tenantId: string, connectionId: string, type: SageItemType, i: SageItemRecord, at: Date) {
+  const price = i.prices.find((p) => p.name === "Selling Price") ?? i.prices[0];
   const amount = price?.amount === null || price?.amount === undefined || price.amount === "" ? null : Number(price.amount);
   return {
     tenantId,
     connectionId,
     sageId: i.id,
     type,
-    itemCode: i.item_code ?? null,
-    description: i.description ?? i.displayed_as ?? i.id,
+    itemCode: i.itemCode,
+    description: i.description ?? i.displayedAs ?? i.id,
     salesPrice: amount === null || !Number.isFinite(amount) ? null : amount.toFixed(4),
-    salesLedgerAccountId: i.sales_ledger_account?.id ?? null,
-    salesTaxRateId: i.sales_tax_rate?.id ?? null,
+    salesLedgerAccountId: i.salesLedgerAccountId,
+    salesTaxRateId: i.salesTaxRateId,
     active: i.active ?? true,
     refreshedAt: at,
   };
 }
 
-export function contactCacheValues(tenantId: string, connectionId: string, c: SageContactDto, at: Date) {
-  const email = c.email ?? c.main_contact_person?.email ?? null;
+export function contactCacheValues(tenantId: string, connectionId: string, c: SageContactRecord, at: Date) {
   return {
     tenantId,
     connectionId,
     sageId: c.id,
-    name: c.name ?? c.displayed_as ?? c.id,
-    reference: c.reference ?? null,
-    email: email ? email.toLowerCase() : null,
-    currency: c.currency?.id ?? null,
+    name: c.name ?? c.displayedAs ?? c.id,
+    reference: c.reference,
+    email: c.email ? c.email.toLowerCase() : null,
+    currency: c.currency,
     refreshedAt: at,
   };
 }
@@ -119,7 +87,7 @@ export type SageRefreshResult =
  */
 export async function refreshSageCatalog(
   db: Database,
-  input: { tenantId: string; actor: Actor; requestId?: string; policy?: Partial<RetryPolicy> },
+  input: { tenantId: string; actor: Actor; requestId?: string; policy?: Partial<SageRetryPolicy> },
 ): Promise<SageRefreshResult> {
   let connection: Awaited<ReturnType<typeof requireActiveConnection>>;
   try {
@@ -129,12 +97,12 @@ export async function refreshSageCatalog(
     await writeActionLog(db, { tenantId: input.tenantId, actor: input.actor, level: "error", category: "mapping", message: `Refresh from Sage failed: ${e.message}`, details: { op: REFRESH_OPS.sage, requestId: input.requestId } });
     return { ok: false, kind: e.reason, message: e.message };
   }
-  const sage = sageClientFor(db, connection.id, input.policy);
-  let products: SageItemDto[], services: SageItemDto[], contacts: SageContactDto[];
+  const sage = catalogConnection(db, connection.id, input.policy);
+  let products: SageItemRecord[], services: SageItemRecord[], contacts: SageContactRecord[];
   try {
-    products = await collectSagePages<SageItemDto>(sage, `/products?items_per_page=200&attributes=${ITEM_ATTRIBUTES.product}`);
-    services = await collectSagePages<SageItemDto>(sage, `/services?items_per_page=200&attributes=${ITEM_ATTRIBUTES.service}`);
-    contacts = await collectSagePages<SageContactDto>(sage, `/contacts?items_per_page=200&contact_type_id=CUSTOMER&attributes=${CONTACT_ATTRIBUTES}`);
+    products = await sage.listItems("product");
+    services = await sage.listItems("service");
+    contacts = await sage.listCustomerContacts();
   } catch (e) {
     if (!(e instanceof SageError) || e.retryable || e.kind === "unknown_outcome") throw e;
     await writeActionLog(db, {

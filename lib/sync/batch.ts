@@ -14,15 +14,15 @@ import {
 } from "@/db/schema";
 import type { TaskItemDelta } from "@/db/schema";
 import { SYSTEM_ACTOR, redact } from "@/lib/log/action-log";
-import { collectSagePages, deriveIdempotencyId } from "@/lib/sage/accounting/api";
 import { SageError } from "@/lib/sage/errors";
 import { getConfig } from "@/lib/config";
 import { getSettings } from "@/lib/settings/settings";
 import { documentTotals, planSync, type MarketplaceProductForPlan, type PlannedLine, type SageItemForPlan } from "./plan";
-import { businessDefaults, currencyForPlan, syncClient, syncSender } from "./sage-context";
+import type { SageConnectionApi, SageCreatedAnswer } from "@/lib/sage/target";
+import { documentDraft, existingMarkers, findInterruptedWrites, findWrittenDocument, idempotencyIds, recordWrittenStatement, storePendingMarkers, type ExistingMarker } from "./documents";
+import { businessDefaults, currencyForPlan, syncConnection } from "./sage-context";
 import { markTasksHaltedByReconnect } from "./reconnect-halt";
 import {
-  documentBody,
   beginTaskSync,
   completeTaskSync,
   describeWritten,
@@ -32,7 +32,6 @@ import {
   planTaskSync,
   writeTaskCreditNote,
   writeTaskInvoice,
-  type SageDoc,
   type TaskContext,
   type WrittenDocument,
 } from "./sync-task";
@@ -197,8 +196,7 @@ async function syncTaskBatchRun(db: Database, input: { tenantId: string; connect
   for (let i = FIRST_CHUNK; i < taskIds.length; i += CHUNK) chunks.push(taskIds.slice(i, i + CHUNK));
   // Results are recorded behind the writes (FlushQueue), so no chunk waits for the previous one's.
   // one client and one sender for the whole run: each resolves the connection's rate budget once
-  const sage = syncClient(db, input.connectionId);
-  const send = syncSender(db, input.connectionId);
+  const sage = syncConnection(db, input.connectionId);
   const flushes = new FlushQueue();
   const creditNotes: WrittenCreditNote[] = [];
   let next: Promise<PreparedChunk> | null = prepareChunk(db, input, chunks[0]!, shared, run);
@@ -207,7 +205,7 @@ async function syncTaskBatchRun(db: Database, input: { tenantId: string; connect
       const prepared: PreparedChunk = await next!;
       // past the time box: the chunks not yet prepared are left for the next step, untouched
       next = i + 1 < chunks.length && Date.now() < run.deadline ? prepareChunk(db, input, chunks[i + 1]!, shared, run) : null;
-      await writeChunk(db, input, sage, send, prepared, settings.notifications, result, flushes, creditNotes);
+      await writeChunk(db, input, sage, prepared, settings.notifications, result, flushes, creditNotes);
       run.consumed += chunks[i]!.length;
       if (!next) break;
     }
@@ -418,31 +416,15 @@ async function prepareChunk(db: Database, input: { tenantId: string; connectionI
     for (const [kind, lines] of [["sales_invoice", plan.invoiceLines], ["sales_credit_note", plan.creditNoteLines]] as const) {
       if (lines.length === 0) continue;
       const refunds = kind === "sales_credit_note" ? await refundedInvoiceOf(db, { tenantId: input.tenantId, connectionId: input.connectionId, taskId: task.id, currency: task.currency }) : null;
-      docs.push({ task, ctx: ctxOf(task), kind, lines, exchangeRate: plan.exchangeRate, timeZone: shared.defaults.timeZone, contactId, idempotencyId: deriveIdempotencyId(input.tenantId, task.id, kind), resume: false, refunds });
+      docs.push({ task, ctx: ctxOf(task), kind, lines, exchangeRate: plan.exchangeRate, timeZone: shared.defaults.timeZone, contactId, idempotencyId: idempotencyIds.document(input.tenantId, task.id, kind), resume: false, refunds });
     }
   }
   const claimIds = tasks.filter((t) => notesOf.has(t.id)).map((t) => t.id);
-  const already = new Map<string, { sageId: string; displayedAs: string | null; createdAt: Date }>();
+  let already = new Map<string, ExistingMarker>();
   // the claims and the pending markers in ONE statement (atomic on its own): no transaction holds the
   // database connection — on PGlite the only one — while the writes of the chunk before wait for it
-  const col = <T>(f: (d: PlannedDoc) => T) => docs.map(f);
-  const claimAndMark = async (q: Queryable): Promise<string[]> => {
-    if (claimIds.length === 0 && docs.length === 0) return [];
-    const marked = (await q.execute(sql`
-      with claimed as (
-        update ${syncTasks} set state = 'processing', attempts = ${syncTasks.attempts} + 1, updated_at = ${new Date()}
-        where ${syncTasks.id} = any(${arrayParam(claimIds, "uuid")})
-        returning 1
-      )
-      insert into ${sageDocuments} (tenant_id, connection_id, task_id, kind, sage_id, reference, idempotency_id, currency, billing_period, details)
-      select ${input.tenantId}, ${input.connectionId}, m.task_id, m.kind, '', m.reference, m.idempotency_id, m.currency, m.billing_period, jsonb_build_object('status', 'pending', 'contactId', m.contact_id)
-      from unnest(${arrayParam(col((d) => d.task.id), "uuid")}, ${arrayParam(col((d) => d.kind), "text")}, ${arrayParam(col((d) => d.task.marketplaceOrderId), "text")}, ${arrayParam(col((d) => d.idempotencyId), "text")},
-                  ${arrayParam(col((d) => d.task.currency), "text")}, ${arrayParam(col((d) => d.task.billingPeriod), "text")}, ${arrayParam(col((d) => d.contactId), "text")})
-        as m(task_id, kind, reference, idempotency_id, currency, billing_period, contact_id)
-      on conflict (idempotency_id) do nothing
-      returning idempotency_id`)) as unknown as { rows: { idempotency_id: string }[] };
-    return marked.rows.map((r) => r.idempotency_id);
-  };
+  const markers = docs.map((d) => ({ taskId: d.task.id, kind: d.kind, reference: d.task.marketplaceOrderId, idempotencyId: d.idempotencyId, currency: d.task.currency, billingPeriod: d.task.billingPeriod, contactId: d.contactId }));
+  const claimAndMark = (q: Queryable) => storePendingMarkers(q, input, markers, claimIds);
   const markedIds =
     actionRequired.length === 0
       ? await claimAndMark(db)
@@ -459,9 +441,7 @@ async function prepareChunk(db: Database, input: { tenantId: string; connectionI
   if (markedIds.length < docs.length) {
     // markers that already existed (an earlier attempt) are read back: written ones are adopted, pending ones looked up
     const fresh = new Set(markedIds);
-    const earlier = docs.filter((d) => !fresh.has(d.idempotencyId)).map((d) => d.idempotencyId);
-    const existing = await db.select().from(sageDocuments).where(inArray(sageDocuments.idempotencyId, earlier));
-    for (const e of existing) already.set(e.idempotencyId, { sageId: e.sageId, displayedAs: e.displayedAs, createdAt: e.createdAt });
+    already = await existingMarkers(db, docs.filter((d) => !fresh.has(d.idempotencyId)).map((d) => d.idempotencyId));
   }
   for (const id of claimIds) run.claimed.add(id);
   for (const d of docs) d.resume = already.has(d.idempotencyId);
@@ -473,8 +453,7 @@ async function prepareChunk(db: Database, input: { tenantId: string; connectionI
 async function writeChunk(
   db: Database,
   input: { tenantId: string; connectionId: string },
-  sage: ReturnType<typeof syncClient>,
-  send: ReturnType<typeof syncSender>,
+  sage: SageConnectionApi,
   chunk: PreparedChunk,
   notifications: "errors_and_actions" | "all_tasks",
   result: BatchResult,
@@ -516,7 +495,7 @@ async function writeChunk(
   const writeOne = async (doc: PlannedDoc) => {
     for (let attempt = 1; ; attempt++) {
       try {
-        const w = await writeDocument(sage, send, doc);
+        const w = await writeDocument(sage, doc);
         if ("written" in w) wrote(doc, w.written);
         else
           reading.push(
@@ -600,10 +579,9 @@ async function writeChunk(
 }
 
 /** The id and number of a document Sage has just created, from its answer. */
-async function readCreated(doc: PlannedDoc, answer: Response): Promise<WrittenDocument> {
-  const created = (await answer.json()) as SageDoc;
-  if (!created?.id) throw new Error("Sage's answer carries no id");
-  return writtenAs(doc, created.id, created.displayed_as ?? null);
+async function readCreated(doc: PlannedDoc, answer: SageCreatedAnswer): Promise<WrittenDocument> {
+  const created = await answer.read();
+  return writtenAs(doc, created.id, created.displayedAs);
 }
 
 /** A planned document as written in Sage under `sageId`. */
@@ -624,41 +602,33 @@ type Progress = {
 
 /**
  * Documents whose pending marker survived an interrupted attempt may or may not exist in Sage.
- * One listing of what was created since the oldest such marker (rather than one search per
- * document) tells which: found ones are adopted, the rest are written normally.
+ * One listing of what was created since the oldest such marker (./documents.ts) tells which: found
+ * ones are adopted, the rest are written normally.
  */
-async function adoptInterruptedWrites(sage: ReturnType<typeof syncClient>, docs: PlannedDoc[], already: Map<string, { sageId: string; displayedAs: string | null; createdAt: Date }>) {
+async function adoptInterruptedWrites(sage: SageConnectionApi, docs: PlannedDoc[], already: Map<string, ExistingMarker>) {
   const resumed = docs.filter((d) => d.resume && !already.get(d.idempotencyId)?.sageId);
   if (resumed.length === 0) return;
-  const since = new Date(Math.min(...resumed.map((d) => already.get(d.idempotencyId)!.createdAt.getTime())) - 60_000);
-  const stamp = encodeURIComponent(since.toISOString().replace(/\.\d{3}Z$/, "+00:00"));
-  for (const kind of ["sales_invoice", "sales_credit_note"] as const) {
-    const mine = resumed.filter((d) => d.kind === kind);
-    if (mine.length === 0) continue;
-    const path = kind === "sales_invoice" ? "/sales_invoices" : "/sales_credit_notes";
-    const recent = await retryInPlace(() => collectSagePages<SageDoc>(sage, `${path}?updated_or_created_since=${stamp}&attributes=reference,status,contact&items_per_page=200`));
-    const byReference = new Map<string, SageDoc>();
-    for (const r of recent) if (r.reference && r.status?.id !== "VOID") byReference.set(`${r.contact?.id ?? ""}|${r.reference}`, r);
-    for (const d of mine) {
-      const found = byReference.get(`${d.contactId}|${d.task.marketplaceOrderId}`);
-      if (found) already.set(d.idempotencyId, { sageId: found.id, displayedAs: found.displayed_as ?? null, createdAt: new Date() });
-      d.resume = false; // the listing is authoritative: not there means not written
-    }
+  const found = await findInterruptedWrites(
+    sage,
+    resumed.map((d) => ({ kind: d.kind, reference: d.task.marketplaceOrderId, contactId: d.contactId, idempotencyId: d.idempotencyId, markedAt: already.get(d.idempotencyId)!.createdAt })),
+    retryInPlace,
+  );
+  for (const d of resumed) {
+    const hit = found.get(d.idempotencyId);
+    if (hit) already.set(d.idempotencyId, { sageId: hit.sageId, displayedAs: hit.displayedAs, createdAt: new Date() });
+    d.resume = false; // the listing is authoritative: not there means not written
   }
 }
 
 /** Write one document: what an earlier attempt created (found by reference), or Sage's 2xx answer to a create. */
-async function writeDocument(sage: ReturnType<typeof syncClient>, send: ReturnType<typeof syncSender>, doc: PlannedDoc): Promise<{ written: WrittenDocument } | { answer: Response }> {
-  const path = doc.kind === "sales_invoice" ? "/sales_invoices" : "/sales_credit_notes";
+async function writeDocument(sage: SageConnectionApi, doc: PlannedDoc): Promise<{ written: WrittenDocument } | { answer: SageCreatedAnswer }> {
   if (doc.resume) {
     // an earlier attempt may have created it: look before writing again
-    const found = (await collectSagePages<SageDoc>(sage, `${path}?search=${encodeURIComponent(doc.task.marketplaceOrderId)}&contact_id=${doc.contactId}&attributes=reference,status`)).find(
-      (d) => d.reference === doc.task.marketplaceOrderId && d.status?.id !== "VOID",
-    );
-    if (found) return { written: writtenAs(doc, found.id, found.displayed_as ?? null) };
+    const found = await findWrittenDocument(sage, { kind: doc.kind, reference: doc.task.marketplaceOrderId, contactId: doc.contactId });
+    if (found) return { written: writtenAs(doc, found.id, found.displayedAs) };
   }
-  const body = documentBody({ kind: doc.kind, contactId: doc.contactId, reference: doc.task.marketplaceOrderId, currency: doc.task.currency, exchangeRate: doc.exchangeRate, timeZone: doc.timeZone, lines: doc.lines, idempotencyId: doc.idempotencyId, refunds: doc.refunds });
-  return { answer: await send("POST", path, body) };
+  const draft = documentDraft({ kind: doc.kind, contactId: doc.contactId, reference: doc.task.marketplaceOrderId, currency: doc.task.currency, exchangeRate: doc.exchangeRate, timeZone: doc.timeZone, lines: doc.lines, idempotencyId: doc.idempotencyId, refunds: doc.refunds });
+  return { answer: await sage.createDocument(draft) };
 }
 
 /** One statement (a transaction with their Action Log rows when every task is notified): Sage ids stored, finished tasks synced; then refusals failed. */
@@ -679,13 +649,9 @@ async function recordProgress(db: Database, tenantId: string, p: Progress, notes
   // any, as the reason) — atomic on its own, so no transaction holds the connection between them
   const now = new Date();
   const reasons = done.map((id) => (notesOf.get(id) ?? []).join("; ") || null);
+  const records = written.map((o) => ({ idempotencyId: o.doc.idempotencyId, sageId: o.written!.sageId, displayedAs: o.written!.displayedAs, contactId: o.doc.contactId, total: o.written!.total }));
   const recordAndFinish = sql`
-    with recorded as (
-      update ${sageDocuments} set sage_id = v.sage_id, displayed_as = v.displayed_as, details = jsonb_build_object('status', 'written', 'contactId', v.contact_id, 'total', v.total)
-      from unnest(${arrayParam(written.map((o) => o.doc.idempotencyId), "text")}, ${arrayParam(written.map((o) => o.written!.sageId), "text")}, ${arrayParam(written.map((o) => o.written!.displayedAs), "text")},
-                  ${arrayParam(written.map((o) => o.doc.contactId), "text")}, ${arrayParam(written.map((o) => o.written!.total), "float8")})
-        as v(idempotency_id, sage_id, displayed_as, contact_id, total)
-      where ${sageDocuments.idempotencyId} = v.idempotency_id
+    with recorded as (${recordWrittenStatement(records)}
       returning 1
     )
     update ${syncTasks} set state = 'synced', synced_at = ${now}, reason = v.reason, reason_link = null, last_error = null, updated_at = ${now}

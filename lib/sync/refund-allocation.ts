@@ -2,11 +2,11 @@ import { and, desc, eq, inArray, ne, sql } from "drizzle-orm";
 import type { Database } from "@/db/client";
 import { sageDocuments, syncTasks } from "@/db/schema";
 import { writeActionLog, SYSTEM_ACTOR } from "@/lib/log/action-log";
-import { deriveIdempotencyId, unwrap } from "@/lib/sage/accounting/api";
 import { SageError } from "@/lib/sage/errors";
 import { arrayParam } from "@/db/array-param";
 import { businessDate } from "./business-date";
-import { businessDefaults, syncClient } from "./sage-context";
+import { idempotencyIds } from "./documents";
+import { businessDefaults, syncConnection } from "./sage-context";
 
 /**
  * A refund credit note is allocated against the invoice it refunds, while that invoice is open
@@ -24,7 +24,6 @@ export type RefundAllocation =
   | { outcome: "already_allocated" }
   | { outcome: "no_open_invoice"; why: string };
 
-type SageArtefact = { id: string; displayed_as?: string | null; outstanding_amount?: number | string | null; status?: { id: string } | null; contact?: { id: string } | null; currency?: { id: string } | null };
 
 const round2 = (n: number) => Math.round(n * 100) / 100;
 const CANDIDATES = 10;
@@ -33,7 +32,7 @@ export async function allocateRefundCreditNote(
   db: Database,
   input: { tenantId: string; connectionId: string; taskId: string; creditNoteId: string; contactId: string; currency: string | null },
 ): Promise<RefundAllocation> {
-  const idempotencyId = deriveIdempotencyId(input.tenantId, input.taskId, "contact_allocation");
+  const idempotencyId = idempotencyIds.allocation(input.tenantId, input.taskId);
   const [done] = await db.select().from(sageDocuments).where(eq(sageDocuments.idempotencyId, idempotencyId));
   if (done && done.sageId !== "") return { outcome: "already_allocated" };
 
@@ -44,49 +43,36 @@ export async function allocateRefundCreditNote(
   const invoices = candidates.invoices;
   if (invoices.length === 0) return { outcome: "no_open_invoice", why: "no invoice of this subscription was written by the connector" };
 
-  const sage = syncClient(db, input.connectionId);
-  const credit = unwrap(await sage.GET("/sales_credit_notes/{key}", { params: { path: { key: input.creditNoteId } } })) as SageArtefact;
-  const creditOutstanding = round2(Number(credit.outstanding_amount ?? 0));
+  const sage = syncConnection(db, input.connectionId);
+  const credit = await sage.getDocument("sales_credit_note", input.creditNoteId);
+  const creditOutstanding = round2(credit.outstanding);
   if (!(creditOutstanding > 0)) return { outcome: "already_allocated" };
 
-  let open: { invoice: SageArtefact; outstanding: number } | undefined;
+  let open: { invoice: { id: string; displayedAs: string | null }; outstanding: number } | undefined;
   for (const id of [...new Set(invoices.map((i) => i.sageId))]) {
-    let invoice: SageArtefact;
+    let invoice: Awaited<ReturnType<typeof sage.getDocument>>;
     try {
-      invoice = unwrap(await sage.GET("/sales_invoices/{key}", { params: { path: { key: id } } })) as SageArtefact;
+      invoice = await sage.getDocument("sales_invoice", id);
     } catch (e) {
       if (e instanceof SageError && e.kind === "not_found") continue;
       throw e;
     }
-    const outstanding = round2(Number(invoice.outstanding_amount ?? 0));
-    const status = invoice.status?.id;
+    const outstanding = round2(invoice.outstanding);
+    const status = invoice.status;
     if (status === "VOID" || status === "DRAFT" || !(outstanding > 0)) continue;
-    if (invoice.contact?.id && invoice.contact.id !== input.contactId) continue;
+    if (invoice.contactId && invoice.contactId !== input.contactId) continue;
     open = { invoice, outstanding };
     break;
   }
   if (!open) return { outcome: "no_open_invoice", why: "the invoice it refunds is already paid or void in Sage" };
 
   const amount = round2(Math.min(creditOutstanding, open.outstanding));
-  const created = unwrap(
-    await sage.POST("/contact_allocations", {
-      body: {
-        contact_allocation: {
-          transaction_type_id: "CUSTOMER_ALLOCATION",
-          contact_id: input.contactId,
-          // the business's calendar day, as the documents it settles
-          date: businessDate((await businessDefaults(db, input.connectionId)).timeZone),
-          allocated_artefacts: [
-            { artefact_id: open.invoice.id, amount },
-            { artefact_id: input.creditNoteId, amount: -amount },
-          ],
-        },
-      },
-    }),
-  ) as { id?: string } | null;
+  // the business's calendar day, as the documents it settles
+  const date = businessDate((await businessDefaults(db, input.connectionId)).timeZone);
+  const created = await sage.createAllocation({ contactId: input.contactId, date, invoiceId: open.invoice.id, creditNoteId: input.creditNoteId, amount });
   const allocationId = created?.id ?? "";
-  const invoiceNumber = open.invoice.displayed_as ?? null;
-  const creditNoteNumber = credit.displayed_as ?? null;
+  const invoiceNumber = open.invoice.displayedAs;
+  const creditNoteNumber = credit.displayedAs;
   await db.transaction(async (tx) => {
     await tx
       .insert(sageDocuments)

@@ -15,14 +15,13 @@ import {
 } from "@/db/schema";
 import { findActiveConnection } from "@/lib/connections/authorize";
 import { writeActionLog, SYSTEM_ACTOR, type Actor } from "@/lib/log/action-log";
-import { collectSagePages, deriveIdempotencyId, unwrap, withIdempotencyId } from "@/lib/sage/accounting/api";
-import { sageContactBody } from "@/lib/sage-catalog/contact-body";
 import { SageError } from "@/lib/sage/errors";
 import { getSettings } from "@/lib/settings/settings";
 import { documentTotals, planSync, type MarketplaceProductForPlan, type PlannedLine, type SageItemForPlan, type SyncPlan } from "./plan";
-import { businessDate } from "./business-date";
+import { findOrCreateSageContact } from "./contacts";
+import { documentDraft, idempotencyIds, markerOf, writeDocumentOnce } from "./documents";
 import { effectiveTaxRules, taxCaseOf } from "./tax-rules";
-import { businessDefaults, currencyForPlan, syncClient } from "./sage-context";
+import { businessDefaults, currencyForPlan, syncConnection } from "./sage-context";
 import { refundedInvoiceOf } from "./refund-allocation";
 
 /**
@@ -76,12 +75,10 @@ export async function beginTaskSync(db: Database, input: { tenantId: string; tas
 
 // ─── 2. contact ──────────────────────────────────────────────────────────────────────────────
 
-type SageRef = { id: string; displayed_as?: string; reference?: string | null };
-
 /** creates of one contact tried in place (each after a look-up) before the error goes to the caller */
 const CONTACT_ATTEMPTS = 4;
 
-/** The task customer's Sage contact: the stored id, else found by e-mail, else by reference, else created (once). */
+/** The task customer's Sage contact: the stored id, else matched (e-mail, reference), else created (once). */
 export async function ensureSageContact(db: Database, ctx: TaskContext): Promise<{ contactId: string; created: boolean }> {
   const [task] = await db.select().from(syncTasks).where(eq(syncTasks.id, ctx.taskId));
   const [customer] = await db
@@ -95,61 +92,27 @@ export async function ensureSageContact(db: Database, ctx: TaskContext): Promise
     .where(and(eq(customerMappings.tenantId, ctx.tenantId), eq(customerMappings.customerId, customer.id)));
   if (mapping?.sageContactId) return { contactId: mapping.sageContactId, created: false };
 
-  const sage = syncClient(db, ctx.connectionId);
-  const idempotencyId = await deriveIdempotencyId(ctx.tenantId, customer.marketplaceCustomerId, "contact");
-  const lookUp = async (): Promise<SageRef | undefined> => {
-    if (customer.email) {
-      const byEmail = (await collectSagePages<SageRef>(sage, `/contacts?email=${encodeURIComponent(customer.email)}&contact_type_id=CUSTOMER`))[0];
-      if (byEmail) return byEmail;
-    }
-    const candidates = await collectSagePages<SageRef>(sage, `/contacts?search=${encodeURIComponent(customer.marketplaceCustomerId)}&attributes=reference`);
-    return candidates.find((c) => (c.reference ?? "").toLowerCase() === customer.marketplaceCustomerId.toLowerCase());
-  };
-  let found: SageRef | undefined;
-  let created = false;
-  // match before create; a create whose outcome is unknown (answer lost or cut off) is looked up
-  // again before it is ever sent again — found then means our create went through
-  for (let attempt = 1; !found; attempt++) {
-    found = await lookUp();
-    if (found) {
-      created = attempt > 1;
-      break;
-    }
-    const body = withIdempotencyId(
-      "contact",
-      sageContactBody(customer),
-      idempotencyId,
-    );
-    try {
-      const answer = unwrap(await sage.POST("/contacts", { body: body as never })) as SageRef | null;
-      if (!answer?.id) throw new SageError("unknown_outcome", "Sage's answer to the contact create carries no id");
-      found = answer;
-      created = true;
-    } catch (e) {
-      const unsure = e instanceof SageError && (e.kind === "unknown_outcome" || e.kind === "retryable" || e.kind === "rate_limit");
-      if (!unsure || attempt >= CONTACT_ATTEMPTS) throw e;
-      await new Promise((r) => setTimeout(r, Math.min(2_000, 50 * 2 ** attempt)));
-    }
-  }
+  const idempotencyId = idempotencyIds.contact(ctx.tenantId, customer.marketplaceCustomerId);
+  const { contact, created } = await findOrCreateSageContact(syncConnection(db, ctx.connectionId), { tenantId: ctx.tenantId, customer, attempts: CONTACT_ATTEMPTS });
   await db.transaction(async (tx) => {
     await tx
       .insert(customerMappings)
-      .values({ tenantId: ctx.tenantId, customerId: customer.id, sageContactId: found!.id, sageContactName: found!.displayed_as ?? customer.name, mappedAt: new Date() })
-      .onConflictDoUpdate({ target: [customerMappings.tenantId, customerMappings.customerId], set: { sageContactId: found!.id, sageContactName: found!.displayed_as ?? customer.name, mappedAt: new Date(), updatedAt: new Date() } });
+      .values({ tenantId: ctx.tenantId, customerId: customer.id, sageContactId: contact.id, sageContactName: contact.displayedAs ?? customer.name, mappedAt: new Date() })
+      .onConflictDoUpdate({ target: [customerMappings.tenantId, customerMappings.customerId], set: { sageContactId: contact.id, sageContactName: contact.displayedAs ?? customer.name, mappedAt: new Date(), updatedAt: new Date() } });
     if (created) {
-      await tx.insert(sageDocuments).values({ tenantId: ctx.tenantId, connectionId: ctx.connectionId, taskId: ctx.taskId, kind: "contact", sageId: found!.id, displayedAs: found!.displayed_as ?? null, reference: customer.marketplaceCustomerId, idempotencyId }).onConflictDoNothing();
+      await tx.insert(sageDocuments).values({ tenantId: ctx.tenantId, connectionId: ctx.connectionId, taskId: ctx.taskId, kind: "contact", sageId: contact.id, displayedAs: contact.displayedAs ?? null, reference: customer.marketplaceCustomerId, idempotencyId }).onConflictDoNothing();
     }
     await writeActionLog(tx, {
       tenantId: ctx.tenantId,
       actor: SYSTEM_ACTOR,
       level: "info",
       category: "mapping",
-      message: created ? `Sage contact created for ${customer.name}` : `${customer.name} matched to the existing Sage contact ${found!.displayed_as ?? found!.id}`,
-      details: { sageContactId: found!.id },
+      message: created ? `Sage contact created for ${customer.name}` : `${customer.name} matched to the existing Sage contact ${contact.displayedAs ?? contact.id}`,
+      details: { sageContactId: contact.id },
       taskId: ctx.taskId,
     });
   });
-  return { contactId: found.id, created };
+  return { contactId: contact.id, created };
 }
 
 // ─── 3. plan ─────────────────────────────────────────────────────────────────────────────────
@@ -159,29 +122,24 @@ export async function itemDetails(db: Database, ctx: TaskContext, ref: { sageIte
   if (cached?.salesLedgerAccountId) {
     return { sageItemId: ref.sageItemId, type: ref.sageItemType, description: cached.description, salesPrice: cached.salesPrice, salesLedgerAccountId: cached.salesLedgerAccountId, salesTaxRateId: cached.salesTaxRateId };
   }
-  const sage = syncClient(db, ctx.connectionId);
-  type Item = { id: string; description?: string; item_code?: string | null; sales_ledger_account?: { id: string } | null; sales_tax_rate?: { id: string } | null; sales_rates?: { rate?: number | string; price?: number | string }[]; sales_prices?: { price?: number | string }[] };
-  let item: Item;
+  let item: Awaited<ReturnType<ReturnType<typeof syncConnection>["getItem"]>>;
   try {
-    item =
-      ref.sageItemType === "service"
-        ? (unwrap(await sage.GET("/services/{key}", { params: { path: { key: ref.sageItemId } } })) as Item)
-        : (unwrap(await sage.GET("/products/{key}", { params: { path: { key: ref.sageItemId } } })) as Item);
+    item = await syncConnection(db, ctx.connectionId).getItem(ref.sageItemType, ref.sageItemId);
   } catch (e) {
     if (e instanceof SageError && e.kind === "not_found") throw new SageError("not_found", `The Sage item “${ref.sageItemName}” no longer exists in Sage; map the product again`);
     throw e;
   }
-  const price = item.sales_rates?.[0]?.rate ?? item.sales_prices?.[0]?.price ?? null;
+  const price = item.prices[0]?.amount ?? null;
   const values = {
     tenantId: ctx.tenantId,
     connectionId: ctx.connectionId,
     sageId: item.id,
     type: ref.sageItemType,
-    itemCode: item.item_code ?? null,
+    itemCode: item.itemCode,
     description: item.description ?? ref.sageItemName,
     salesPrice: price === null ? null : String(price),
-    salesLedgerAccountId: item.sales_ledger_account?.id ?? null,
-    salesTaxRateId: item.sales_tax_rate?.id ?? null,
+    salesLedgerAccountId: item.salesLedgerAccountId,
+    salesTaxRateId: item.salesTaxRateId,
     refreshedAt: new Date(),
   };
   await db
@@ -247,98 +205,23 @@ export async function planTaskSync(db: Database, ctx: TaskContext): Promise<Task
 
 export type WrittenDocument = { kind: SageDocumentKind; sageId: string; displayedAs: string | null; total: number };
 
-export type SageDoc = { id: string; displayed_as?: string; reference?: string | null; status?: { id: string } | null; total_amount?: number | string; invoice_lines?: unknown[]; contact?: { id: string } | null };
-
-export function apiLines(lines: PlannedLine[]) {
-  return lines.map((l) => ({
-    description: l.description,
-    quantity: l.quantity,
-    unit_price: l.unitPrice,
-    ledger_account_id: l.ledgerAccountId,
-    tax_rate_id: l.taxRateId,
-    tax_amount: l.taxAmount,
-    ...(l.productId ? { product_id: l.productId } : {}),
-    ...(l.serviceId ? { service_id: l.serviceId } : {}),
-  }));
-}
-
-/** The create body of an invoice or credit note: one shape for the per-task and the batch flow. */
-export function documentBody(d: {
-  kind: "sales_invoice" | "sales_credit_note";
-  contactId: string;
-  reference: string;
-  currency: string | null;
-  exchangeRate: number | null;
-  timeZone: string;
-  lines: PlannedLine[];
-  idempotencyId: string;
-  /** a refund credit note: the invoice it refunds (the reference stays the order id, our exactly-once look-up key) */
-  refunds?: { number: string; createdAt: Date } | null;
-}) {
-  const totals = documentTotals(d.lines);
-  return withIdempotencyId(
-    d.kind,
-    {
-      contact_id: d.contactId,
-      // the business's calendar day; no due_date: Sage sets it from the contact's payment terms
-      date: businessDate(d.timeZone),
-      reference: d.reference,
-      ...(d.currency ? { currency_id: d.currency } : {}),
-      // a foreign-currency document carries the rate it was planned at (never Sage's silent default)
-      ...(d.exchangeRate !== null ? { exchange_rate: d.exchangeRate } : {}),
-      [d.kind === "sales_invoice" ? "invoice_lines" : "credit_note_lines"]: apiLines(d.lines),
-      net_amount: totals.net,
-      tax_amount: totals.tax,
-      total_amount: totals.total,
-      ...(d.kind === "sales_credit_note" && d.refunds ? { notes: `Refund for invoice ${d.refunds.number}`, original_invoice_date: businessDate(d.timeZone, d.refunds.createdAt) } : {}),
-    },
-    d.idempotencyId,
-  );
-}
-
-
 /**
- * Create one invoice or credit note exactly once: an existing record for this idempotency id wins;
- * a pending one (outcome unknown) is looked up in Sage by reference before the create is repeated.
+ * Create one invoice or credit note exactly once (./documents.ts): an existing record for this
+ * idempotency id wins; a pending one (outcome unknown) is looked up in Sage by reference before the
+ * create is repeated.
  */
 async function createDocumentOnce(db: Database, ctx: TaskContext, kind: "sales_invoice" | "sales_credit_note", contactId: string, lines: PlannedLine[], plan: TaskPlan): Promise<WrittenDocument> {
-  const idempotencyId = await deriveIdempotencyId(ctx.tenantId, ctx.taskId, kind);
-  const [existing] = await db.select().from(sageDocuments).where(eq(sageDocuments.idempotencyId, idempotencyId));
-  const totals = documentTotals(lines);
-  if (existing && existing.sageId !== "") return { kind, sageId: existing.sageId, displayedAs: existing.displayedAs, total: totals.total };
-
-  const sage = syncClient(db, ctx.connectionId);
-  const path = kind === "sales_invoice" ? "/sales_invoices" : "/sales_credit_notes";
-  if (existing) {
-    // a previous attempt's outcome is unknown: look before writing again
-    const found = (await collectSagePages<SageDoc>(sage, `${path}?search=${encodeURIComponent(ctx.orderId)}&contact_id=${contactId}&attributes=reference,status`)).find(
-      (d) => d.reference === ctx.orderId && d.status?.id !== "VOID",
-    );
-    if (found) return recordWritten(db, idempotencyId, kind, found, totals.total);
-  } else {
-    await db.insert(sageDocuments).values({ tenantId: ctx.tenantId, connectionId: ctx.connectionId, taskId: ctx.taskId, kind, sageId: "", reference: ctx.orderId, idempotencyId, currency: plan.currency, billingPeriod: plan.billingPeriod, details: { status: "pending", contactId } }).onConflictDoNothing();
-  }
   const { timeZone } = await businessDefaults(db, ctx.connectionId);
   const refunds = kind === "sales_credit_note" ? await refundedInvoiceOf(db, { tenantId: ctx.tenantId, connectionId: ctx.connectionId, taskId: ctx.taskId, currency: plan.currency }) : null;
-  const body = documentBody({ kind, contactId, reference: ctx.orderId, currency: plan.currency, exchangeRate: plan.kind === "write" ? plan.exchangeRate : null, timeZone, lines, idempotencyId, refunds });
-  const created = unwrap(await sage.POST(path as "/sales_invoices", { body: body as never })) as SageDoc | null;
-  // a 2xx without the record: the document may exist; the retry looks it up by reference first
-  if (!created?.id) throw new SageError("unknown_outcome", `Sage's answer to the ${kind === "sales_invoice" ? "invoice" : "credit note"} create carries no id`);
-  return recordWritten(db, idempotencyId, kind, created, totals.total);
-}
-
-async function recordWritten(db: Database, idempotencyId: string, kind: SageDocumentKind, doc: SageDoc, total: number): Promise<WrittenDocument> {
-  await db
-    .update(sageDocuments)
-    .set({ sageId: doc.id, displayedAs: doc.displayed_as ?? null, details: { status: "written", contactId: doc.contact?.id ?? null, total } })
-    .where(eq(sageDocuments.idempotencyId, idempotencyId));
-  return { kind, sageId: doc.id, displayedAs: doc.displayed_as ?? null, total };
+  const draft = documentDraft({ kind, contactId, reference: ctx.orderId, currency: plan.currency, exchangeRate: plan.kind === "write" ? plan.exchangeRate : null, timeZone, lines, idempotencyId: idempotencyIds.document(ctx.tenantId, ctx.taskId, kind), refunds });
+  const written = await writeDocumentOnce(db, syncConnection(db, ctx.connectionId), { tenantId: ctx.tenantId, connectionId: ctx.connectionId, taskId: ctx.taskId, billingPeriod: plan.billingPeriod }, draft);
+  return { kind, sageId: written.sageId, displayedAs: written.displayedAs, total: written.total };
 }
 
 /** Lines added to the customer's latest open invoice (same currency and billing cycle), exactly once. */
 async function appendToOpenInvoice(db: Database, ctx: TaskContext, contactId: string, lines: PlannedLine[], plan: TaskPlan): Promise<WrittenDocument | null> {
-  const idempotencyId = await deriveIdempotencyId(ctx.tenantId, ctx.taskId, "sales_invoice_lines");
-  const [done] = await db.select().from(sageDocuments).where(eq(sageDocuments.idempotencyId, idempotencyId));
+  const idempotencyId = idempotencyIds.invoiceLines(ctx.tenantId, ctx.taskId);
+  const done = await markerOf(db, idempotencyId);
   if (done && (done.details as { status?: string }).status === "written") return { kind: "sales_invoice_lines", sageId: done.sageId, displayedAs: done.displayedAs, total: documentTotals(lines).total };
 
   const candidates = await db
@@ -359,25 +242,25 @@ async function appendToOpenInvoice(db: Database, ctx: TaskContext, contactId: st
     .limit(1);
   const target = done ? { sageId: done.sageId } : candidates[0];
   if (!target) return null;
-  const sage = syncClient(db, ctx.connectionId);
-  const invoice = unwrap(await sage.GET("/sales_invoices/{key}", { params: { path: { key: target.sageId }, query: { attributes: "status,invoice_lines" } } })) as SageDoc;
-  if (!["UNPAID", "DRAFT", "PART_PAID"].includes(invoice.status?.id ?? "")) return null;
-  const linesNow = invoice.invoice_lines?.length ?? 0;
+  const sage = syncConnection(db, ctx.connectionId);
+  const invoice = await sage.getDocument("sales_invoice", target.sageId);
+  if (!["UNPAID", "DRAFT", "PART_PAID"].includes(invoice.status ?? "")) return null;
+  const linesNow = invoice.lineCount;
   if (done) {
     const before = Number((done.details as { linesBefore?: number }).linesBefore ?? 0);
     if (linesNow >= before + lines.length) {
       await db.update(sageDocuments).set({ details: { ...(done.details as object), status: "written" } }).where(eq(sageDocuments.idempotencyId, idempotencyId));
-      return { kind: "sales_invoice_lines", sageId: target.sageId, displayedAs: invoice.displayed_as ?? null, total: documentTotals(lines).total };
+      return { kind: "sales_invoice_lines", sageId: target.sageId, displayedAs: invoice.displayedAs, total: documentTotals(lines).total };
     }
   } else {
     await db
       .insert(sageDocuments)
-      .values({ tenantId: ctx.tenantId, connectionId: ctx.connectionId, taskId: ctx.taskId, kind: "sales_invoice_lines", sageId: target.sageId, displayedAs: invoice.displayed_as ?? null, reference: ctx.orderId, idempotencyId, currency: plan.currency, billingPeriod: plan.billingPeriod, details: { status: "pending", linesBefore: linesNow, contactId } })
+      .values({ tenantId: ctx.tenantId, connectionId: ctx.connectionId, taskId: ctx.taskId, kind: "sales_invoice_lines", sageId: target.sageId, displayedAs: invoice.displayedAs, reference: ctx.orderId, idempotencyId, currency: plan.currency, billingPeriod: plan.billingPeriod, details: { status: "pending", linesBefore: linesNow, contactId } })
       .onConflictDoNothing();
   }
-  await sage.PUT("/sales_invoices/{key}", { params: { path: { key: target.sageId } }, body: { sales_invoice: { invoice_lines: apiLines(lines) } } as never });
+  await sage.appendInvoiceLines(target.sageId, lines);
   await db.update(sageDocuments).set({ details: { status: "written", linesBefore: linesNow, contactId } }).where(eq(sageDocuments.idempotencyId, idempotencyId));
-  return { kind: "sales_invoice_lines", sageId: target.sageId, displayedAs: invoice.displayed_as ?? null, total: documentTotals(lines).total };
+  return { kind: "sales_invoice_lines", sageId: target.sageId, displayedAs: invoice.displayedAs, total: documentTotals(lines).total };
 }
 
 export async function writeTaskInvoice(db: Database, ctx: TaskContext, contactId: string, plan: TaskPlan): Promise<WrittenDocument | null> {

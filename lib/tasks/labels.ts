@@ -1,5 +1,7 @@
 import type { OrderType, TaskState } from "@/db/schema/sync-tasks";
 
+export type { OrderType, TaskState };
+
 /** Words for the task vocabulary (DESIGN.md: one vocabulary everywhere). Safe to import in client components. */
 export const TASK_STATE_LABELS: Record<TaskState, string> = {
   pending: "Pending",

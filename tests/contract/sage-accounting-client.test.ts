@@ -1,6 +1,8 @@
+import { sageSession } from "@/lib/connections/sage-session";
+import { deriveIdempotencyId } from "@/lib/sync/documents";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { randomBytes } from "node:crypto";
-import { collectSagePages, createSageAccountingClient, deriveIdempotencyId, iterateSagePages, unwrap, withIdempotencyId, type SageAccountingClient } from "@/lib/sage/accounting/api";
+import { collectSagePages, createSageAccountingClient, iterateSagePages, unwrap, withIdempotencyId, type SageAccountingClient } from "@/lib/sage/accounting/api";
 import { SageError } from "@/lib/sage/errors";
 import { startWorld, type World } from "../helpers/world";
 
@@ -29,7 +31,7 @@ describe("Sage Accounting client ↔ sandbox contract", () => {
     await world.authorize();
     const conn = (await world.connection())!;
     businessKey = conn.businessId!;
-    sage = createSageAccountingClient({ db: world.db.db, connectionId: conn.id, policy: { baseDelayMs: 5, maxDelayMs: 20, attemptTimeoutMs: 2_000, maxRetryAfterMs: 1_500 } });
+    sage = createSageAccountingClient({ ...sageSession(world.db.db, conn.id, { paced: false }), policy: { baseDelayMs: 5, maxDelayMs: 20, attemptTimeoutMs: 2_000, maxRetryAfterMs: 1_500 } });
   });
   afterAll(async () => world?.close());
 

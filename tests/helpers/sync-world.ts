@@ -1,3 +1,4 @@
+import { sageSession } from "@/lib/connections/sage-session";
 import { randomUUID } from "node:crypto";
 import { eq } from "drizzle-orm";
 import { setDatabaseHandleForTests } from "@/db/client";
@@ -26,7 +27,7 @@ export async function startSyncWorld(opts: { persistentDb?: boolean } = {}) {
   setDatabaseHandleForTests(world.db);
   const db = world.db.db;
   const connection = (await world.connection())!;
-  const sage = createSageAccountingClient({ db, connectionId: connection.id });
+  const sage = createSageAccountingClient(sageSession(db, connection.id, { paced: false }));
   const services = await collectSagePages<{ id: string; item_code?: string; description?: string }>(sage, "/services?attributes=item_code,description&items_per_page=200");
   const m365 = services.find((s) => s.item_code === "M365-STANDARD")!;
   const basic = services.find((s) => s.item_code === "M365-BASIC")!;

@@ -6,7 +6,8 @@ import { MappingError } from "@/lib/mapping/common";
 import { autoMatchCustomers, customerListQuerySchema, listCustomers, mapCustomers, setCustomerAutoSync, unmapCustomers } from "@/lib/mapping/customers";
 import { searchSageContacts } from "@/lib/mapping/sage-cache";
 import { getRequestOutcomes } from "@/lib/mapping/status";
-import { contactIdempotencyId, createSageContactForCustomer } from "@/lib/sage-catalog/create-contact";
+import { createSageContactForCustomer } from "@/lib/sage-catalog/create-contact";
+import { idempotencyIds } from "@/lib/sync/documents";
 import { refreshSageCatalog } from "@/lib/sage-catalog/refresh";
 import { unwrap } from "@/lib/sage/accounting/api";
 import { FAST, startMappingWorld, type MappingWorld } from "./mapping-helpers";
@@ -102,7 +103,7 @@ describe("Mapping: customers", () => {
     });
     const creates = (await w.requestLog()).filter((l) => l.route === "sage.contacts.create");
     expect(creates.length).toBe(2);
-    const expectedId = await contactIdempotencyId(w.tenantId, "TA-0003");
+    const expectedId = idempotencyIds.contact(w.tenantId, "TA-0003");
     expect(creates.every((c) => c.idempotency_id === expectedId)).toBe(true);
     expect((await mappingOf(ids.newco!))?.sageContactId).toBe(made[0]!.id);
     expect((await contact("TA-0003")).email).toBe("billing@newco.example");

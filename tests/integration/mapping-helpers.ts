@@ -1,3 +1,4 @@
+import { sageSession } from "@/lib/connections/sage-session";
 import { and, eq, gt } from "drizzle-orm";
 import { randomUUID } from "node:crypto";
 import { setDatabaseHandleForTests } from "@/db/client";
@@ -39,7 +40,7 @@ export async function startMappingWorld(): Promise<MappingWorld> {
   setDatabaseHandleForTests(world.db);
   const { runner } = testRunner(world.db, functions);
   runner.start();
-  const sage = createSageAccountingClient({ db: world.db.db, connectionId: conn.id, policy: FAST });
+  const sage = createSageAccountingClient({ ...sageSession(world.db.db, conn.id, { paced: false }), policy: FAST });
   const close = world.close;
   return Object.assign(world, {
     sage,

@@ -8,7 +8,8 @@ import { listFeeMappings, mapFee, unmapFee } from "@/lib/mapping/fees";
 import { autoMatchProducts, listProducts, mapProducts, productListQuerySchema, unmapProducts } from "@/lib/mapping/products";
 import { searchSageItems } from "@/lib/mapping/sage-cache";
 import { getMappingStatus, getRequestOutcomes } from "@/lib/mapping/status";
-import { addProductToSage, itemIdempotencyId } from "@/lib/sage-catalog/create-item";
+import { addProductToSage } from "@/lib/sage-catalog/create-item";
+import { idempotencyIds } from "@/lib/sync/documents";
 import { refreshSageCatalog } from "@/lib/sage-catalog/refresh";
 import { unwrap } from "@/lib/sage/accounting/api";
 import { saveSettings, DEFAULT_SETTINGS } from "@/lib/settings/settings";
@@ -171,7 +172,7 @@ describe("Mapping: products", () => {
     // the create carried the derived idempotency_id and the sales price; the retry was a replay
     const creates = (await w.requestLog()).filter((l) => l.route === "sage.services.create");
     expect(creates.length).toBeGreaterThanOrEqual(2);
-    const expectedId = await itemIdempotencyId(w.tenantId, "PRD-5");
+    const expectedId = idempotencyIds.item(w.tenantId, "PRD-5");
     expect(expectedId).toMatch(/^[0-9a-f]{32}$/);
     expect(creates.every((c) => c.idempotency_id === expectedId)).toBe(true);
     const full = unwrap(await w.sage.GET("/services/{key}", { params: { path: { key: created[0]!.id } } })) as { sales_rates?: { rate?: number }[]; sales_ledger_account?: { displayed_as?: string } };

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
 import { sageRateBudgets } from "@/db/schema";
-import { RateBudget, defaultMarginMs } from "@/lib/sage/rate-budget";
+import { RateBudget, defaultMarginMs } from "@/lib/connections/rate-budget";
 import { openTestDatabase, type TestDatabase } from "../helpers/db";
 
 /**

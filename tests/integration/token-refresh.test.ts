@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sql } from "drizzle-orm";
 import { actionLog, connections } from "@/db/schema";
 import { sageGetJson } from "@/lib/sage/accounting/client";
+import { sageSession } from "@/lib/connections/sage-session";
 import { SageError } from "@/lib/sage/errors";
 import { startWorld, type World } from "../helpers/world";
 
@@ -22,7 +23,7 @@ describe("Sage tokens: single-flight refresh, rotation, persistence, encryption 
     await world.control("sage/expire-access-tokens");
     await world.clearRequestLog();
 
-    const results = await Promise.all(Array.from({ length: 20 }, () => sageGetJson<{ id: string }>(world.db.db, connectionId, "/user")));
+    const results = await Promise.all(Array.from({ length: 20 }, () => sageGetJson<{ id: string }>(sageSession(world.db.db, connectionId, { paced: false }), "/user")));
     expect(results.every((u) => typeof u.id === "string")).toBe(true);
 
     const log = await world.requestLog();
@@ -39,7 +40,7 @@ describe("Sage tokens: single-flight refresh, rotation, persistence, encryption 
     await world.control("sage/expire-access-tokens");
     await world.clearRequestLog();
 
-    const user = await sageGetJson<{ id: string }>(world.db.db, connectionId, "/user");
+    const user = await sageGetJson<{ id: string }>(sageSession(world.db.db, connectionId, { paced: false }), "/user");
     expect(user.id).toBeTruthy();
     const tokenCalls = (await world.requestLog()).filter((l) => l.route === "sage.token");
     expect(tokenCalls.map((l) => l.status)).toEqual([200]); // an old (already rotated) token would get 400 invalid_grant
@@ -67,13 +68,13 @@ describe("Sage tokens: single-flight refresh, rotation, persistence, encryption 
   it("a refresh Sage rejects (invalid_grant) turns the connection reconnect_required with an Action Log error", async () => {
     await world.control("sage/revoke-refresh-tokens");
     await world.control("sage/expire-access-tokens");
-    await expect(sageGetJson(world.db.db, connectionId, "/user")).rejects.toSatisfy((e: unknown) => e instanceof SageError && e.reconnectRequired);
+    await expect(sageGetJson(sageSession(world.db.db, connectionId, { paced: false }), "/user")).rejects.toSatisfy((e: unknown) => e instanceof SageError && e.reconnectRequired);
     expect((await world.connection())!.status).toBe("reconnect_required");
     const errors = await world.db.db.select().from(actionLog).where(sql`${actionLog.level} = 'error' and ${actionLog.category} = 'auth'`);
     expect(errors.map((e) => e.message).join("\n")).toMatch(/Reconnect required/);
     // and nothing else is sent to Sage while it is broken
     await world.clearRequestLog();
-    await expect(sageGetJson(world.db.db, connectionId, "/user")).rejects.toBeInstanceOf(SageError);
+    await expect(sageGetJson(sageSession(world.db.db, connectionId, { paced: false }), "/user")).rejects.toBeInstanceOf(SageError);
     expect(await world.requestLog()).toHaveLength(0);
   });
 

@@ -1,5 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { sageContactBody } from "@/lib/sage-catalog/contact-body";
+import { contactBody } from "@/lib/sage/accounting/operations";
+import { contactDraftOf } from "@/lib/sage-catalog/contact-body";
+
+/** The domain's contact draft as Sage Accounting's `POST /contacts` body. */
+const sageContactBody = (c: Parameters<typeof contactDraftOf>[0]) => contactBody(contactDraftOf(c));
 
 const base = { name: "Adatum GmbH", email: "rechnung@adatum.example", currency: "EUR", marketplaceCustomerId: "TA-1001-0004" };
 

@@ -1,9 +1,7 @@
-import { createHash } from "node:crypto";
 import createClient, { type Client } from "openapi-fetch";
-import type { Database } from "@/db/client";
 import { getConfig } from "@/lib/config";
-import { getAccessToken } from "@/lib/connections/tokens";
 import { SageError } from "../errors";
+import type { SageSession } from "../target";
 import type { paths as AccountingPaths } from "./generated/accounting";
 import type { paths as UserBusinessPaths } from "./generated/user-businesses";
 import { sageErrorFromResponse } from "./http";
@@ -22,18 +20,8 @@ export type SagePage<T> = {
   $items: T[];
 };
 
-export type SageClientOptions = {
-  db: Database;
-  connectionId: string;
-  policy?: Partial<RetryPolicy>;
-  /** called before each attempt (the sync engine throttles here) */
-  beforeAttempt?: () => Promise<void>;
-  /**
-   * Repeat a write that carries an idempotency_id when its outcome is unknown (default true).
-   * The sync engine turns this off: it looks the record up before it tries again.
-   */
-  retryUnknownWrites?: boolean;
-};
+/** Credentials, pacing and retries for one connection, handed in by the caller (lib/sage/ knows no database). */
+export type SageClientOptions = SageSession;
 
 /** A lapsed subscription is answered 401 too, but a new token will not help (consumes the body only then). */
 async function isSubscriptionLapse(res: Response): Promise<boolean> {
@@ -89,7 +77,7 @@ export function sageSender(
   const policy = { ...DEFAULT_RETRY_POLICY, ...opts.policy };
   return async (method, url, bodyText, extraHeaders) => {
     const idempotent = (opts.retryUnknownWrites ?? true) && bodyHasIdempotencyId(bodyText);
-    let token = await getAccessToken(opts.db, opts.connectionId);
+    let token = await opts.credentials.current();
     let refreshedOn401 = false;
     for (let attempt = 1; ; attempt++) {
       await opts.beforeAttempt?.();
@@ -115,7 +103,7 @@ export function sageSender(
         }
         if (res.status === 401 && !refreshedOn401 && !(await isSubscriptionLapse(res))) {
           refreshedOn401 = true;
-          token = await getAccessToken(opts.db, opts.connectionId, { rejectedToken: token.accessToken });
+          token = await opts.credentials.afterRejection(token.accessToken);
           attempt--; // a refresh is not a retry
           continue;
         }
@@ -178,9 +166,4 @@ export async function collectSagePages<T>(client: SageAccountingClient, firstPat
 export function withIdempotencyId<K extends string, B extends Record<string, unknown>>(resource: K, body: B, idempotencyId: string): { [P in K]: B & { idempotency_id: string } } {
   if (!/^[0-9a-f]{32}$/i.test(idempotencyId)) throw new Error(`idempotency_id must be 32 hex characters, got “${idempotencyId}”`);
   return { [resource]: { ...body, idempotency_id: idempotencyId } } as { [P in K]: B & { idempotency_id: string } };
-}
-
-/** A stable idempotency id for one logical create: sha256(parts) → first 32 hex characters. */
-export function deriveIdempotencyId(...parts: string[]): string {
-  return createHash("sha256").update(parts.join("\u001f")).digest("hex").slice(0, 32);
 }

@@ -3,6 +3,7 @@ import { SageError } from "../errors";
 import type { SageBusiness, SageTarget } from "../target";
 import { buildAuthorizationUrl, exchangeAuthorizationCode, refreshAccessToken } from "./oauth";
 import { sageApiUrl, sageErrorFromResponse } from "./http";
+import { accountingConnection } from "./operations";
 
 // Only what Sage's published user/businesses description has: `GET /businesses` takes no query
 // parameters (no items_per_page, page or attributes), `GET /businesses/{key}` answers one Business.
@@ -59,6 +60,17 @@ export const sageAccounting: SageTarget = {
     { code: "fr", label: "France" },
   ],
   rateLimit: { limit: 200, periodSeconds: 60 },
+  // what v3.1 offers the connector (SAGE-FACTS.md): contacts, products/services, sales invoices and
+  // credit notes read, created and updated; allocations created (and read), never updated
+  capabilities: {
+    contacts: { read: true, create: true, update: true },
+    items: { read: true, create: true, update: true },
+    invoices: { read: true, create: true, update: true },
+    credit_notes: { read: true, create: true, update: true },
+    allocations: { read: true, create: true, update: false },
+  },
+  exchange: "api",
+  connect: accountingConnection,
   authorizationUrl: buildAuthorizationUrl,
   exchangeCode: exchangeAuthorizationCode,
   refreshTokens: refreshAccessToken,

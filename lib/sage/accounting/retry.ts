@@ -1,16 +1,9 @@
 import { SageError } from "../errors";
 
-/** How the Sage Accounting client retries. Tests shorten the delays; the shape stays. */
-export type RetryPolicy = {
-  /** attempts in total, including the first */
-  maxAttempts: number;
-  baseDelayMs: number;
-  maxDelayMs: number;
-  /** abort one HTTP attempt after this long */
-  attemptTimeoutMs: number;
-  /** upper bound for honouring Retry-After */
-  maxRetryAfterMs: number;
-};
+import type { SageRetryPolicy } from "../target";
+
+/** How the Sage Accounting client retries (the shape every target shares). */
+export type RetryPolicy = SageRetryPolicy;
 
 export const DEFAULT_RETRY_POLICY: RetryPolicy = {
   maxAttempts: 5,
