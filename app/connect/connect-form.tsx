@@ -4,9 +4,11 @@ import { startTransition, useActionState, useEffect, useRef, useState, type Form
 import { Button } from "@/components/ui/button";
 import { Alert } from "@/components/ui/card";
 import { CONSENT_FINISHED, CONSENT_POPUP_NAME, CONSENT_POPUP_PATH, CONSENT_READY, CONSENT_TICKET, consentPopupFeatures, readConsentMessage } from "@/lib/oauth/consent-messages";
+import { CapabilityTable } from "@/components/connections/capability-table";
+import type { SageCapabilityTable } from "@/lib/sage/target";
 import { startAuthorizationAction, type ConnectState } from "./actions";
 
-type Product = { id: string; label: string; available: boolean; note?: string; countries: { code: string; label: string }[] };
+type Product = { id: string; label: string; available: boolean; note?: string; countries: { code: string; label: string }[]; capabilities?: SageCapabilityTable; exchange?: "api" | "file_exchange" };
 
 /** The consent popup's progress, as the framed page sees it. */
 type PopupPhase = "idle" | "waiting" | "blocked" | "closed" | "finishing";
@@ -21,7 +23,8 @@ type PopupPhase = "idle" | "waiting" | "blocked" | "closed" | "finishing";
 export function ConnectForm({ products }: { products: Product[] }) {
   const [state, action, pending] = useActionState<ConnectState, FormData>(startAuthorizationAction, {});
   const [productId, setProductId] = useState(products.find((p) => p.available)?.id ?? "");
-  const countries = products.find((p) => p.id === productId)?.countries ?? [];
+  const chosen = products.find((p) => p.id === productId);
+  const countries = chosen?.countries ?? [];
   const popup = useConsentPopup(state, action);
   return (
     <form action={action} onSubmit={popup.onSubmit} className="space-y-6" noValidate>
@@ -38,6 +41,11 @@ export function ConnectForm({ products }: { products: Product[] }) {
           ))}
         </div>
         {state.fieldErrors?.product && <p className="mt-1 text-sm text-red-700">{state.fieldErrors.product}</p>}
+        {chosen?.capabilities && (
+          <div className="mt-4">
+            <CapabilityTable label={chosen.label} capabilities={chosen.capabilities} exchange={chosen.exchange ?? "api"} />
+          </div>
+        )}
       </fieldset>
       <div>
         <label htmlFor="country" className="block text-sm font-medium">Country of your Sage business</label>

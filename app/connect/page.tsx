@@ -26,7 +26,7 @@ export default async function ConnectPage() {
     redirect(`/install?marketplace=${encodeURIComponent(m?.id ?? "")}`);
   }
   const products = [
-    ...Object.values(SAGE_TARGETS).map((t) => ({ id: t.id, label: t.label, available: true, countries: t.countries })),
+    ...Object.values(SAGE_TARGETS).map((t) => ({ id: t.id, label: t.label, available: true, countries: t.countries, capabilities: t.capabilities, exchange: t.exchange })),
     ...PLANNED.map((p) => ({ ...p, available: false, countries: [] })),
   ];
   return (

@@ -5,6 +5,9 @@ import { requireResellerAdmin } from "@/lib/auth/session";
 import { getConfig } from "@/lib/config";
 import { getSettings, SETTING_LABELS, type SettingsInput } from "@/lib/settings/settings";
 import { getTaxRules, listProductMpns } from "@/lib/settings/tax-rules-settings";
+import { findActiveConnection } from "@/lib/connections/authorize";
+import { getSageTarget } from "@/lib/sage/targets";
+import { CapabilityTable } from "@/components/connections/capability-table";
 import { TaxRulesEditor } from "./tax-rules-editor";
 import { RedirectValidation } from "./redirect-validation";
 import { SettingsForm } from "./settings-form";
@@ -37,6 +40,8 @@ export default async function SettingsPage({ searchParams }: { searchParams: Pro
   const db = await getDb();
   const taxRules = await getTaxRules(db, user.tenantId);
   const mpns = await listProductMpns(db, user.tenantId);
+  const connection = await findActiveConnection(db, user.tenantId);
+  const target = connection ? getSageTarget(connection.target) : null;
   return (
     <div role="dialog" aria-labelledby="settings-title" className="mx-auto max-w-3xl space-y-6">
       <PageTitle subtitle={isSetup ? "Choose how Sage Integration works for you. You can change this later from the gear icon on the dashboard." : undefined}>
@@ -55,6 +60,12 @@ export default async function SettingsPage({ searchParams }: { searchParams: Pro
           rate. When multi-currency is off in Sage, or Sage has no rate for the currency, the task needs action and nothing is written — never a rate of 1.
         </p>
       </Card>
+      {target && (
+        <Card title={`What syncs to ${target.label}`}>
+          <CapabilityTable label={target.label} capabilities={target.capabilities} exchange={target.exchange} />
+          <p className="mt-3 text-sm text-slate-600">An order that needs something this product cannot do is marked “Action required” with the reason; nothing is written for it.</p>
+        </Card>
+      )}
       <Card title="OAuth 2.0 redirect URL">
         <RedirectValidation redirectUrl={getConfig().oauthRedirectUrl} />
       </Card>

@@ -18,9 +18,10 @@ import { SageError } from "@/lib/sage/errors";
 import { getConfig } from "@/lib/config";
 import { getSettings } from "@/lib/settings/settings";
 import { documentTotals, planSync, type MarketplaceProductForPlan, type PlannedLine, type SageItemForPlan } from "./plan";
-import type { SageConnectionApi, SageCreatedAnswer } from "@/lib/sage/target";
+import type { SageCapabilityTable, SageConnectionApi, SageCreatedAnswer } from "@/lib/sage/target";
 import { documentDraft, existingMarkers, findInterruptedWrites, findWrittenDocument, idempotencyIds, recordWrittenStatement, storePendingMarkers, type ExistingMarker } from "./documents";
 import { businessDefaults, currencyForPlan, syncConnection } from "./sage-context";
+import { connectionTarget } from "@/lib/connections/sage-session";
 import { markTasksHaltedByReconnect } from "./reconnect-halt";
 import {
   beginTaskSync,
@@ -267,6 +268,8 @@ type SharedSide = {
   defaults: Awaited<ReturnType<typeof businessDefaults>>;
   taxCaseOfCustomer: Map<string, TaxCase>;
   taxRules: TaxRule[];
+  /** the Sage product written to, with what it can do */
+  target: { label: string; capabilities: SageCapabilityTable };
 };
 
 /** Everything that needs Sage before writing: each customer's contact and each item's details, once (open tasks only). */
@@ -347,7 +350,8 @@ async function resolveSageSide(db: Database, input: { tenantId: string; connecti
     }
   }
   const taxCaseOfCustomer = new Map(known.map((k) => [k.marketplaceCustomerId, taxCaseOf(defaults.businessCountry, k.raw)]));
-  return { settings, contactOf, contactFailure, contactDeferred, products, itemMappings, itemFailure, mpnsSeen: new Set(soldMpns), cancellationFee, defaults, taxCaseOfCustomer, taxRules: effectiveTaxRules(settings.taxRules, defaults.businessCountry) };
+  const target = await connectionTarget(db, input.connectionId);
+  return { target, settings, contactOf, contactFailure, contactDeferred, products, itemMappings, itemFailure, mpnsSeen: new Set(soldMpns), cancellationFee, defaults, taxCaseOfCustomer, taxRules: effectiveTaxRules(settings.taxRules, defaults.businessCountry) };
 }
 
 type PreparedChunk = {
@@ -390,6 +394,7 @@ async function prepareChunk(db: Database, input: { tenantId: string; connectionI
       continue;
     }
     const plan = planSync({
+      target: shared.target,
       orderId: task.marketplaceOrderId,
       orderType: task.orderType,
       items: task.items,

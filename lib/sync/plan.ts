@@ -1,3 +1,4 @@
+import type { SageCapabilityTable } from "@/lib/sage/target";
 import type { OrderType, TaskItemDelta } from "@/db/schema";
 import type { SettingsInput } from "@/lib/settings/settings";
 import { TREATMENT_RATE_SUFFIX, taxRateIdFor, treatmentFor, type TaxCase, type TaxRule, type TaxTreatment } from "./tax-rules";
@@ -48,6 +49,12 @@ export type PlanInput = {
   currency?: CurrencyForPlan;
   /** the customer's tax case and the business's rules: which Sage tax rate each line takes */
   tax?: { businessCountry: string; rules: TaxRule[]; customer: TaxCase };
+  /**
+   * The Sage product written to and what its API can do (lib/sage/target.ts): a plan that needs a
+   * document the target cannot create is action_required with the reason, never a crash or a skip.
+   * Absent: every document kind is taken to be writable.
+   */
+  target?: { label: string; capabilities: SageCapabilityTable };
 };
 
 export type CurrencyForPlan = { order: string | null; base: string; multiCurrency: boolean; exchangeRates: Map<string, number> };
@@ -127,6 +134,25 @@ function line(input: PlanInput, mpn: string, quantity: number, item: SageItemFor
 }
 
 export function planSync(input: PlanInput): SyncPlan {
+  const plan = planDocuments(input);
+  return plan.kind === "write" && input.target ? (capabilityGap(plan, input.target) ?? plan) : plan;
+}
+
+/** What the plan needs that the target cannot do, as the task's action_required reason (null: nothing). */
+export function capabilityGap(plan: Extract<SyncPlan, { kind: "write" }>, target: { label: string; capabilities: SageCapabilityTable }): Extract<SyncPlan, { kind: "action_required" }> | null {
+  const missing: string[] = [];
+  if (plan.invoiceLines.length > 0 && !target.capabilities.invoices.create) missing.push("an invoice");
+  if (plan.creditNoteLines.length > 0 && !target.capabilities.credit_notes.create) missing.push("a credit note");
+  if (missing.length === 0) return null;
+  return {
+    kind: "action_required",
+    reason: `This order needs ${missing.join(" and ")}, which ${target.label} cannot create through the connector. Record it in Sage by hand, then ignore the task. Nothing was written to Sage.`,
+    link: null,
+    unmapped: [],
+  };
+}
+
+function planDocuments(input: PlanInput): SyncPlan {
   // 0. an order that is itself unusable stays action_required (never "synced" with nothing written)
   const invalid = input.items.flatMap((d) => {
     const problem = (d as TaskItemDelta & { invalid?: unknown }).invalid;

@@ -22,6 +22,7 @@ import { findOrCreateSageContact } from "./contacts";
 import { documentDraft, idempotencyIds, markerOf, writeDocumentOnce } from "./documents";
 import { effectiveTaxRules, taxCaseOf } from "./tax-rules";
 import { businessDefaults, currencyForPlan, syncConnection } from "./sage-context";
+import { connectionTarget } from "@/lib/connections/sage-session";
 import { refundedInvoiceOf } from "./refund-allocation";
 
 /**
@@ -175,8 +176,10 @@ export async function planTaskSync(db: Database, ctx: TaskContext): Promise<Task
     .select({ raw: marketplaceCustomers.raw })
     .from(marketplaceCustomers)
     .where(and(eq(marketplaceCustomers.tenantId, ctx.tenantId), eq(marketplaceCustomers.marketplaceCustomerId, task!.marketplaceCustomerId)));
+  const target = await connectionTarget(db, ctx.connectionId);
   const planWith = (defaults: Awaited<ReturnType<typeof businessDefaults>>) =>
     planSync({
+      target,
       orderId: ctx.orderId,
       orderType: task!.orderType,
       items: task!.items,
