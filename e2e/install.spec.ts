@@ -10,7 +10,12 @@ test("top level: store → Install now → sign in → authorize Sage → settin
   await page.getByLabel("Password").fill("northwind-demo");
   await page.getByRole("button", { name: "Sign in" }).click();
 
-  await installAndStartConnect(page);
+  await installAndChooseCountry(page);
+  // the chosen product says what the connector can do in it
+  const offered = page.getByTestId("capability-table");
+  await expect(offered).toContainText("What the connector can do in Sage Business Cloud Accounting (one API call per record)");
+  await expect(offered.locator('tr[data-kind="credit_notes"] td').nth(1)).toHaveAttribute("aria-label", "yes");
+  await page.getByRole("button", { name: "Connect to Sage" }).click();
   await expect(page).toHaveURL(/\/sage\/oauth2\/auth\/central/);
   await answerConsent(page, "Alex Morgan (1 business)", "Allow");
 
@@ -30,6 +35,11 @@ test("top level: store → Install now → sign in → authorize Sage → settin
   await expect(page.getByRole("dialog", { name: "Settings" })).toBeVisible();
   await expect(page.getByRole("group", { name: "Auto-sync" }).getByLabel("Once a day")).toBeChecked();
   await expect(page.getByRole("group", { name: "Price and description source" }).getByLabel("Sage", { exact: true })).toBeChecked();
+  // what syncs to the connected product: the same table the sync checks
+  const caps = page.getByTestId("capability-table");
+  await expect(caps).toContainText("Sales credit notes");
+  await expect(caps.locator('tr[data-kind="invoices"] td').nth(1)).toHaveAttribute("aria-label", "yes");
+  await expect(caps.locator('tr[data-kind="allocations"] td').nth(2)).toHaveAttribute("aria-label", "no");
   await expect(page.getByTestId("redirect-url")).toHaveText(`${APP}/oauth2redirect`);
   await page.getByRole("button", { name: "Validate redirect URL" }).click();
   await expect(page.getByText("Redirect URL works")).toBeVisible();
