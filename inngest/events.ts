@@ -81,7 +81,13 @@ export const tenantDataPurgeRequested = eventType("install/tenant-data.purge.req
   schema: z.object({ installationId: uuid }),
 });
 
+/** A file-exchange platform (Sage 50 Cloud) updated a scope file of a connected company: download and reconcile it. */
+export const fileExchangeFileUpdated = eventType("file-exchange/file.updated", {
+  schema: z.object({ tenantId: uuid, connectionId: uuid, scope: z.enum(["Products", "Customers"]), fileId: z.string().min(1).max(200) }),
+});
+
 export const appEvents = [
+  fileExchangeFileUpdated,
   syncTaskRequested,
   syncBatchRequested,
   autoSyncTenantRequested,

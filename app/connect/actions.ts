@@ -7,6 +7,8 @@ import { getSessionUser } from "@/lib/auth/session";
 import { actorFor } from "@/lib/auth/session-user";
 import { AuthorizeError, BusinessSelectionError, selectSageBusiness, startSageAuthorization } from "@/lib/connections/authorize";
 import { startSageAuthorizationInPopup } from "@/lib/connections/consent-popup";
+import { FileExchangeError, issuePasscode } from "@/lib/connections/file-exchange";
+import { SAGE_TARGETS } from "@/lib/sage/targets";
 import { getSettings } from "@/lib/settings/settings";
 
 const connectSchema = z.object({
@@ -37,6 +39,17 @@ export async function startAuthorizationAction(_prev: ConnectState, form: FormDa
   if (!user.tenantId) return { error: "Support staff cannot authorize Sage for a reseller; the reseller must do it." };
   const input = { tenantId: user.tenantId, userId: user.id, product: parsed.data.product, country: parsed.data.country, isSupport: user.role === "support" };
   let url: string;
+  const target = Object.hasOwn(SAGE_TARGETS, input.product) ? SAGE_TARGETS[input.product as keyof typeof SAGE_TARGETS] : undefined;
+  if (target?.exchange === "file_exchange") {
+    // a passcode to enter in Sage 50 desktop instead of a sign-in page (works inside the iframe as is)
+    try {
+      await issuePasscode(await getDb(), { tenantId: user.tenantId, targetId: target.id, country: input.country, actor: actorFor(user), isSupport: input.isSupport });
+    } catch (e) {
+      if (e instanceof FileExchangeError) return { error: e.message };
+      throw e;
+    }
+    redirect(`/connect/passcode?product=${encodeURIComponent(target.id)}&country=${encodeURIComponent(input.country)}`);
+  }
   try {
     if (parsed.data.mode === "popup") {
       const { ticket } = await startSageAuthorizationInPopup(await getDb(), input);

@@ -27,7 +27,7 @@ export function ConnectForm({ products }: { products: Product[] }) {
   const countries = chosen?.countries ?? [];
   const popup = useConsentPopup(state, action);
   return (
-    <form action={action} onSubmit={popup.onSubmit} className="space-y-6" noValidate>
+    <form action={action} onSubmit={chosen?.exchange === "file_exchange" ? undefined : popup.onSubmit} className="space-y-6" noValidate>
       {state.error && <Alert tone="error">{state.error}</Alert>}
       <fieldset>
         <legend className="text-sm font-medium">Sage product</legend>
@@ -77,7 +77,7 @@ export function ConnectForm({ products }: { products: Product[] }) {
         </Alert>
       )}
       <Button type="submit" disabled={pending || popup.phase === "finishing"}>
-        {pending ? "Opening Sage…" : popup.phase === "waiting" ? "Waiting for Sage…" : "Connect to Sage"}
+        {chosen?.exchange === "file_exchange" ? (pending ? "Asking Sage for a passcode…" : "Get a passcode") : pending ? "Opening Sage…" : popup.phase === "waiting" ? "Waiting for Sage…" : "Connect to Sage"}
       </Button>
     </form>
   );

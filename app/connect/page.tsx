@@ -11,7 +11,6 @@ import { ConnectForm } from "./connect-form";
 /** Products we will offer; only those with a target implementation can be chosen today. */
 const PLANNED = [
   { id: "sage-active", label: "Sage Active (DE / ES / FR)", note: "coming soon" },
-  { id: "sage-50-cloud", label: "Sage 50 Cloud", note: "coming soon" },
   { id: "sage-one-aus", label: "Sage One (Australia)", note: "coming soon" },
 ];
 

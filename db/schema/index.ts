@@ -14,3 +14,4 @@ export * from "./sync-tasks";
 export * from "./sage-documents";
 export * from "./sync-batches";
 export * from "./sage-rate-budgets";
+export * from "./file-exchange";

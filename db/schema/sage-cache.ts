@@ -21,6 +21,8 @@ export const sageItems = pgTable(
     salesLedgerAccountId: text("sales_ledger_account_id"),
     salesTaxRateId: text("sales_tax_rate_id"),
     active: boolean("active").notNull().default(true),
+    /** a file-exchange target's full file no longer lists it: deleted in Sage, flagged (never dropped silently) */
+    deletedInSageAt: timestamp("deleted_in_sage_at", { withTimezone: true }),
     refreshedAt: timestamp("refreshed_at", { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [unique("sage_items_connection_sage_uq").on(t.connectionId, t.sageId), index("sage_items_tenant_code_idx").on(t.tenantId, t.itemCode)],
@@ -37,6 +39,8 @@ export const sageContacts = pgTable(
     reference: text("reference"),
     email: text("email"),
     currency: text("currency"),
+    /** a file-exchange target's full file no longer lists it: deleted in Sage, flagged (never dropped silently) */
+    deletedInSageAt: timestamp("deleted_in_sage_at", { withTimezone: true }),
     refreshedAt: timestamp("refreshed_at", { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [unique("sage_contacts_connection_sage_uq").on(t.connectionId, t.sageId), index("sage_contacts_tenant_email_idx").on(t.tenantId, t.email)],

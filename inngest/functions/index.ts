@@ -9,6 +9,7 @@ import { sageCacheRefresh } from "./sage-cache-refresh";
 import { sageContactCreate } from "./sage-contact-create";
 import { sageItemCreate } from "./sage-item-create";
 import { tenantDataPurge, tenantDataPurgeDaily } from "./tenant-data-purge";
+import { fileExchangeDownload } from "./file-exchange-download";
 
 /** Every Inngest function of the app: served by app/api/inngest, run inline by the inline runner. */
 export const functions = [
@@ -28,4 +29,5 @@ export const functions = [
   syncSweeper,
   tenantDataPurgeDaily,
   tenantDataPurge,
+  fileExchangeDownload,
 ];

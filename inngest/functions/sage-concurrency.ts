@@ -4,6 +4,6 @@
  * keep-alive), keyed by the connection id every one of their events carries. Inngest counts it per
  * executing step, so a long Sync all and an "Add to Sage" click interleave step by step instead of
  * writing to Sage side by side. Pacing of the calls themselves is the database rate budget
- * (lib/sage/rate-budget.ts), which holds across processes; this only keeps one writer per connection.
+ * (lib/connections/rate-budget.ts), which holds across processes; this only keeps one writer per connection.
  */
 export const SAGE_CONNECTION_CONCURRENCY: [{ limit: number; scope: "env"; key: string }] = [{ limit: 1, scope: "env", key: "event.data.connectionId" }];

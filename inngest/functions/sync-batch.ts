@@ -14,7 +14,7 @@ export const SYNC_BATCH_REQUESTED = syncBatchRequested.name;
  * (100 at 200 calls a minute, at most 1,000; fixed by the start step for the run) — and a retried step
  * redoes that slice only, adopting what an interrupted attempt wrote. After
  * SYNC_STEPS_PER_RUN slices the batch continues in a new run (Inngest allows 1,000 steps a run).
- * Pacing is the database rate budget per Sage business (lib/sage/rate-budget.ts), shared by every
+ * Pacing is the database rate budget per Sage business (lib/connections/rate-budget.ts), shared by every
  * worker; one step at a time per connection across every Sage-writing function.
  */
 export const syncBatch = defineFunction(

@@ -48,6 +48,8 @@ const envSchema = z.object({
   SAGE_AUTHORIZE_URL: z.string().url().optional(),
   SAGE_TOKEN_URL: z.string().url().optional(),
   SAGE_API_URL: z.string().url().optional(),
+  /** Sage 50 Cloud's Connected Cloud API (file exchange) */
+  SAGE50_API_URL: z.string().url().optional(),
   /** JSON array of marketplaces (see marketplaceSchema) */
   MARKETPLACES: z.string().optional(),
   MARKETPLACE_SECRET: z.string().min(16).default(PUBLIC_DEFAULTS.MARKETPLACE_SECRET),
@@ -69,6 +71,7 @@ export type AppConfig = {
   defaultBrandId: string;
   oauthStateSecret: string;
   sage: { clientId: string; clientSecret: string; authorizeUrl: string; tokenUrl: string; apiUrl: string; rateLimit: { limit: number; periodSeconds: number }; writesInFlight: number };
+  sage50: { apiUrl: string };
   marketplaces: MarketplaceConfig[];
   /** TENANT_DATA_RETENTION_DAYS: kept after an uninstall, then purged */
   tenantDataRetentionDays: number;
@@ -110,6 +113,7 @@ export function getConfig(): AppConfig {
       rateLimit: { limit: Number(env.SAGE_RATE_LIMIT.split("/")[0]), periodSeconds: Number(env.SAGE_RATE_LIMIT.split("/")[1]) },
       writesInFlight: env.SAGE_WRITES_IN_FLIGHT,
     },
+    sage50: { apiUrl: (env.SAGE50_API_URL ?? `${sandbox}/sage50/api`).replace(/\/$/, "") },
     marketplaces,
     tenantDataRetentionDays: env.TENANT_DATA_RETENTION_DAYS,
   };

@@ -6,7 +6,7 @@ import { findInstallation, getMainBranch } from "@/lib/install/install";
 import { writeActionLog, type Actor } from "@/lib/log/action-log";
 import { consumeOAuthState, issueOAuthState, OAuthStateError } from "@/lib/oauth/state";
 import { SageError } from "@/lib/sage/errors";
-import { SAGE_TARGETS, getSageTarget } from "@/lib/sage/targets";
+import { SAGE_TARGETS, getApiTarget } from "@/lib/sage/targets";
 import { getSettings } from "@/lib/settings/settings";
 import { releaseTasksHaltedByReconnect } from "@/lib/sync/reconnect-halt";
 import { sealCredentials } from "./credentials";
@@ -23,8 +23,9 @@ export type StartAuthorizationInput = { tenantId: string; userId: string; produc
 /** Step 1: the reseller picked a Sage product and country → Sage's consent URL with a fresh state. */
 export async function startSageAuthorization(db: Database, input: StartAuthorizationInput): Promise<string> {
   if (input.isSupport) throw new AuthorizeError("support_cannot_authorize", "Support staff cannot authorize Sage for a reseller; the reseller must do it.");
-  const target = SAGE_TARGETS[input.product as keyof typeof SAGE_TARGETS];
+  const target = Object.hasOwn(SAGE_TARGETS, input.product) ? SAGE_TARGETS[input.product as keyof typeof SAGE_TARGETS] : undefined;
   if (!target) throw new AuthorizeError("unknown_product", "Choose a Sage product.");
+  if (target.exchange !== "api") throw new AuthorizeError("unknown_product", `${target.label} connects with a passcode, not through Sage's sign-in page.`);
   if (!target.countries.some((c) => c.code === input.country)) throw new AuthorizeError("unknown_country", "Choose the country of your Sage business.");
   const installation = await findInstallation(db, input.tenantId);
   if (!installation) throw new AuthorizeError("not_installed", "Install Sage Integration from the marketplace first.");
@@ -119,7 +120,7 @@ export async function completeSageAuthorization(
   const code = input.params.get("code");
   if (!code) return { kind: "state_error", reason: "tampered", message: "Sage's answer carried no authorization code." };
 
-  const target = getSageTarget(state.product ?? "sage-accounting");
+  const target = getApiTarget(state.product ?? "sage-accounting");
   let businesses: SageBusinessSummary[];
   let tokens: Awaited<ReturnType<typeof target.exchangeCode>>;
   try {

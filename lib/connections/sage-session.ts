@@ -1,7 +1,7 @@
 import { eq } from "drizzle-orm";
 import type { Database } from "@/db/client";
 import { connections } from "@/db/schema";
-import type { SageConnectionApi, SageRetryPolicy, SageSession, SageTarget } from "@/lib/sage/target";
+import type { SageConnectionApi, SageFileExchangeApi, SageRetryPolicy, SageSession, SageTarget } from "@/lib/sage/target";
 import { getSageTarget } from "@/lib/sage/targets";
 import { connectionBudget } from "./rate-budget";
 import { getAccessToken } from "./tokens";
@@ -55,7 +55,10 @@ export function connectionTarget(db: Database, connectionId: string): Promise<Sa
  */
 export function sageConnection(db: Database, connectionId: string, opts: SageSessionOptions = {}): SageConnectionApi {
   let api: Promise<SageConnectionApi> | undefined;
-  const resolved = () => (api ??= connectionTarget(db, connectionId).then((t) => t.connect(sageSession(db, connectionId, opts))));
+  const resolved = () => (api ??= connectionTarget(db, connectionId).then((t) => {
+    if (t.exchange !== "api") throw new Error(`${t.label} works by file exchange: use its file operations (lib/connections/sage-session.ts sageFiles)`);
+    return t.connect(sageSession(db, connectionId, opts));
+  }));
   return new Proxy({} as SageConnectionApi, {
     get(_, name: string | symbol) {
       if (typeof name !== "string" || name === "then") return undefined;
@@ -67,4 +70,11 @@ export function sageConnection(db: Database, connectionId: string, opts: SageSes
       };
     },
   });
+}
+
+/** The file operations on a file-exchange connection's company (Sage 50 Cloud). */
+export async function sageFiles(db: Database, connectionId: string, opts: SageSessionOptions = {}): Promise<SageFileExchangeApi> {
+  const target = await connectionTarget(db, connectionId);
+  if (target.exchange !== "file_exchange") throw new Error(`${target.label} does not work by file exchange`);
+  return target.files(sageSession(db, connectionId, opts));
 }

@@ -4,6 +4,7 @@ import { connections, type Connection } from "@/db/schema";
 import { writeActionLog, SYSTEM_ACTOR } from "@/lib/log/action-log";
 import { SageError } from "@/lib/sage/errors";
 import { getSageTarget } from "@/lib/sage/targets";
+import { readyApplication } from "./application-secret";
 import { openCredentials, sealCredentials } from "./credentials";
 
 /** Refresh this long before the access token expires. */
@@ -105,8 +106,11 @@ async function refreshUnderRowLock(
     }
 
     const target = getSageTarget(row.target);
+    const rotation = target.credentialsKind === "api_key";
     try {
-      const tokens = await target.refreshTokens(creds.refreshToken);
+      // an API key is rotated with the application's secret (file exchange); a refresh token is exchanged
+      const context = rotation ? { application: (await readyApplication(tx, target.id)) ?? undefined } : undefined;
+      const tokens = await target.refreshTokens(creds.refreshToken, context);
       const now = new Date();
       await tx
         .update(connections)
@@ -126,7 +130,7 @@ async function refreshUnderRowLock(
         actor: SYSTEM_ACTOR,
         level: "info",
         category: "auth",
-        message: `Sage access token refreshed for “${row.name}”`,
+        message: rotation ? `${target.label} API key rotated for “${row.name}”; the new key was saved before use` : `Sage access token refreshed for “${row.name}”`,
         details: { connectionId, expiresInSeconds: tokens.expiresIn, reason: opts.rejectedToken ? "rejected by Sage (401)" : opts.forceRefresh ? "keep-alive" : "about to expire" },
       });
       return { kind: "token", token: { accessToken: tokens.accessToken, businessId: row.businessId, connectionId }, expiresAt: new Date(now.getTime() + tokens.expiresIn * 1000) };
@@ -141,7 +145,9 @@ async function refreshUnderRowLock(
           actor: SYSTEM_ACTOR,
           level: "error",
           category: "auth",
-          message: `Sage refused to refresh the connection “${row.name}”. Reconnect required: open the dashboard and click Reconnect.`,
+          message: rotation
+            ? `${target.label} refused to rotate the API key of “${row.name}”. Reconnect required: open the dashboard and click Reconnect to enter a new passcode.`
+            : `Sage refused to refresh the connection “${row.name}”. Reconnect required: open the dashboard and click Reconnect.`,
           details: { connectionId, sageError: e.message },
         });
         return { kind: "reconnect", error: e };

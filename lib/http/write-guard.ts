@@ -26,7 +26,7 @@ export type WriteGuardVerdict =
 export const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
 /** Paths whose writes prove themselves with a signature instead of a browser session. */
-const SIGNED_ENDPOINTS = [/^\/api\/marketplace\/events\//, /^\/api\/inngest(\/|$)/];
+const SIGNED_ENDPOINTS = [/^\/api\/marketplace\/events\//, /^\/api\/inngest(\/|$)/, /^\/api\/file-exchange\/[^/]+\/(approval|notifications)$/];
 /** next-auth's own endpoints post urlencoded forms (its CSRF token is checked too). */
 const FORM_ENDPOINTS = [/^\/api\/auth(\/|$)/];
 

@@ -4,7 +4,8 @@ import { sageContacts, sageItems } from "@/db/schema";
 import { writeActionLog, type Actor } from "@/lib/log/action-log";
 import { chunk, MappingError, requireActiveConnection } from "@/lib/mapping/common";
 import { REFRESH_OPS } from "@/lib/mapping/status";
-import { sageConnection } from "@/lib/connections/sage-session";
+import { connectionTarget, sageConnection } from "@/lib/connections/sage-session";
+import { reconcileScopeFiles } from "./scope-files";
 import { SageError } from "@/lib/sage/errors";
 import type { SageConnectionApi, SageContactRecord, SageItemRecord, SageItemType, SageRetryPolicy } from "@/lib/sage/target";
 
@@ -96,6 +97,19 @@ export async function refreshSageCatalog(
     if (!(e instanceof MappingError)) throw e;
     await writeActionLog(db, { tenantId: input.tenantId, actor: input.actor, level: "error", category: "mapping", message: `Refresh from Sage failed: ${e.message}`, details: { op: REFRESH_OPS.sage, requestId: input.requestId } });
     return { ok: false, kind: e.reason, message: e.message };
+  }
+  if ((await connectionTarget(db, connection.id)).exchange === "file_exchange") {
+    // a file-exchange target: the latest full scope files, reconciled (deletions flagged, not dropped)
+    try {
+      const scopes = await reconcileScopeFiles(db, { tenantId: input.tenantId, connectionId: connection.id, actor: input.actor, requestId: input.requestId });
+      const products = scopes.find((x) => x.scope === "Products");
+      const customers = scopes.find((x) => x.scope === "Customers");
+      return { ok: true, items: products?.records ?? 0, products: products?.records ?? 0, services: 0, contacts: customers?.records ?? 0, removedItems: products?.flaggedDeleted ?? 0, removedContacts: customers?.flaggedDeleted ?? 0 };
+    } catch (e) {
+      if (!(e instanceof SageError) || e.retryable || e.kind === "unknown_outcome") throw e;
+      await writeActionLog(db, { tenantId: input.tenantId, actor: input.actor, level: "error", category: "mapping", message: `Refresh from Sage failed: ${e.message}`, details: { op: REFRESH_OPS.sage, requestId: input.requestId, connectionId: connection.id, kind: e.kind, status: e.status } });
+      return { ok: false, kind: e.kind, message: e.message };
+    }
   }
   const sage = catalogConnection(db, connection.id, input.policy);
   let products: SageItemRecord[], services: SageItemRecord[], contacts: SageContactRecord[];

@@ -1,6 +1,6 @@
 import type { SageError } from "./errors";
 
-export type SageTargetId = "sage-accounting";
+export type SageTargetId = "sage-accounting" | "sage-50-cloud";
 
 export type SageTokenSet = {
   accessToken: string;
@@ -196,11 +196,52 @@ export interface SageConnectionApi {
   createAllocation(draft: SageAllocationDraft): Promise<{ id: string | null }>;
 }
 
+// ─── file exchange (Sage 50 Cloud / Connected Cloud) ──────────────────────────────────────────
+
+export type SageFileScope = "Products" | "Customers";
+export type SageFileInfo = { scope: SageFileScope; fileId: string; updatedAt: string };
+/** A scope file holds the FULL data: a record absent from it was deleted in Sage. */
+export type SageScopeFile =
+  | { scope: "Products"; fileId: string; generatedAt: string; items: SageItemRecord[] }
+  | { scope: "Customers"; fileId: string; generatedAt: string; contacts: SageContactRecord[] };
+export type SageUploadStatus = "received" | "validating" | "processing" | "accepted" | "failed" | "badRequest";
+export type SageUploadTracking = { uploadId: string; status: SageUploadStatus; progress: number; statusMessage: string | null; resultUrl: string | null };
+export type SageUploadRecordResult = { reference: string; status: "accepted" | "failed"; documentNumber: string | null; message: string | null; kind: SageDocumentKind };
+export const FINAL_UPLOAD_STATUSES: readonly SageUploadStatus[] = ["accepted", "failed", "badRequest"];
+
+/** The operations of a file-exchange target on one connected company (its API key in the session). */
+export interface SageFileExchangeApi {
+  listFiles(): Promise<SageFileInfo[]>;
+  downloadScope(scope: SageFileScope): Promise<SageScopeFile>;
+  /** `duplicate`: Sage already holds an upload with this id (nothing was sent again) */
+  upload(uploadId: string, documents: SageDocumentDraft[]): Promise<{ trackingUrl: string; duplicate: boolean }>;
+  /** null: Sage holds no upload with this id */
+  tracking(uploadId: string): Promise<SageUploadTracking | null>;
+  results(resultUrl: string): Promise<SageUploadRecordResult[]>;
+}
+
+/** The application's registration with a file-exchange platform (once per deployment, kept encrypted). */
+export type SageApplicationRegistration = { developerId: string; applicationId: string; secret: string };
+
+/** Operator and consent operations of a file-exchange target (no connection yet: the application's secret). */
+export interface SageFileExchangeOnboarding {
+  registerDeveloper(input: { name: string; email: string }): Promise<{ registrationUrl: string }>;
+  configureApplication(app: SageApplicationRegistration, urls: { approvalUrl: string; notificationUrl: string }): Promise<void>;
+  createPasscode(app: SageApplicationRegistration): Promise<{ passcode: string; expiresAt: Date }>;
+  /**
+   * A call the platform made to us (approval, notification), verified with the application secret:
+   * the parsed JSON body, or a SageError("auth") when the signature does not hold.
+   */
+  verifyCall(app: SageApplicationRegistration, headers: Headers, body: string): unknown;
+}
+
 /**
  * What every Sage product we connect to offers the rest of the app. One folder per target under
- * lib/sage/<target>/ implements it; errors are always `SageError`.
+ * lib/sage/<target>/ implements it; errors are always `SageError`. `exchange` tells the two kinds
+ * apart: `api` targets (OAuth 2.0, one call per record) and `file_exchange` targets (an API key
+ * granted with a passcode, data downloaded and uploaded as files).
  */
-export interface SageTarget {
+interface SageTargetCommon {
   id: SageTargetId;
   label: string;
   countries: Country[];
@@ -208,14 +249,32 @@ export interface SageTarget {
   rateLimit: { limit: number; periodSeconds: number };
   /** what the target's API can read, create and update; the sync checks it before it plans a write */
   capabilities: SageCapabilityTable;
-  /** how the documents reach Sage: calls per record, or files exchanged (Sage 50 Cloud) */
-  exchange: "api" | "file_exchange";
+  /**
+   * New credentials from the stored renewal credential: the OAuth refresh token, or the API key to
+   * rotate (file exchange: with the application's secret in `context`). A refusal is a SageError with
+   * `reconnectRequired`.
+   */
+  refreshTokens(refreshToken: string, context?: { application?: SageApplicationRegistration }): Promise<SageTokenSet>;
+}
+
+export interface SageApiTarget extends SageTargetCommon {
+  exchange: "api";
+  credentialsKind: "oauth";
   authorizationUrl(params: { state: string; country: string; redirectUri: string }): string;
   exchangeCode(params: { code: string; redirectUri: string }): Promise<SageTokenSet>;
-  refreshTokens(refreshToken: string): Promise<SageTokenSet>;
   listBusinesses(accessToken: string): Promise<SageBusiness[]>;
   /** the operations on one connected business */
   connect(session: SageSession): SageConnectionApi;
 }
+
+export interface SageFileExchangeTarget extends SageTargetCommon {
+  exchange: "file_exchange";
+  credentialsKind: "api_key";
+  onboarding: SageFileExchangeOnboarding;
+  /** the file operations on one connected company */
+  files(session: SageSession): SageFileExchangeApi;
+}
+
+export type SageTarget = SageApiTarget | SageFileExchangeTarget;
 
 export type { SageError };

@@ -11,7 +11,7 @@ import { startSyncWorld, type SyncWorld } from "../helpers/sync-world";
  * Two worker processes (`inngest/worker.ts`, what `npm run worker` runs) share one PostgreSQL
  * database and sync ONE connection's 600 orders while the sandbox allows R calls per W seconds per
  * business and every worker's SAGE_RATE_LIMIT says the same. The pace is the database rate budget
- * (lib/sage/rate-budget.ts): whichever process runs a step, the sandbox's own log never shows more
+ * (lib/connections/rate-budget.ts): whichever process runs a step, the sandbox's own log never shows more
  * than R calls in a window, nor a 429. The test also proves that BOTH processes executed sync steps
  * (sampled from inline_runs.locked_by while each step runs), or it would not show cross-process pacing.
  */

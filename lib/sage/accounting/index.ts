@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { SageError } from "../errors";
-import type { SageBusiness, SageTarget } from "../target";
+import type { SageApiTarget, SageBusiness } from "../target";
 import { buildAuthorizationUrl, exchangeAuthorizationCode, refreshAccessToken } from "./oauth";
 import { sageApiUrl, sageErrorFromResponse } from "./http";
 import { accountingConnection } from "./operations";
@@ -47,7 +47,7 @@ async function getUserApi(accessToken: string, path: string, what: string): Prom
 const DETAIL_CONCURRENCY = 4;
 
 /** Sage Business Cloud Accounting v3.1 (OAuth 2.0, REST). */
-export const sageAccounting: SageTarget = {
+export const sageAccounting: SageApiTarget = {
   id: "sage-accounting",
   label: "Sage Business Cloud Accounting",
   countries: [
@@ -70,6 +70,7 @@ export const sageAccounting: SageTarget = {
     allocations: { read: true, create: true, update: false },
   },
   exchange: "api",
+  credentialsKind: "oauth",
   connect: accountingConnection,
   authorizationUrl: buildAuthorizationUrl,
   exchangeCode: exchangeAuthorizationCode,
