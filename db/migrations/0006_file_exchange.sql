@@ -34,6 +34,7 @@ CREATE TABLE "file_uploads" (
 	"batch_id" uuid,
 	"upload_id" text NOT NULL,
 	"task_ids" jsonb NOT NULL,
+	"documents" jsonb NOT NULL,
 	"status" text DEFAULT 'prepared' NOT NULL,
 	"progress" integer DEFAULT 0 NOT NULL,
 	"status_message" text,

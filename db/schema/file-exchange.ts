@@ -62,6 +62,8 @@ export const fileUploads = pgTable(
     batchId: uuid("batch_id").references(() => syncBatches.id),
     uploadId: text("upload_id").notNull().unique(),
     taskIds: jsonb("task_ids").$type<string[]>().notNull(),
+    /** the documents the file carries, as planned when it was prepared (a retried upload sends exactly these) */
+    documents: jsonb("documents").$type<unknown[]>().notNull(),
     status: text("status", { enum: FILE_UPLOAD_STATUSES }).notNull().default("prepared"),
     progress: integer("progress").notNull().default(0),
     statusMessage: text("status_message"),

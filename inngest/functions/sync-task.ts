@@ -12,7 +12,8 @@ import {
   type TaskContext,
 } from "@/lib/sync/sync-task";
 import { defineFunction } from "../define";
-import { syncTaskRequested } from "../events";
+import { routeFileExchangeTask } from "@/lib/sync/dispatch";
+import { syncBatchRequested, syncTaskRequested } from "../events";
 import { SAGE_CONNECTION_CONCURRENCY } from "./sage-concurrency";
 
 /** @deprecated name kept for callers; use `syncTaskRequested` from inngest/events.ts */
@@ -48,6 +49,12 @@ export const syncTask = defineFunction(
   },
   async ({ event, step }) => {
     const data = event.data;
+    // a file-exchange target (Sage 50 Cloud) takes order files: one task goes as a batch of one
+    const asFile = await step.run("route", async () => routeFileExchangeTask(await getDb(), data));
+    if (asFile) {
+      await step.sendEvent("as-batch", syncBatchRequested.create(asFile, { id: `sync-batch-${asFile.batchId}` }));
+      return { asBatch: asFile.batchId };
+    }
     const begin = await step.run("begin", async () => beginTaskSync(await getDb(), data));
     if (!begin.proceed) return { skipped: begin.why };
     const ctx: TaskContext = begin.ctx;

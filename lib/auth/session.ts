@@ -40,3 +40,10 @@ export async function authorizeResellerAdmin(opts: { supportRefusal?: string } =
   }
   return { user: user as ResellerAdmin };
 }
+
+/** Pages for support staff / the deployment's operator (set-up once per deployment, the support console). */
+export async function requireSupport(returnTo: string): Promise<SessionUser> {
+  const user = await requireUser(returnTo);
+  if (user.role !== "support") redirect("/forbidden");
+  return user;
+}

@@ -4,7 +4,7 @@ import { connections } from "@/db/schema";
 import { writeActionLog, type Actor } from "@/lib/log/action-log";
 import { SageError } from "@/lib/sage/errors";
 import { refreshLapseWarning } from "./refresh-lapse";
-import { sageConnection } from "./sage-session";
+import { connectionTarget, sageConnection, sageFiles } from "./sage-session";
 import { getAccessToken } from "./tokens";
 
 export type ConnectionTestResult = { ok: true; sageUser: string; business: string | null } | { ok: false; kind: string; message: string; reconnectRequired: boolean };
@@ -18,11 +18,21 @@ export type ConnectionTestResult = { ok: true; sageUser: string; business: strin
 export async function testSageConnection(db: Database, input: { tenantId: string; connectionId: string; actor: Actor }): Promise<ConnectionTestResult> {
   const [row] = await db.select().from(connections).where(and(eq(connections.id, input.connectionId), eq(connections.tenantId, input.tenantId)));
   if (!row) return { ok: false, kind: "not_found", message: "That Sage connection does not exist.", reconnectRequired: false };
-  const sage = sageConnection(db, row.id, { policy: { maxAttempts: 2 } });
+  const target = await connectionTarget(db, row.id);
   try {
     if (refreshLapseWarning(row.refreshTokenExpiresAt)) await getAccessToken(db, row.id, { forceRefresh: true });
-    const sageUser = (await sage.whoAmI()).name;
-    const businessName = row.businessId ? (await sage.getBusiness(row.businessId)).name : null;
+    let sageUser: string;
+    let businessName: string | null;
+    if (target.exchange === "file_exchange") {
+      // no user behind an API key: the company it was granted for, and that its files can be listed
+      const files = await (await sageFiles(db, row.id, { policy: { maxAttempts: 2 } })).listFiles();
+      sageUser = `the API key granted in Sage 50 (${files.length} data file${files.length === 1 ? "" : "s"} available)`;
+      businessName = row.businessName;
+    } else {
+      const sage = sageConnection(db, row.id, { policy: { maxAttempts: 2 } });
+      sageUser = (await sage.whoAmI()).name;
+      businessName = row.businessId ? (await sage.getBusiness(row.businessId)).name : null;
+    }
     await writeActionLog(db, {
       tenantId: input.tenantId,
       actor: input.actor,

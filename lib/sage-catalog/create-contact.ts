@@ -9,6 +9,7 @@ import { recordRequestFailure } from "@/lib/mapping/status";
 import { SageError } from "@/lib/sage/errors";
 import type { SageRetryPolicy } from "@/lib/sage/target";
 import { findOrCreateSageContact, type ContactMatch } from "@/lib/sync/contacts";
+import { connectionTarget } from "@/lib/connections/sage-session";
 import { catalogConnection, contactCacheValues, upsertCachedContacts } from "./refresh";
 
 export const createContactsInputSchema = z.object({
@@ -62,6 +63,8 @@ export async function createSageContactForCustomer(
     throw e;
   }
 
+  const target = await connectionTarget(db, connection.id);
+  if (!target.capabilities.contacts.create) return fail("validation", `${target.label} cannot create customers through the connector: create it in ${target.label}, wait for its next data file (or click Refresh from Sage), then map it. ${NOTHING_SAVED}`);
   const sage = catalogConnection(db, connection.id, input.policy);
   let contact: Awaited<ReturnType<typeof findOrCreateSageContact>>["contact"];
   let match: ContactMatch | null = null;

@@ -11,6 +11,7 @@ import { recordRequestFailure } from "@/lib/mapping/status";
 import { SageError } from "@/lib/sage/errors";
 import type { SageConnectionApi, SageItemRecord, SageItemType, SageRetryPolicy } from "@/lib/sage/target";
 import { idempotencyIds } from "@/lib/sync/documents";
+import { connectionTarget } from "@/lib/connections/sage-session";
 import { catalogConnection, itemCacheValues, upsertCachedItems } from "./refresh";
 
 export const SAGE_ITEM_TYPES_FOR_CREATE = ["service", "product"] as const;
@@ -99,6 +100,8 @@ export async function addProductToSage(
   }
 
   const type = input.type ?? "service";
+  const target = await connectionTarget(db, connection.id);
+  if (!target.capabilities.items.create) return fail("validation", `${target.label} cannot create products or services through the connector: create it in ${target.label}, wait for its next data file (or click Refresh from Sage), then map it. ${NOTHING_SAVED}`);
   const sage = catalogConnection(db, connection.id, input.policy);
   let found: { type: SageItemType; item: SageItemRecord } | undefined;
   let outcome: "created" | "found";

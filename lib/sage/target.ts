@@ -273,6 +273,12 @@ export interface SageFileExchangeTarget extends SageTargetCommon {
   onboarding: SageFileExchangeOnboarding;
   /** the file operations on one connected company */
   files(session: SageSession): SageFileExchangeApi;
+  /**
+   * The reference data a document plan needs, from what the downloaded catalog says (a file-exchange
+   * target has no reference-data API): the tax rates its items use, the company's base currency by
+   * its country. Pure.
+   */
+  referenceData(input: { itemTaxRateIds: (string | null)[]; country: string }): SageSalesReferenceData & { defaultLedgerAccountId: string };
 }
 
 export type SageTarget = SageApiTarget | SageFileExchangeTarget;

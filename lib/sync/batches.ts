@@ -1,7 +1,8 @@
 import { and, asc, eq, gte, lt, sql } from "drizzle-orm";
 import { arrayParam } from "@/db/array-param";
 import type { Database, Queryable } from "@/db/client";
-import { syncBatches, syncBatchTasks, syncTasks, type SyncBatchTrigger, type TaskState } from "@/db/schema";
+import { connections, syncBatches, syncBatchTasks, syncTasks, type SyncBatchTrigger, type TaskState } from "@/db/schema";
+import { getSageTarget } from "@/lib/sage/targets";
 import { getConfig } from "@/lib/config";
 import { SYSTEM_ACTOR, writeActionLog, type Actor } from "@/lib/log/action-log";
 import { syncTaskBatchUntil, type BatchResult } from "./batch";
@@ -79,7 +80,17 @@ export async function createSyncBatch(
   });
 }
 
-export type SyncBatchHead = { batchId: string; tenantId: string; connectionId: string; taskCount: number; status: string; /** fixed when the run starts (absent in runs recorded before it existed: 100) */ tasksPerStep?: number };
+export type SyncBatchHead = {
+  batchId: string;
+  tenantId: string;
+  connectionId: string;
+  taskCount: number;
+  status: string;
+  /** fixed when the run starts (absent in runs recorded before it existed: 100) */
+  tasksPerStep?: number;
+  /** how the connection's target takes documents: API calls per record, or order files (absent: api) */
+  exchange?: "api" | "file_exchange";
+};
 
 /** Marks the batch running (first step of each run); null when there is no such batch. */
 export async function startSyncBatch(db: Queryable, batchId: string): Promise<SyncBatchHead | null> {
@@ -89,7 +100,9 @@ export async function startSyncBatch(db: Queryable, batchId: string): Promise<Sy
     .where(eq(syncBatches.id, batchId))
     .returning();
   if (!row) return null;
-  return { batchId: row.id, tenantId: row.tenantId, connectionId: row.connectionId, taskCount: row.taskCount, status: row.status, tasksPerStep: syncTasksPerStep() };
+  const [connection] = await db.select({ target: connections.target }).from(connections).where(eq(connections.id, row.connectionId));
+  const exchange = connection ? getSageTarget(connection.target).exchange : "api";
+  return { batchId: row.id, tenantId: row.tenantId, connectionId: row.connectionId, taskCount: row.taskCount, status: row.status, tasksPerStep: syncTasksPerStep(), exchange };
 }
 
 /** The slice size of a batch's run (the head's, recorded by its start step). */

@@ -3,6 +3,7 @@ import type { Database } from "@/db/client";
 import { customerMappings, marketplaceCustomers, sageDocuments, syncTasks, tenantSettings, type TaskState } from "@/db/schema";
 import { getConfig } from "@/lib/config";
 import { findActiveConnection } from "@/lib/connections/authorize";
+import { connectionTarget } from "@/lib/connections/sage-session";
 import { SYSTEM_ACTOR, type Actor } from "@/lib/log/action-log";
 import { getSettings } from "@/lib/settings/settings";
 import { createSyncBatch } from "./batches";
@@ -44,7 +45,9 @@ export type StartedSync =
 export async function startSync(db: Database, input: { tenantId: string; taskIds?: string[]; actor: Actor }): Promise<StartedSync> {
   const req = await prepareSyncRequest(db, { tenantId: input.tenantId, taskIds: input.taskIds });
   const [only] = req.taskIds;
-  if (req.taskIds.length === 1 && only) return { kind: "task", tenantId: req.tenantId, connectionId: req.connectionId, taskId: only, taskCount: 1 };
+  // a file-exchange target takes order files: even one task goes as a batch (one file)
+  const byFile = (await connectionTarget(db, req.connectionId)).exchange === "file_exchange";
+  if (req.taskIds.length === 1 && only && !byFile) return { kind: "task", tenantId: req.tenantId, connectionId: req.connectionId, taskId: only, taskCount: 1 };
   const trigger = input.taskIds ? "sync_selected" : "sync_all";
   const { batchId, taskCount } = await createSyncBatch(db, { tenantId: req.tenantId, connectionId: req.connectionId, trigger, actor: input.actor, taskIds: req.taskIds });
   return { kind: "batch", tenantId: req.tenantId, connectionId: req.connectionId, batchId, taskCount };
@@ -169,4 +172,14 @@ export async function stuckTasks(db: Database, olderThanMs: number, now = new Da
     if (connection && connection.status === "connected") out.push({ tenantId, connectionId: connection.id, taskIds: ids });
   }
   return out;
+}
+
+/**
+ * The single-task flow on a file-exchange connection (instant auto-sync, a queued "Sync"): the task
+ * becomes a batch of one, synced as an order file. Null for API targets (the task flow goes on).
+ */
+export async function routeFileExchangeTask(db: Database, input: { tenantId: string; connectionId: string; taskId: string }): Promise<{ tenantId: string; connectionId: string; batchId: string } | null> {
+  if ((await connectionTarget(db, input.connectionId)).exchange !== "file_exchange") return null;
+  const { batchId } = await createSyncBatch(db, { tenantId: input.tenantId, connectionId: input.connectionId, trigger: "sync_selected", actor: SYSTEM_ACTOR, taskIds: [input.taskId] });
+  return { tenantId: input.tenantId, connectionId: input.connectionId, batchId };
 }

@@ -2,7 +2,7 @@ import { Webhook } from "standardwebhooks";
 import { SageError } from "../errors";
 import type { SageApplicationRegistration, SageFileExchangeApi, SageFileExchangeTarget, SageFileScope, SageScopeFile, SageSession, SageUploadStatus } from "../target";
 import { sage50Call, sage50KeyedCall } from "./http";
-import { contactOfCustomer, itemOfProduct, orderOfDocument, resultOfRecord, type Sage50Customer, type Sage50Product, type Sage50ResultRecord } from "./records";
+import { contactOfCustomer, itemOfProduct, orderOfDocument, percentageOfTaxRateId, resultOfRecord, sage50TaxRateId, type Sage50Customer, type Sage50Product, type Sage50ResultRecord } from "./records";
 
 /**
  * Sage 50 Cloud through the Connected Cloud platform (file exchange; SAGE-FACTS.md §3,
@@ -118,4 +118,19 @@ export const sage50Cloud: SageFileExchangeTarget = {
     },
   },
   files: filesApi,
+  referenceData({ itemTaxRateIds, country }) {
+    const rates = new Set<string>([sage50TaxRateId(0)]);
+    for (const id of itemTaxRateIds) if (id && /^rate:/.test(id)) rates.add(id);
+    const c = country.toUpperCase();
+    return {
+      taxRates: [...rates].map((id) => ({ id, percentage: percentageOfTaxRateId(id) })),
+      // Sage 50 posts an order to the nominal codes of its products: the connector sends none
+      salesLedgers: [],
+      defaultLedgerAccountId: "sage50:product-nominal",
+      baseCurrency: c === "GB" ? "GBP" : "EUR",
+      multiCurrency: false,
+      country: c,
+      exchangeRates: [],
+    };
+  },
 };
