@@ -5,6 +5,9 @@ import { RequestLog } from "./log";
 import { defaultWebhookConfig, WebhookDispatcher, type WebhookConfig } from "./marketplace/webhooks";
 import { MarketplaceWorld } from "./marketplace/world";
 import { SageWorld } from "./sage/world";
+import { AppCaller } from "./sage50/calls";
+import type { Sage50Config } from "./sage50/config";
+import { Sage50World } from "./sage50/state";
 
 export interface SandboxOptions {
   port?: number;
@@ -20,6 +23,11 @@ export interface SandboxOptions {
    * Unset: in memory only. The direct run reads SANDBOX_DATA_DIR.
    */
   dataDir?: string;
+  /**
+   * Sage 50 Cloud simulator settings (else SANDBOX_SAGE50_PASSCODE_TTL_S, SANDBOX_SAGE50_API_KEY_TTL_S,
+   * SANDBOX_SAGE50_TRACKING_STEP_MS, else the defaults); changed at run time by POST /control/sage50/config.
+   */
+  sage50?: Partial<Sage50Config>;
 }
 
 export interface ResolvedOptions {
@@ -28,6 +36,7 @@ export interface ResolvedOptions {
   sageClientId: string;
   sageClientSecret: string;
   sageAppName: string;
+  sage50: Partial<Sage50Config>;
 }
 
 export interface RateLimitConfig {
@@ -75,6 +84,9 @@ export class Sandbox {
   sage: SageWorld;
   marketplace: MarketplaceWorld;
   webhooks: WebhookDispatcher;
+  /** Simulated Sage 50 Cloud (Connected Cloud) and its calls to applications. */
+  sage50: Sage50World;
+  sage50Calls: AppCaller;
   /** Told about state changes that happen outside a request (set by the persister). */
   onChange: (() => void) | null = null;
 
@@ -85,6 +97,8 @@ export class Sandbox {
     this.sage = new SageWorld(() => this.now());
     this.marketplace = new MarketplaceWorld(() => this.now());
     this.webhooks = this.newDispatcher();
+    this.sage50 = new Sage50World(() => this.now(), opts.sage50);
+    this.sage50Calls = new AppCaller(() => this.sage50);
   }
 
   private newDispatcher(): WebhookDispatcher {
@@ -110,11 +124,15 @@ export class Sandbox {
     this.webhooks.stop();
     this.marketplace = new MarketplaceWorld(() => this.now());
     this.webhooks = this.newDispatcher();
+    this.sage50Calls.stop();
+    this.sage50 = new Sage50World(() => this.now(), this.opts.sage50);
+    this.sage50Calls = new AppCaller(() => this.sage50);
   }
 
-  /** Stops background work (webhook deliveries and their retries). */
+  /** Stops background work (webhook deliveries, Sage 50 notifications, and their retries). */
   dispose(): void {
     this.webhooks.stop();
+    this.sage50Calls.stop();
   }
 }
 
@@ -132,6 +150,7 @@ export function resolveOptions(opts: SandboxOptions = {}): { resolved: ResolvedO
       sageClientId: opts.sageClientId ?? env.SAGE_CLIENT_ID ?? "sage-connector-demo",
       sageClientSecret: opts.sageClientSecret ?? env.SAGE_CLIENT_SECRET ?? "sandbox-client-secret",
       sageAppName: env.SANDBOX_SAGE_APP_NAME ?? "Sage Connector",
+      sage50: { ...(opts.sage50 ?? {}) },
     },
     redirectUris,
   };

@@ -8,6 +8,8 @@ export interface Reply {
   body?: string | Buffer;
   /** Extra fields merged into the request-log entry (e.g. error code, spec_violation). */
   log?: Record<string, unknown>;
+  /** The work is done (and stored) but the connection is destroyed unanswered (a handler's own fault). */
+  dropConnection?: boolean;
 }
 
 export function json(status: number, value: unknown, headers: Record<string, string> = {}): Reply {

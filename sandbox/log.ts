@@ -32,6 +32,7 @@ const SECRET_FORM_KEYS = new Set([
   "password",
   "secret",
   "token",
+  "passcode",
 ]);
 
 export function maskValue(value: string): string {
@@ -61,13 +62,13 @@ export function maskForm(form: Record<string, string>): Record<string, string> {
   return out;
 }
 
-/** Masks JSON bodies: keys that look like credentials (…secret, …password, …token). */
+/** Masks JSON bodies: keys that look like credentials (…secret, …password, …token, …apikey). */
 export function maskJson(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(maskJson);
   if (value && typeof value === "object") {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-      if (/(secret|password|token)$/i.test(k) && typeof v === "string") out[k] = maskValue(v);
+      if (/(secret|password|token|apikey)$/i.test(k) && typeof v === "string") out[k] = maskValue(v);
       else out[k] = maskJson(v);
     }
     return out;

@@ -3,9 +3,11 @@
 // Sage users, businesses, consent requests, codes, access and refresh tokens, per-business data
 // (contacts, items, invoices, credit notes, allocations, ledgers, tax rates, idempotency keys, rate
 // windows, counters), the marketplace accounts (catalog, customers, subscriptions, requests,
-// installation with its webhook secrets), the sandbox clock offset and the newest request-log entries.
-// Not kept: config (TTLs, rate limit, webhook settings, redirect URIs), faults, webhook delivery
-// records and pending retries.
+// installation with its webhook secrets), the Sage 50 Cloud simulator (developers, applications,
+// mailbox, passcodes, API keys, companies with files, uploads and documents), the sandbox clock offset
+// and the newest request-log entries.
+// Not kept: config (TTLs, rate limit, webhook settings, redirect URIs, Sage 50 settings), faults,
+// webhook and Sage 50 call records and pending retries.
 //
 // Writes are atomic (temp file + rename) and happen at most SAVE_DELAY_MS after a change (changes in
 // between are coalesced); a very large state backs off to a few times its own serialization time.
@@ -15,6 +17,7 @@ import type { Sandbox } from "./context";
 import type { LogEntry } from "./log";
 import type { MarketplaceSnapshot } from "./marketplace/world";
 import type { SageSnapshot } from "./sage/world";
+import type { Sage50Snapshot } from "./sage50/state";
 
 export const STATE_FILE = "sandbox-state.json";
 const VERSION = 1;
@@ -29,6 +32,8 @@ export interface SandboxSnapshot {
   clockOffsetMs: number;
   sage: SageSnapshot;
   marketplace: MarketplaceSnapshot;
+  /** Absent in files written before the Sage 50 simulator existed (then it starts from its seeds). */
+  sage50?: Sage50Snapshot;
   log: { seq: number; entries: LogEntry[] };
 }
 
@@ -39,6 +44,7 @@ export function snapshotSandbox(sb: Sandbox): SandboxSnapshot {
     clockOffsetMs: sb.clockOffsetMs,
     sage: sb.sage.snapshot(),
     marketplace: sb.marketplace.snapshot(),
+    sage50: sb.sage50.snapshot(),
     log: sb.log.snapshot(PERSISTED_LOG_ENTRIES),
   };
 }
@@ -48,6 +54,7 @@ export function restoreSandbox(sb: Sandbox, snap: SandboxSnapshot): void {
   sb.clockOffsetMs = snap.clockOffsetMs;
   sb.sage.restore(snap.sage);
   sb.marketplace.restore(snap.marketplace);
+  if (snap.sage50) sb.sage50.restore(snap.sage50);
   sb.log.restore(snap.log);
 }
 

@@ -1,4 +1,4 @@
-// Sandbox HTTP server: simulated Sage Business Cloud Accounting + reseller marketplace.
+// Sandbox HTTP server: simulated Sage Business Cloud Accounting, Sage 50 Cloud (Connected Cloud) + reseller marketplace.
 // Run: `tsx sandbox/server.ts` (PORT, default 4010; SANDBOX_DATA_DIR keeps the state on disk).
 // Library: `startSandbox({ port: 0, dataDir? })`.
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
@@ -19,6 +19,7 @@ import { sageApiRoute, warmSpec } from "./sage/api";
 import { inspectPage } from "./sage/inspect";
 import { StatePersister } from "./persist";
 import { oauthRoutes } from "./sage/oauth";
+import { sage50ControlRoutes, sage50Routes } from "./sage50";
 
 export type { SandboxOptions } from "./context";
 
@@ -44,13 +45,15 @@ function indexPage(ctx: RequestContext): Reply {
     ["Request log (JSON lines)", "/__sandbox/requests"],
     ["Sage users and businesses", "/__sandbox/sage"],
     ["Config", "/__sandbox/config"],
+    ["Sage 50 desktop (enter a passcode)", "/sage50/desktop"],
+    ["Sage 50 Cloud state", "/control/sage50/state"],
   ];
   return html(
     200,
     `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Sage Connector sandbox</title></head>
 <body style="font-family:system-ui,sans-serif;max-width:760px;margin:40px auto">
 <h1>Sage Connector sandbox</h1>
-<p>Simulated Sage Business Cloud Accounting v3.1 and a CloudBlue-style reseller marketplace. App URL: <code>${escapeHtml(ctx.sb.opts.appUrl)}</code></p>
+<p>Simulated Sage Business Cloud Accounting v3.1, Sage 50 Cloud (Connected Cloud file exchange) and a CloudBlue-style reseller marketplace. App URL: <code>${escapeHtml(ctx.sb.opts.appUrl)}</code></p>
 <ul>${links.map(([l, h]) => `<li><a href="${escapeHtml(h)}">${escapeHtml(l)}</a></li>`).join("")}</ul>
 </body></html>`,
   );
@@ -66,14 +69,23 @@ const pageRoutes: Route[] = [
   route("GET", "/sage/inspect", "sandbox.inspect", inspectPage),
 ];
 
-const ROUTES: Route[] = [...controlRoutes, ...marketplaceControlRoutes, ...oauthRoutes, ...pageRoutes, marketplaceApiRoute, sageApiRoute];
+const ROUTES: Route[] = [
+  ...controlRoutes,
+  ...marketplaceControlRoutes,
+  ...sage50ControlRoutes,
+  ...oauthRoutes,
+  ...pageRoutes,
+  ...sage50Routes,
+  marketplaceApiRoute,
+  sageApiRoute,
+];
 
 function findRoute(method: string, path: string): RouteMatch {
   for (const r of ROUTES) {
     const m = r.match(method, path);
     if (m) return m;
   }
-  if (path.startsWith("/__sandbox/")) {
+  if (path.startsWith("/__sandbox/") || path.startsWith("/control/")) {
     return { name: "control.not_found", params: {}, control: true, handler: controlNotFound };
   }
   return {
@@ -106,6 +118,10 @@ function faultReply(sb: Sandbox, routeName: string, fault: Fault): Reply {
             : ["error", `Injected error ${status}.`];
     if (status === 429 && !headers["retry-after"]) headers["retry-after"] = "1";
     reply = apiError(status, code, message, headers);
+  } else if (routeName.startsWith("sage50.") && !routeName.startsWith("sage50.desktop") && !routeName.startsWith("sage50.register")) {
+    const error = status === 429 ? "rate_limited" : status === 503 ? "unavailable" : status >= 500 ? "internal_error" : "error";
+    if (status === 429 && !headers["retry-after"]) headers["retry-after"] = "1";
+    reply = json(status, { error }, headers);
   } else if (routeName.startsWith("sage.")) {
     const [code, message] =
       status === 429
@@ -244,7 +260,15 @@ async function handle(sb: Sandbox, req: IncomingMessage, res: ServerResponse, pe
       ? sageError(500, "InternalServerError", `Sandbox error: ${message}`)
       : path.startsWith(API_BASE)
         ? apiError(500, "internal_error", `Sandbox error: ${message}`)
-        : text(500, `Sandbox error: ${message}\n`);
+        : path.startsWith("/sage50/api/")
+          ? json(500, { error: "internal_error", message: `Sandbox error: ${message}` })
+          : text(500, `Sandbox error: ${message}\n`);
+  }
+  if (reply.dropConnection) {
+    // The handler stored the work and asks for the connection to be destroyed unanswered.
+    finish(reply.status, "commit-then-drop", { ...reply.log, sage50_fault: "drop_after_store" });
+    req.socket.destroy();
+    return;
   }
   if (fault?.kind === "commit-then-drop") {
     // The work is done (and stored); the client never hears about it.
@@ -338,7 +362,9 @@ if (isMain()) {
       console.log(`  Sage API base      ${local}/sage/v3.1`);
       console.log(`  Sage client_id     ${running.sandbox.opts.sageClientId}`);
       console.log(`  redirect URIs      ${cfg.redirectUris.join(", ")}`);
-      console.log(`  control API        ${local}/__sandbox/requests · /__sandbox/config · /__sandbox/faults · /__sandbox/reset`);
+      console.log(`  Sage 50 Cloud API  ${local}/sage50/api   (X-Api-Key: <apikey>; register with POST /sage50/api/developers)`);
+      console.log(`  Sage 50 desktop    ${loop}/sage50/desktop   (enter a passcode, grant access)`);
+      console.log(`  control API        ${local}/__sandbox/requests · /__sandbox/config · /__sandbox/faults · /__sandbox/reset · /control/sage50/state`);
       console.log(`  inspect Sage data  ${local}/sage/inspect`);
       console.log(`  state              ${running.stateFile ?? "in memory (set SANDBOX_DATA_DIR to keep it across restarts)"}`);
       // Convert the published spec now, in the background, so the first API call is not slow.

@@ -1,7 +1,7 @@
 import { getDb } from "@/db/client";
 import { failSyncBatch, finishSyncBatch, startSyncBatch, syncBatchSlice, SYNC_STEPS_PER_RUN, tasksPerStepOf } from "@/lib/sync/batches";
 import type { BatchResult } from "@/lib/sync/batch";
-import { applyFileUploadResults, prepareFileUpload, sendFileUpload, trackFileUpload, UPLOAD_MAX_CHECKS, UPLOAD_TASKS, uploadWaitSeconds } from "@/lib/sync/file-upload";
+import { applyFileUploadResults, prepareFileUpload, sendFileUpload, trackFileUpload, UPLOAD_MAX_CHECKS, UPLOAD_TASKS, uploadWait } from "@/lib/sync/file-upload";
 import { defineFunction } from "../define";
 import { syncBatchRequested } from "../events";
 import { SAGE_CONNECTION_CONCURRENCY } from "./sage-concurrency";
@@ -55,7 +55,7 @@ export const syncBatch = defineFunction(
         await step.run(`send-upload-${position}`, async () => sendFileUpload(await getDb(), uploadRowId));
         let final = false;
         for (let check = 0; check < UPLOAD_MAX_CHECKS && !final; check++) {
-          await step.sleep(`wait-upload-${position}-${check}`, `${uploadWaitSeconds(check)}s`);
+          await step.sleep(`wait-upload-${position}-${check}`, uploadWait(check));
           final = (await step.run(`track-upload-${position}-${check}`, async () => trackFileUpload(await getDb(), uploadRowId))).final;
         }
         const applied = await step.run(`apply-upload-${position}`, async () => applyFileUploadResults(await getDb(), uploadRowId, { gaveUp: !final }));

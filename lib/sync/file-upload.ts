@@ -27,8 +27,14 @@ import { effectiveTaxRules, taxCaseOf } from "./tax-rules";
 export const UPLOAD_TASKS = 250;
 /** Tracking reads before an upload is given up as stuck (with the growing waits: about 40 minutes). */
 export const UPLOAD_MAX_CHECKS = 30;
-/** The wait before tracking read `check` (seconds): 2, 4, 8, … at most 120. */
-export const uploadWaitSeconds = (check: number) => Math.min(120, 2 ** (check + 1));
+/**
+ * The wait before tracking read `check`: 2 s, 4 s, 8 s, … at most 120 s (FILE_UPLOAD_FIRST_WAIT_MS
+ * sets the first wait; tests shorten it). An Inngest duration string.
+ */
+export function uploadWait(check: number): string {
+  const first = Number(process.env.FILE_UPLOAD_FIRST_WAIT_MS ?? 2_000);
+  return `${Math.max(1, Math.round(Math.min(120_000, first * 2 ** check)))}ms`;
+}
 
 export type PreparedUpload = { uploadRowId: string; uploadId: string; tasks: number; documents: number; actionRequired: number; skipped: number } | { uploadRowId: null; actionRequired: number; skipped: number };
 
