@@ -4,8 +4,8 @@ import type { SageSession } from "../target";
 
 /**
  * Calls to Sage 50 Cloud's Connected Cloud platform (docs/sage50-sandbox-contract.md): JSON over
- * HTTPS, the API key in `X-Api-Key`, every failure a SageError. A 401 for an expired key goes once
- * to the session's `afterRejection` (the single-flight rotation) before it is an error.
+ * HTTPS, the API key in `X-Api-Key`, every failure a SageError. A 401 goes once to the session's
+ * `afterRejection` (the single-flight rotation) before it is an error.
  */
 
 export function sage50Url(path: string): string {
@@ -72,13 +72,13 @@ export async function sage50KeyedCall(session: SageSession, method: string, path
         }
       }
       if (res.status === 401 && !rotated) {
-        const answer = (await res.clone().json().catch(() => null)) as { error?: string } | null;
-        if (answer?.error === "api_key_expired") {
-          rotated = true;
-          grant = await session.credentials.afterRejection(grant.accessToken);
-          attempt--;
-          continue;
-        }
+        // expired (or already replaced by a rotation another caller made meanwhile): the single-flight
+        // rotation hands over the current key — rotating only when the stored key is the one refused
+        await res.body?.cancel();
+        rotated = true;
+        grant = await session.credentials.afterRejection(grant.accessToken);
+        attempt--;
+        continue;
       }
       error = await errorOf(res, what);
       if (error.kind === "auth") throw new SageError("auth", `${what}: Sage 50 Cloud refused the API key`, { status: error.status, details: error.details, reconnectRequired: true });
