@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
 import { connections, fileExchangeApplications, sageContacts, sageDocuments } from "@/db/schema";
 import { sageFiles } from "@/lib/connections/sage-session";
+import { encryptSecret } from "@/lib/crypto/envelope";
 import { GB_COMPANY, startSage50World, type Sage50World } from "../helpers/sage50-world";
 
 /**
@@ -129,4 +130,23 @@ describe("Sage 50 Cloud (file exchange)", () => {
     const markers = await w.db.select().from(sageDocuments).where(eq(sageDocuments.reference, refused[0]!));
     expect(markers).toEqual([]);
   }, 120_000);
+
+  it("a refused rotation makes the connection reconnect_required, says so in the Action Log, and a new passcode reconnects it", async () => {
+    const conn = (await w.connection())!;
+    const [app] = await w.db.select().from(fileExchangeApplications).where(eq(fileExchangeApplications.target, "sage-50-cloud"));
+    // the platform will not rotate with a secret it does not know
+    await w.db.update(fileExchangeApplications).set({ secretEncrypted: encryptSecret("not-the-application-secret") }).where(eq(fileExchangeApplications.id, app!.id));
+    await w.control("POST", "faults", { kind: "expire_key_after", calls: 0 });
+    const files = await sageFiles(w.db, conn.id, { paced: false });
+    await expect(files.listFiles()).rejects.toMatchObject({ kind: "auth", reconnectRequired: true });
+    const [after] = await w.db.select().from(connections).where(eq(connections.id, conn.id));
+    expect(after!.status).toBe("reconnect_required");
+    expect((await w.actionLog()).some((r) => r.level === "error" && r.message.startsWith("Sage 50 Cloud refused to rotate the API key"))).toBe(true);
+
+    await w.db.update(fileExchangeApplications).set({ secretEncrypted: app!.secretEncrypted }).where(eq(fileExchangeApplications.id, app!.id));
+    await w.consent("grant");
+    const [back] = await w.db.select().from(connections).where(eq(connections.id, conn.id));
+    expect(back!.status).toBe("connected");
+    expect((await (await sageFiles(w.db, conn.id, { paced: false })).listFiles()).length).toBe(2);
+  });
 });
