@@ -87,6 +87,9 @@ const EXEMPT: Record<string, string> = {
   "/api/marketplace/events/[installationId]": "webhook signature",
   // next-auth's own endpoints (sign-in, callback, CSRF token, session): next-auth's CSRF check and our providers.
   "/api/auth/[...nextauth]": "next-auth's own endpoints",
+  // Sage 50 Cloud's platform calls: Standard Webhooks signature with the deployment's application secret (tests/integration/sage50.test.ts).
+  "/api/file-exchange/[target]/approval": "Sage 50 Cloud platform signature",
+  "/api/file-exchange/[target]/notifications": "Sage 50 Cloud platform signature",
 };
 
 // ─── tenant A's and B's records ────────────────────────────────────────────────────────────────
@@ -177,6 +180,16 @@ const FIXTURES: Record<string, Fixture> = {
     // without its confirmation nothing is disconnected (B's own connection stays, so do A's)
     sample: () => ({ body: {} }),
     asB: { status: 400 },
+  },
+  "GET /api/connect/passcode": {
+    sample: () => ({ query: { product: "sage-50-cloud" } }),
+    // B reads its own latest passcode: it has none
+    asB: { status: 200, check: (body) => expect(body).toEqual({ passcode: null }) },
+  },
+  "POST /api/connect/passcode": {
+    sample: () => ({ body: { product: "sage-50-cloud", country: "gb" } }),
+    // B may ask for its own passcode; a country the product does not serve is refused before Sage is asked
+    asB: { req: () => ({ body: { product: "sage-50-cloud", country: "xx" } }), status: 400, check: (body) => expect(body.error).toBe("Choose the country of your Sage 50 company.") },
   },
   "POST /api/connection/test": {
     sample: () => ({ body: {} }),
@@ -406,6 +419,11 @@ const RESELLER_ACTIONS: Record<string, string> = {
   "app/settings/actions.ts#saveSettingsAction": "Settings → Save and open dashboard",
   "app/tasks/actions.ts#checkChangesAction": "Dashboard → Check Changes",
 };
+/** Operator set-up (support staff only): driven below with no session (and pages refuse resellers). */
+const OPERATOR_ACTIONS: Record<string, string> = {
+  "app/support/file-exchange/actions.ts#startRegistrationAction": "Sage 50 Cloud set-up → Start registration",
+  "app/support/file-exchange/actions.ts#completeRegistrationAction": "Sage 50 Cloud set-up → Save the registration",
+};
 /** Server actions that are public by design (no reseller to protect); covered by security-sessions.spec.ts. */
 const PUBLIC_ACTIONS: Record<string, string> = {
   // the sign-in itself; rate limited
@@ -553,9 +571,9 @@ test("every API route and server action has an authorization fixture (or a reaso
 
   const actions = discoverServerActions();
   expect(actions.length).toBeGreaterThan(0);
-  const unlisted = actions.filter((a) => !RESELLER_ACTIONS[a] && !PUBLIC_ACTIONS[a]);
-  expect(unlisted, "server actions not listed in RESELLER_ACTIONS or PUBLIC_ACTIONS").toEqual([]);
-  const gone = [...Object.keys(RESELLER_ACTIONS), ...Object.keys(PUBLIC_ACTIONS)].filter((a) => !actions.includes(a));
+  const unlisted = actions.filter((a) => !RESELLER_ACTIONS[a] && !PUBLIC_ACTIONS[a] && !OPERATOR_ACTIONS[a]);
+  expect(unlisted, "server actions not listed in RESELLER_ACTIONS, OPERATOR_ACTIONS or PUBLIC_ACTIONS").toEqual([]);
+  const gone = [...Object.keys(RESELLER_ACTIONS), ...Object.keys(PUBLIC_ACTIONS), ...Object.keys(OPERATOR_ACTIONS)].filter((a) => !actions.includes(a));
   expect(gone, "listed server actions that no longer exist").toEqual([]);
 });
 
@@ -858,4 +876,29 @@ test.describe("tenant isolation", () => {
       expect(forA.map((e) => `${e.method} ${e.path}`)).toEqual([]);
     });
   });
+});
+
+test("the operator's Sage 50 Cloud set-up: resellers are refused the page; its actions refuse a caller without a support session and change nothing", async ({ browser }) => {
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  await launchTopLevel(page, "RES-5109");
+  await page.goto(`${APP}/support/file-exchange`);
+  await expect(page).toHaveURL(/\/forbidden/);
+  await ctx.clearCookies();
+  await signInWithPassword(page, SUPPORT.email, SUPPORT.password);
+  await page.goto(`${APP}/support/file-exchange`);
+  const status = await page.getByTestId("registration-status").textContent();
+  await useSession(ctx, []);
+  await page.getByLabel("E-mail for the registration ids").fill("ops@evil.example");
+  await page.getByRole("button", { name: "Start registration" }).click();
+  await expect(alertOf(page)).toHaveText("Only the deployment's operator (support staff) can register the application.");
+  await page.getByLabel("Developer id").fill("dev-x");
+  await page.getByLabel("Application id").fill("app-x");
+  await page.getByLabel("Application secret").fill("secret-xxxxxxxx");
+  await page.getByRole("button", { name: "Save the registration" }).click();
+  await expect(alertOf(page).last()).toHaveText("Only the deployment's operator (support staff) can register the application.");
+  await signInWithPassword(page, SUPPORT.email, SUPPORT.password);
+  await page.goto(`${APP}/support/file-exchange`);
+  await expect(page.getByTestId("registration-status")).toHaveText(status!);
+  await ctx.close();
 });

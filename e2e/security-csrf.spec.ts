@@ -32,7 +32,7 @@ test.describe.configure({ mode: "serial" });
 
 const WRITE_METHODS = ["POST", "PUT", "PATCH", "DELETE"];
 /** exempt by design (lib/http/write-guard.ts): they prove themselves with signatures */
-const SIGNED = [/^\/api\/inngest(\/|$)/, /^\/api\/marketplace\/events(\/|$)/];
+const SIGNED = [/^\/api\/inngest(\/|$)/, /^\/api\/marketplace\/events(\/|$)/, /^\/api\/file-exchange\/[^/]+\/(approval|notifications)$/];
 /** concrete values for dynamic segments, by parameter name (anything else: "x") */
 const SEGMENT_SAMPLES: Record<string, string[]> = { nextauth: ["signout", "callback/password"] };
 
@@ -98,6 +98,7 @@ type Ids = {
 const BODIES: Record<string, (ids: Ids) => Record<string, unknown> | null> = {
   "/api/auth/[...nextauth]": () => ({ csrfToken: "forged", callbackUrl: "/dashboard" }),
   "/api/connect/consent-ticket": () => ({ ticket: "eyJhbGciOiJIUzI1NiJ9.eyJ0ZW5hbnQiOiJ4In0.forged" }),
+  "/api/connect/passcode": () => ({ product: "sage-50-cloud", country: "gb" }),
   "/api/connection/test": () => null,
   "/api/oauth/validate-redirect": () => null,
   "/api/mapping/customers/auto-match": () => ({}),
