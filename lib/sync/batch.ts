@@ -1,4 +1,4 @@
-import { and, eq, inArray, sql } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import { arrayParam } from "@/db/array-param";
 import type { Database, Queryable } from "@/db/client";
 import {
@@ -8,7 +8,6 @@ import {
   marketplaceCustomers,
   marketplaceProducts,
   productMappings,
-  sageDocuments,
   syncTasks,
   type SyncTask,
 } from "@/db/schema";
