@@ -135,9 +135,16 @@ export async function passcodeOf(db: Database, input: { tenantId: string; passco
   return row ? viewOf(row) : null;
 }
 
+/**
+ * The passcode the connect page shows: the newest one — unless an older one (still valid after
+ * "New passcode") was granted since the newest was issued: then that one, so the page goes on.
+ */
 export async function latestPasscode(db: Database, input: { tenantId: string; targetId: string }): Promise<PasscodeView | null> {
-  const [row] = await db.select().from(connectionPasscodes).where(and(eq(connectionPasscodes.tenantId, input.tenantId), eq(connectionPasscodes.target, input.targetId))).orderBy(desc(connectionPasscodes.createdAt)).limit(1);
-  return row ? viewOf(row) : null;
+  const mine = and(eq(connectionPasscodes.tenantId, input.tenantId), eq(connectionPasscodes.target, input.targetId));
+  const [newest] = await db.select().from(connectionPasscodes).where(mine).orderBy(desc(connectionPasscodes.createdAt)).limit(1);
+  if (!newest) return null;
+  const [granted] = await db.select().from(connectionPasscodes).where(and(mine, eq(connectionPasscodes.status, "granted"))).orderBy(desc(connectionPasscodes.decidedAt)).limit(1);
+  return viewOf(granted?.decidedAt && granted.decidedAt >= newest.createdAt ? granted : newest);
 }
 
 // ─── 3. the platform's approval call ─────────────────────────────────────────────────────────
@@ -183,7 +190,7 @@ export async function receiveApproval(db: Database, input: { targetId: string; h
       return { status: 200, message: "denied recorded" };
     }
     const branch = await getMainBranch(tx, code.tenantId);
-    const installation = await findInstallation(tx as unknown as Database, code.tenantId);
+    const installation = await findInstallation(tx, code.tenantId);
     if (!branch || !installation) return { status: 410, message: "The tenant is no longer installed" };
     const now = new Date();
     const expiresAt = new Date(a.expires);

@@ -3,6 +3,7 @@ import { eq } from "drizzle-orm";
 import { connections, fileExchangeApplications, sageContacts, sageDocuments } from "@/db/schema";
 import { sageFiles } from "@/lib/connections/sage-session";
 import { encryptSecret } from "@/lib/crypto/envelope";
+import { issuePasscode, latestPasscode } from "@/lib/connections/file-exchange";
 import { GB_COMPANY, startSage50World, type Sage50World } from "../helpers/sage50-world";
 
 /**
@@ -148,5 +149,15 @@ describe("Sage 50 Cloud (file exchange)", () => {
     const [back] = await w.db.select().from(connections).where(eq(connections.id, conn.id));
     expect(back!.status).toBe("connected");
     expect((await (await sageFiles(w.db, conn.id, { paced: false })).listFiles()).length).toBe(2);
+  });
+
+  it("\"New passcode\" leaves the older one valid: granting the older one is what the connect page sees", async () => {
+    const first = await issuePasscode(w.db, { tenantId: w.tenantId, targetId: "sage-50-cloud", country: "gb", actor: w.actor });
+    const second = await issuePasscode(w.db, { tenantId: w.tenantId, targetId: "sage-50-cloud", country: "gb", actor: w.actor });
+    expect(second.passcode).not.toBe(first.passcode);
+    expect((await latestPasscode(w.db, { tenantId: w.tenantId, targetId: "sage-50-cloud" }))!.id).toBe(second.id);
+    const res = await fetch(`${w.sandbox.url}/sage50/desktop/decision`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ company: GB_COMPANY, passcode: first.passcode, decision: "grant" }) });
+    expect(res.status).toBe(200);
+    expect(await latestPasscode(w.db, { tenantId: w.tenantId, targetId: "sage-50-cloud" })).toMatchObject({ id: first.id, status: "granted" });
   });
 });
