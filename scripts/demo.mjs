@@ -5,7 +5,9 @@
 // Options (env): APP_PORT (3000), SANDBOX_PORT (4010), DATA_DIR (.data), DEMO_FRESH=1 (wipe DATA_DIR/pglite and DATA_DIR/sandbox-state.json first),
 // DEMO_RESTART_BASE_MS / DEMO_RESTART_MAX_MS / DEMO_MAX_FAST_CRASHES / DEMO_FAST_CRASH_MS (supervision: a crashed
 // app or sandbox is restarted; the sandbox keeps its state in DATA_DIR/sandbox-state.json),
-// DEMO_SKIP_BUILD=1 (use the existing .next build), DEMO_DATABASE_URL (PostgreSQL instead of PGlite).
+// DEMO_SKIP_BUILD=1 (use the existing .next build), DEMO_DATABASE_URL (PostgreSQL instead of PGlite),
+// FILE_UPLOAD_FIRST_WAIT_MS (300: the app's first wait before reading a Sage 50 upload's tracking) and
+// SANDBOX_SAGE50_TRACKING_STEP_MS (300: the sandbox's time per tracking stage) — brisk for the demo and e2e.
 //
 // The app runs with NODE_ENV=production, so it refuses public defaults (lib/config/production-check.ts):
 // every secret below is generated once into DATA_DIR (development secrets, never for production), the
@@ -61,6 +63,8 @@ const env = {
   SAGE_API_URL: `${sandboxUrl}/sage/v3.1`,
   PGLITE_DIR: path.join(dataDir, "pglite"),
   SAGE_CONNECTOR_SEED_DEMO: "1",
+  // Sage 50 Cloud uploads: the app's first tracking wait (the sandbox's stage time is set for it below)
+  FILE_UPLOAD_FIRST_WAIT_MS: process.env.FILE_UPLOAD_FIRST_WAIT_MS ?? "300",
 };
 delete env.SAGE_CONNECTOR_ALLOW_PGLITE;
 // The demo runs on embedded PGlite (allowed explicitly) unless DATABASE_URL is given explicitly for it.
@@ -136,7 +140,7 @@ async function waitFor(url, name) {
   shutdown(1);
 }
 
-run("sandbox", process.execPath, ["--import", "tsx", "sandbox/server.ts"], { PORT: String(sandboxPort), SANDBOX_DATA_DIR: dataDir });
+run("sandbox", process.execPath, ["--import", "tsx", "sandbox/server.ts"], { PORT: String(sandboxPort), SANDBOX_DATA_DIR: dataDir, SANDBOX_SAGE50_TRACKING_STEP_MS: process.env.SANDBOX_SAGE50_TRACKING_STEP_MS ?? "300" });
 run("app", "npx", ["next", "start", "-p", String(appPort)], { NODE_ENV: "production" });
 
 await waitFor(`${sandboxUrl}/__sandbox/health`, "sandbox");
