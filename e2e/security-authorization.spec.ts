@@ -370,6 +370,11 @@ const FIXTURES: Record<string, Fixture> = {
       },
     },
   },
+  "GET /api/sync/uploads": {
+    sample: () => ({ query: { limit: "5" } }),
+    // B's own order files: none (B's connection is Sage Business Cloud Accounting, which uploads no files)
+    asB: { status: 200, check: (body) => expect(body.overview).toBeNull() },
+  },
   "POST /api/sync/progress": {
     sample: (a) => ({ body: { taskIds: [a.taskSynced] } }),
     asB: {

@@ -150,9 +150,9 @@ export function CustomersTab({ initial }: { initial: { search: string; unmapped:
                 {creating ? (
                   <span className="text-sky-700">Creating in Sage…</span>
                 ) : row.mapping ? (
-                  <span className={row.mapping.contactExists ? "" : "text-red-700"}>
+                  <span className={row.mapping.contactExists && !row.mapping.deletedInSage ? "" : "text-red-700"}>
                     {row.mapping.sageContactName ?? row.mapping.sageContactId}
-                    {!row.mapping.contactExists && " (no longer in Sage)"}
+                    {!row.mapping.contactExists ? " (no longer in Sage)" : row.mapping.deletedInSage ? <span data-testid="deleted-in-sage"> — Deleted in Sage 50</span> : null}
                   </span>
                 ) : (
                   <span className="text-amber-700">Not mapped</span>

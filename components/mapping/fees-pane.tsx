@@ -13,7 +13,7 @@ type Fee = {
   feeKind: "cancellation";
   label: string;
   marketplaceProducts: { id: string; mpn: string; name: string; unitPrice: string | null; currency: string | null }[];
-  mapping: { sageItemId: string; sageItemType: string; sageItemName: string; itemExists: boolean } | null;
+  mapping: { sageItemId: string; sageItemType: string; sageItemName: string; itemExists: boolean; deletedInSage?: true } | null;
 };
 
 /** Fees Mapping: which Sage item a fee (the cancellation fee) is invoiced as. */
@@ -77,8 +77,8 @@ export function FeesPane({ focus }: { focus?: boolean }) {
               </p>
             </div>
             <div className="flex items-center gap-3 text-sm">
-              <span data-testid="fee-mapping" className={fee.mapping && !fee.mapping.itemExists ? "text-red-700" : ""}>
-                {fee.mapping ? `→ ${fee.mapping.sageItemName}${fee.mapping.itemExists ? "" : " (no longer in Sage)"}` : <span className="text-amber-700">Not mapped</span>}
+              <span data-testid="fee-mapping" className={fee.mapping && (!fee.mapping.itemExists || fee.mapping.deletedInSage) ? "text-red-700" : ""}>
+                {fee.mapping ? `→ ${fee.mapping.sageItemName}${!fee.mapping.itemExists ? " (no longer in Sage)" : fee.mapping.deletedInSage ? " — Deleted in Sage 50" : ""}` : <span className="text-amber-700">Not mapped</span>}
               </span>
               {fee.marketplaceProducts[0] && (!fee.mapping || !fee.mapping.itemExists) && (
                 <Button

@@ -139,9 +139,9 @@ export function ProductsTab({ initial }: { initial: { search: string; unmapped: 
                 {adding ? (
                   <span className="text-sky-700">Adding to Sage…</span>
                 ) : row.mapping ? (
-                  <span title={row.mapping.sageItemName} className={row.mapping.itemExists ? "" : "text-red-700"}>
+                  <span title={row.mapping.sageItemName} className={row.mapping.itemExists && !row.mapping.deletedInSage ? "" : "text-red-700"}>
                     {row.mapping.sageItemCode ? <span className="font-mono text-xs">{row.mapping.sageItemCode}</span> : null} {row.mapping.sageItemName}
-                    {!row.mapping.itemExists && " (no longer in Sage)"}
+                    {!row.mapping.itemExists ? " (no longer in Sage)" : row.mapping.deletedInSage ? <span data-testid="deleted-in-sage"> — Deleted in Sage 50</span> : null}
                   </span>
                 ) : (
                   <span className="text-amber-700">Not mapped</span>

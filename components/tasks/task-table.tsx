@@ -12,7 +12,7 @@ import { describeItem } from "@/lib/tasks/order-to-task";
 import type { TaskList, TaskRow } from "@/lib/tasks/tasks";
 import { SyncProgress, useSync } from "./use-sync";
 
-type SageDocumentLink = { taskId: string | null; kind: string; sageId: string; displayedAs: string | null; url: string };
+type SageDocumentLink = { taskId: string | null; kind: string; sageId: string; displayedAs: string | null; url: string | null };
 
 /** "Invoice SI-12", "Credit note SCN-3", "Lines added to invoice SI-14", "Allocated SCN-3 → SI-12" */
 function documentLabel(d: SageDocumentLink) {
@@ -347,9 +347,15 @@ export function TaskTable({ initial }: { initial: TaskFilters }) {
                     <ul className="space-y-0.5" aria-label={`Sage documents of ${t.marketplaceOrderId}`}>
                       {(docsOf.get(t.id) ?? []).map((d) => (
                         <li key={`${d.kind}-${d.sageId}`}>
-                          <a href={d.url} target="_blank" rel="noopener noreferrer" className="whitespace-nowrap text-brand underline" data-testid="sage-document-link">
-                            {documentLabel(d)}
-                          </a>
+                          {d.url ? (
+                            <a href={d.url} target="_blank" rel="noopener noreferrer" className="whitespace-nowrap text-brand underline" data-testid="sage-document-link">
+                              {documentLabel(d)}
+                            </a>
+                          ) : (
+                            <span className="whitespace-nowrap" data-testid="sage-document-link" title="Open it in Sage 50 on your computer">
+                              {documentLabel(d)}
+                            </span>
+                          )}
                         </li>
                       ))}
                     </ul>

@@ -16,7 +16,7 @@ export type CustomerRow = {
   email: string | null;
   currency: string | null;
   autoSync: boolean;
-  mapping: { sageContactId: string; sageContactName: string | null; contactExists: boolean } | null;
+  mapping: { sageContactId: string; sageContactName: string | null; contactExists: boolean; /** Sage 50 Cloud: missing from the latest Customers file (kept, flagged, never offered for new mappings) */ deletedInSage: boolean } | null;
 };
 
 export type CustomerPage = { rows: CustomerRow[]; total: number; offset: number; limit: number };
@@ -49,6 +49,7 @@ export async function listCustomers(q: Queryable, tenantId: string, query: Custo
       sageContactId: customerMappings.sageContactId,
       sageContactName: customerMappings.sageContactName,
       cachedContactId: sageContacts.id,
+      deletedInSageAt: sageContacts.deletedInSageAt,
     })
     .from(marketplaceCustomers)
     .leftJoin(customerMappings, joinMapping)
@@ -72,7 +73,7 @@ export async function listCustomers(q: Queryable, tenantId: string, query: Custo
       email: r.email,
       currency: r.currency,
       autoSync: r.autoSync ?? false,
-      mapping: r.sageContactId ? { sageContactId: r.sageContactId, sageContactName: r.sageContactName, contactExists: r.cachedContactId !== null } : null,
+      mapping: r.sageContactId ? { sageContactId: r.sageContactId, sageContactName: r.sageContactName, contactExists: r.cachedContactId !== null, deletedInSage: r.deletedInSageAt !== null } : null,
     })),
   };
 }
@@ -250,7 +251,8 @@ export async function autoMatchCustomers(db: Database, input: { tenantId: string
   return db.transaction(async (tx) => {
     await lockTenantMappings(tx, input.tenantId);
     const connection = await requireActiveConnection(tx, input.tenantId);
-    const contacts = await tx.select().from(sageContacts).where(eq(sageContacts.connectionId, connection.id));
+    // a customer deleted in Sage 50 (flagged by the last file) is never matched to
+    const contacts = await tx.select().from(sageContacts).where(and(eq(sageContacts.connectionId, connection.id), isNull(sageContacts.deletedInSageAt)));
     const byId = new Map(contacts.map((c) => [c.sageId, c]));
     const index = (key: (c: SageContactRow) => string | null) => {
       const m = new Map<string, SageContactRow[]>();

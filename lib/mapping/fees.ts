@@ -20,14 +20,14 @@ export type FeeOverview = {
   label: string;
   /** the marketplace's fee products of this kind (what orders carry as a fee line) */
   marketplaceProducts: { id: string; mpn: string; name: string; unitPrice: string | null; currency: string | null }[];
-  mapping: { sageItemId: string; sageItemType: "product" | "service"; sageItemName: string; itemExists: boolean } | null;
+  mapping: { sageItemId: string; sageItemType: "product" | "service"; sageItemName: string; itemExists: boolean; /** only when set: the item is missing from Sage 50's latest Products file */ deletedInSage?: true } | null;
 };
 
 /** The Fees Mapping pane: each fee kind, the marketplace fee products of that kind, and its Sage item. */
 export async function listFeeMappings(q: Queryable, tenantId: string): Promise<FeeOverview[]> {
   const connection = await activeConnection(q, tenantId);
   const mappings = await q
-    .select({ feeKind: feeMappings.feeKind, sageItemId: feeMappings.sageItemId, sageItemType: feeMappings.sageItemType, sageItemName: feeMappings.sageItemName, cached: sageItems.id })
+    .select({ feeKind: feeMappings.feeKind, sageItemId: feeMappings.sageItemId, sageItemType: feeMappings.sageItemType, sageItemName: feeMappings.sageItemName, cached: sageItems.id, deletedInSageAt: sageItems.deletedInSageAt })
     .from(feeMappings)
     .leftJoin(sageItems, and(eq(sageItems.connectionId, connection?.id ?? sql`null::uuid`), eq(sageItems.sageId, feeMappings.sageItemId)))
     .where(eq(feeMappings.tenantId, tenantId));
@@ -44,7 +44,7 @@ export async function listFeeMappings(q: Queryable, tenantId: string): Promise<F
       label: FEE_LABELS[feeKind],
       // a fee product without fee_kind is taken as a cancellation fee (the only kind the marketplace has)
       marketplaceProducts: fees.filter((f) => (f.feeKind ?? "cancellation") === feeKind).map(({ feeKind: _k, ...f }) => f),
-      mapping: m ? { sageItemId: m.sageItemId, sageItemType: m.sageItemType, sageItemName: m.sageItemName, itemExists: m.cached !== null } : null,
+      mapping: m ? { sageItemId: m.sageItemId, sageItemType: m.sageItemType, sageItemName: m.sageItemName, itemExists: m.cached !== null, ...(m.deletedInSageAt ? { deletedInSage: true as const } : {}) } : null,
     };
   });
 }

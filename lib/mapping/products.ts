@@ -33,6 +33,8 @@ export type ProductRow = {
     sageItemName: string;
     /** false when the last refresh from Sage did not find the item any more */
     itemExists: boolean;
+    /** Sage 50 Cloud: the item is missing from the latest Products file (kept, flagged, never offered for new mappings) */
+    deletedInSage: boolean;
   } | null;
 };
 
@@ -71,6 +73,7 @@ export async function listProducts(q: Queryable, tenantId: string, query: Produc
       sageItemCode: productMappings.sageItemCode,
       sageItemName: productMappings.sageItemName,
       cachedItemId: sageItems.id,
+      deletedInSageAt: sageItems.deletedInSageAt,
       // a search scans every row anyway: count them in the same pass. Without one, the page comes
       // from the (tenant, name) index and a separate count is cheaper than a full sort.
       total: query.search ? sql<number>`(count(*) over ())::int` : sql<null>`null::int`,
@@ -107,7 +110,7 @@ export async function listProducts(q: Queryable, tenantId: string, query: Produc
       billingPeriod: r.billingPeriod,
       kind: r.kind,
       mapping: r.sageItemId
-        ? { sageItemId: r.sageItemId, sageItemType: r.sageItemType!, sageItemCode: r.sageItemCode, sageItemName: r.sageItemName!, itemExists: r.cachedItemId !== null }
+        ? { sageItemId: r.sageItemId, sageItemType: r.sageItemType!, sageItemCode: r.sageItemCode, sageItemName: r.sageItemName!, itemExists: r.cachedItemId !== null, deletedInSage: r.deletedInSageAt !== null }
         : null,
     })),
   };
@@ -291,7 +294,8 @@ export async function autoMatchProducts(db: Database, input: { tenantId: string;
         ),
       )
       .orderBy(asc(marketplaceProducts.name), asc(marketplaceProducts.id));
-    const items = await tx.select().from(sageItems).where(eq(sageItems.connectionId, connection.id));
+    // an item deleted in Sage 50 (flagged by the last file) is never matched to
+    const items = await tx.select().from(sageItems).where(and(eq(sageItems.connectionId, connection.id), isNull(sageItems.deletedInSageAt)));
     const byCode = new Map<string, SageItemRow[]>();
     const byName = new Map<string, SageItemRow[]>();
     for (const item of items) {

@@ -1,4 +1,4 @@
-import { and, asc, count, eq, ilike, or, sql } from "drizzle-orm";
+import { and, asc, count, eq, ilike, isNull, or, sql } from "drizzle-orm";
 import type { Queryable } from "@/db/client";
 import { productMappings, sageContacts, sageItems, customerMappings } from "@/db/schema";
 import { activeConnection, likePattern, MappingError, NOTHING_SAVED } from "./common";
@@ -49,6 +49,8 @@ export async function searchSageItems(q: Queryable, tenantId: string, opts: { se
     .where(
       and(
         eq(sageItems.connectionId, connection.id),
+        // deleted in Sage 50 (missing from its latest Products file): never offered for a new mapping
+        isNull(sageItems.deletedInSageAt),
         search ? or(ilike(sageItems.itemCode, likePattern(search)), ilike(sageItems.description, likePattern(search))) : undefined,
       ),
     )
@@ -81,6 +83,8 @@ export async function searchSageContacts(q: Queryable, tenantId: string, opts: {
     .where(
       and(
         eq(sageContacts.connectionId, connection.id),
+        // deleted in Sage 50 (missing from its latest Customers file): never offered for a new mapping
+        isNull(sageContacts.deletedInSageAt),
         search
           ? or(ilike(sageContacts.name, likePattern(search)), ilike(sageContacts.reference, likePattern(search)), ilike(sageContacts.email, likePattern(search)))
           : undefined,
@@ -99,6 +103,9 @@ export async function requireCachedSageItem(q: Queryable, connectionId: string, 
       `That Sage item no longer exists in Sage (it was not found when the items were last refreshed from Sage). Refresh from Sage and choose another item. ${NOTHING_SAVED}`,
     );
   }
+  if (item.deletedInSageAt) {
+    throw new MappingError("sage_item_missing", `That item was deleted in Sage 50 (it is missing from the latest Products file). Choose another item. ${NOTHING_SAVED}`);
+  }
   return item;
 }
 
@@ -109,6 +116,9 @@ export async function requireCachedSageContact(q: Queryable, connectionId: strin
       "sage_contact_missing",
       `That Sage contact no longer exists in Sage (it was not found when the contacts were last refreshed from Sage). Refresh from Sage and choose another contact. ${NOTHING_SAVED}`,
     );
+  }
+  if (contact.deletedInSageAt) {
+    throw new MappingError("sage_contact_missing", `That customer was deleted in Sage 50 (it is missing from the latest Customers file). Choose another customer. ${NOTHING_SAVED}`);
   }
   return contact;
 }

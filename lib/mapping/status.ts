@@ -1,4 +1,4 @@
-import { and, count, desc, eq, gt, inArray, sql } from "drizzle-orm";
+import { and, count, desc, eq, gt, inArray, isNull, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Queryable } from "@/db/client";
 import { actionLog, marketplaceCustomers, marketplaceProducts, sageContacts, sageItems } from "@/db/schema";
@@ -78,8 +78,9 @@ export async function getMappingStatus(q: Queryable, tenantId: string): Promise<
   const connection = await activeConnection(q, tenantId);
   const [items, contacts] = connection
     ? await Promise.all([
-        q.select({ n: count() }).from(sageItems).where(eq(sageItems.connectionId, connection.id)),
-        q.select({ n: count() }).from(sageContacts).where(eq(sageContacts.connectionId, connection.id)),
+        // what Sage has now: rows flagged deleted in Sage 50 (kept for their mappings) are not counted
+        q.select({ n: count() }).from(sageItems).where(and(eq(sageItems.connectionId, connection.id), isNull(sageItems.deletedInSageAt))),
+        q.select({ n: count() }).from(sageContacts).where(and(eq(sageContacts.connectionId, connection.id), isNull(sageContacts.deletedInSageAt))),
       ])
     : [[{ n: 0 }], [{ n: 0 }]];
   const [products] = await q.select({ n: count() }).from(marketplaceProducts).where(eq(marketplaceProducts.tenantId, tenantId));

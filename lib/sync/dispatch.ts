@@ -1,9 +1,10 @@
 import { and, eq, gt, inArray, lt, sql } from "drizzle-orm";
 import type { Database } from "@/db/client";
-import { customerMappings, marketplaceCustomers, sageDocuments, syncTasks, tenantSettings, type TaskState } from "@/db/schema";
+import { connections, customerMappings, marketplaceCustomers, sageDocuments, syncTasks, tenantSettings, type TaskState } from "@/db/schema";
 import { getConfig } from "@/lib/config";
 import { findActiveConnection } from "@/lib/connections/authorize";
 import { connectionTarget } from "@/lib/connections/sage-session";
+import { getSageTarget } from "@/lib/sage/targets";
 import { SYSTEM_ACTOR, type Actor } from "@/lib/log/action-log";
 import { getSettings } from "@/lib/settings/settings";
 import { createSyncBatch } from "./batches";
@@ -91,13 +92,18 @@ export function sageDocumentUrl(kind: string, sageId: string): string {
 export async function documentsForTasks(db: Database, tenantId: string, taskIds: string[]) {
   if (taskIds.length === 0) return [];
   const rows = await db
-    .select({ taskId: sageDocuments.taskId, kind: sageDocuments.kind, sageId: sageDocuments.sageId, displayedAs: sageDocuments.displayedAs, creditNoteId: sql<string | null>`${sageDocuments.details} ->> 'creditNoteId'` })
+    .select({ taskId: sageDocuments.taskId, kind: sageDocuments.kind, sageId: sageDocuments.sageId, displayedAs: sageDocuments.displayedAs, creditNoteId: sql<string | null>`${sageDocuments.details} ->> 'creditNoteId'`, target: connections.target })
     .from(sageDocuments)
+    .innerJoin(connections, eq(connections.id, sageDocuments.connectionId))
     .where(and(eq(sageDocuments.tenantId, tenantId), inArray(sageDocuments.taskId, taskIds), sql`${sageDocuments.sageId} <> ''`));
   // an allocation links to the credit note it settles; lines added to an invoice, to that invoice
   return rows
     .filter((r) => r.kind !== "contact")
-    .map(({ creditNoteId, ...r }) => ({ ...r, url: sageDocumentUrl(r.kind === "sales_invoice_lines" ? "sales_invoice" : r.kind, r.kind === "contact_allocation" ? (creditNoteId ?? r.sageId) : r.sageId) }));
+    .map(({ creditNoteId, target, ...r }) => ({
+      ...r,
+      // a file-exchange target's documents live in the desktop product: the number is shown, with no link
+      url: getSageTarget(target).exchange === "file_exchange" ? null : sageDocumentUrl(r.kind === "sales_invoice_lines" ? "sales_invoice" : r.kind, r.kind === "contact_allocation" ? (creditNoteId ?? r.sageId) : r.sageId),
+    }));
 }
 
 /**

@@ -274,7 +274,13 @@ export async function applyFileUploadResults(db: Database, uploadRowId: string, 
     if (failedTasks.size) {
       await tx.insert(actionLog).values([...failedTasks].map(([taskId, reason]) => ({ tenantId: row.tenantId, actorType: SYSTEM_ACTOR.type, actorLabel: SYSTEM_ACTOR.label, level: "error" as const, category: "sync" as const, message: `Order ${byTask.get(taskId) ?? taskId} failed: ${reason}`, details: { uploadId: row.uploadId }, taskId })));
     }
-    await tx.update(fileUploads).set({ status: "applied", updatedAt: now }).where(eq(fileUploads.id, row.id));
+    // "applied": the results are recorded; the message keeps what Sage 50 decided (accepted / failed / badRequest)
+    const outcome = opts.gaveUp
+      ? `Gave up waiting for ${label} (still ${row.status}); the orders are pending again`
+      : row.status === "badRequest"
+        ? `${label} refused the file (badRequest): ${row.statusMessage ?? "no reason given"}`
+        : `${row.status === "accepted" ? "Accepted" : "Processed with failures"}: ${synced.length} of ${row.taskIds.length} orders synced${failedTasks.size ? `, ${failedTasks.size} refused` : ""}${row.statusMessage ? ` (${label}: ${row.statusMessage})` : ""}`;
+    await tx.update(fileUploads).set({ status: "applied", statusMessage: outcome.slice(0, 1000), updatedAt: now }).where(eq(fileUploads.id, row.id));
     await writeActionLog(tx, {
       tenantId: row.tenantId,
       actor: SYSTEM_ACTOR,
@@ -288,11 +294,11 @@ export async function applyFileUploadResults(db: Database, uploadRowId: string, 
 }
 
 /** The uploads of a connection as the Tasks page shows them (newest first). */
-export async function recentFileUploads(db: Database, tenantId: string, limit = 5) {
+export async function recentFileUploads(db: Database, tenantId: string, limit = 5, connectionId?: string) {
   return db
     .select({ uploadId: fileUploads.uploadId, status: fileUploads.status, progress: fileUploads.progress, statusMessage: fileUploads.statusMessage, tasks: sql<number>`jsonb_array_length(${fileUploads.taskIds})::int`, createdAt: fileUploads.createdAt, updatedAt: fileUploads.updatedAt })
     .from(fileUploads)
-    .where(eq(fileUploads.tenantId, tenantId))
+    .where(connectionId ? and(eq(fileUploads.tenantId, tenantId), eq(fileUploads.connectionId, connectionId)) : eq(fileUploads.tenantId, tenantId))
     .orderBy(sql`${fileUploads.createdAt} desc`)
     .limit(limit);
 }
