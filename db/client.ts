@@ -37,8 +37,11 @@ export async function openDatabase(options: { url?: string; pgliteDir?: string }
   const { migrate } = await import("drizzle-orm/pglite/migrator");
   const dir = options.pgliteDir ?? process.env.PGLITE_DIR ?? path.join(process.cwd(), ".data", "pglite");
   if (!dir.startsWith("memory://")) fs.mkdirSync(dir, { recursive: true });
-  // on its own thread unless PGLITE_WORKER=0 (then on the main thread, as PGlite does by default)
-  const client = process.env.PGLITE_WORKER === "0" ? new (await import("@electric-sql/pglite")).PGlite(dir) : await (await import("./pglite-in-worker")).openPGliteInWorker(dir);
+  // on its own thread unless PGLITE_WORKER=0; pg_trgm (the Action Log's text filter, migration 0007) loaded in both
+  const client =
+    process.env.PGLITE_WORKER === "0"
+      ? new (await import("@electric-sql/pglite")).PGlite(dir, { extensions: { pg_trgm: (await import("@electric-sql/pglite/contrib/pg_trgm")).pg_trgm } })
+      : await (await import("./pglite-in-worker")).openPGliteInWorker(dir);
   const db = drizzle(client as never, { schema }) as unknown as Database;
   await migrate(db as never, { migrationsFolder: MIGRATIONS_FOLDER });
   return { db, driver: "pglite", close: () => client.close() };

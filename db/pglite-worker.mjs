@@ -7,8 +7,10 @@
 // Messages out: { id, ok: true, value } | { id, ok: false, error: { name, message, ...fields } }
 import { parentPort, workerData } from "node:worker_threads";
 import { PGlite } from "@electric-sql/pglite";
+import { pg_trgm } from "@electric-sql/pglite/contrib/pg_trgm";
 
-const pg = new PGlite(workerData.dataDir);
+// pg_trgm: the Action Log's free-text filter (trigram index, migration 0007); db/client.ts loads it too
+const pg = new PGlite(workerData.dataDir, { extensions: { pg_trgm } });
 /** open transactions: id → { tx, finish(commit) } */
 const transactions = new Map();
 /** how each open transaction ends: settles after its COMMIT or ROLLBACK */

@@ -81,6 +81,14 @@ export const tenantDataPurgeRequested = eventType("install/tenant-data.purge.req
   schema: z.object({ installationId: uuid }),
 });
 
+/**
+ * Purge one tenant's Action Log rows older than `before` (its retention; tenantId null = rows of no
+ * tenant). `before` is fixed by the daily run, so every slice and continuation deletes against it.
+ */
+export const actionLogRetentionPurgeRequested = eventType("action-log/retention.purge.requested", {
+  schema: z.object({ tenantId: uuid.nullable(), before: z.iso.datetime(), retentionDays: z.number().int().min(1), deletedBefore: z.number().int().min(0).optional() }),
+});
+
 /** A file-exchange platform (Sage 50 Cloud) updated a scope file of a connected company: download and reconcile it. */
 export const fileExchangeFileUpdated = eventType("file-exchange/file.updated", {
   schema: z.object({ tenantId: uuid, connectionId: uuid, scope: z.enum(["Products", "Customers"]), fileId: z.string().min(1).max(200) }),
@@ -99,6 +107,7 @@ export const appEvents = [
   sageContactCreateRequested,
   sageItemCreateRequested,
   tenantDataPurgeRequested,
+  actionLogRetentionPurgeRequested,
 ] as const;
 
 export type AppEventName = (typeof appEvents)[number]["name"];

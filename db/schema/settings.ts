@@ -1,4 +1,4 @@
-import { pgTable, uuid, text, boolean, timestamp, jsonb } from "drizzle-orm/pg-core";
+import { pgTable, uuid, text, boolean, timestamp, jsonb, integer } from "drizzle-orm/pg-core";
 import { tenants } from "./tenants";
 
 export const PRICE_SOURCES = ["sage", "marketplace"] as const;
@@ -22,6 +22,8 @@ export const tenantSettings = pgTable("tenant_settings", {
    * defaults for the business's country
    */
   taxRules: jsonb("tax_rules").$type<unknown[]>(),
+  /** days the tenant's Action Log rows are kept (daily purge); null = ACTION_LOG_RETENTION_DAYS */
+  actionLogRetentionDays: integer("action_log_retention_days"),
   /** null until the reseller has saved the settings window once */
   confirmedAt: timestamp("confirmed_at", { withTimezone: true }),
   updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),

@@ -10,6 +10,7 @@ import { sageContactCreate } from "./sage-contact-create";
 import { sageItemCreate } from "./sage-item-create";
 import { tenantDataPurge, tenantDataPurgeDaily } from "./tenant-data-purge";
 import { fileExchangeDownload } from "./file-exchange-download";
+import { actionLogRetentionDaily, actionLogRetentionPurge } from "./action-log-retention";
 
 /** Every Inngest function of the app: served by app/api/inngest, run inline by the inline runner. */
 export const functions = [
@@ -29,5 +30,7 @@ export const functions = [
   syncSweeper,
   tenantDataPurgeDaily,
   tenantDataPurge,
+  actionLogRetentionDaily,
+  actionLogRetentionPurge,
   fileExchangeDownload,
 ];

@@ -62,6 +62,13 @@ const envSchema = z.object({
   SAGE_WRITES_IN_FLIGHT: z.coerce.number().int("SAGE_WRITES_IN_FLIGHT must be a whole number").min(1).max(16).default(2),
   /** days a tenant's data is kept after the plugin is uninstalled from the marketplace, then purged */
   TENANT_DATA_RETENTION_DAYS: z.coerce.number().int("TENANT_DATA_RETENTION_DAYS must be a whole number of days").min(0).max(3650).default(30),
+  /** days Action Log rows are kept (a tenant's settings may override it), then the daily purge deletes them */
+  ACTION_LOG_RETENTION_DAYS: z.coerce
+    .number()
+    .int("ACTION_LOG_RETENTION_DAYS must be a whole number of days")
+    .min(1, "ACTION_LOG_RETENTION_DAYS must be at least 1 day")
+    .max(36500, "ACTION_LOG_RETENTION_DAYS must be at most 36500 days")
+    .default(365),
 });
 
 export type AppConfig = {
@@ -75,6 +82,8 @@ export type AppConfig = {
   marketplaces: MarketplaceConfig[];
   /** TENANT_DATA_RETENTION_DAYS: kept after an uninstall, then purged */
   tenantDataRetentionDays: number;
+  /** ACTION_LOG_RETENTION_DAYS: Action Log rows older than this are purged daily (per-tenant override in tenant_settings) */
+  actionLogRetentionDays: number;
 };
 
 let cached: AppConfig | undefined;
@@ -116,6 +125,7 @@ export function getConfig(): AppConfig {
     sage50: { apiUrl: (env.SAGE50_API_URL ?? `${sandbox}/sage50/api`).replace(/\/$/, "") },
     marketplaces,
     tenantDataRetentionDays: env.TENANT_DATA_RETENTION_DAYS,
+    actionLogRetentionDays: env.ACTION_LOG_RETENTION_DAYS,
   };
   return cached;
 }

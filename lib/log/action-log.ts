@@ -1,4 +1,3 @@
-import { and, desc, eq, lt } from "drizzle-orm";
 import type { Queryable } from "@/db/client";
 import { actionLog, type ActorType, type LogCategory, type LogLevel } from "@/db/schema";
 
@@ -42,14 +41,4 @@ export async function writeActionLog(tx: Queryable, entry: ActionLogEntry) {
     details: redact(entry.details ?? {}),
     taskId: entry.taskId ?? null,
   });
-}
-
-export async function listActionLog(db: Queryable, tenantId: string, opts: { limit?: number; beforeId?: number } = {}) {
-  const limit = Math.min(Math.max(opts.limit ?? 50, 1), 200);
-  return db
-    .select()
-    .from(actionLog)
-    .where(opts.beforeId ? and(eq(actionLog.tenantId, tenantId), lt(actionLog.id, opts.beforeId)) : eq(actionLog.tenantId, tenantId))
-    .orderBy(desc(actionLog.at), desc(actionLog.id))
-    .limit(limit);
 }

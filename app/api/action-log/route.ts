@@ -1,15 +1,17 @@
-import { z } from "zod";
 import { getDb } from "@/db/client";
 import { authorizeResellerAdmin } from "@/lib/auth/session";
-import { listActionLog } from "@/lib/log/action-log";
+import { actionLogListParams, describeParamError, filterFromParams, searchParamsObject } from "@/lib/log/action-log-params";
+import { queryActionLog } from "@/lib/log/action-log-query";
 
-const query = z.object({ limit: z.coerce.number().int().min(1).max(200).optional(), before: z.coerce.number().int().positive().optional() });
-
+/**
+ * The reseller's Action Log, newest first, one page: `?level=…&category=…&actorType=…&actor=…&from=…&to=…&q=…&limit=…&cursor=…`
+ * (lib/log/action-log-params.ts) → `{ entries, nextCursor }`. Details: `GET /api/action-log/{id}`.
+ */
 export async function GET(request: Request) {
-  const parsed = query.safeParse(Object.fromEntries(new URL(request.url).searchParams));
-  if (!parsed.success) return Response.json({ error: "limit must be 1–200 and before a positive id" }, { status: 400 });
+  const parsed = actionLogListParams.safeParse(searchParamsObject(new URL(request.url).searchParams));
+  if (!parsed.success) return Response.json({ error: describeParamError(parsed.error) }, { status: 400 });
   const { user, error } = await authorizeResellerAdmin();
   if (error) return error;
-  const rows = await listActionLog(await getDb(), user.tenantId, { limit: parsed.data.limit, beforeId: parsed.data.before });
-  return Response.json({ entries: rows.map((r) => ({ ...r, at: r.at.toISOString() })) });
+  const page = await queryActionLog(await getDb(), { kind: "tenant", tenantId: user.tenantId }, filterFromParams(parsed.data), { limit: parsed.data.limit, cursor: parsed.data.cursor });
+  return Response.json({ entries: page.entries.map((e) => ({ ...e, at: e.at.toISOString() })), nextCursor: page.nextCursor });
 }

@@ -1,0 +1,215 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { sql } from "drizzle-orm";
+import { actionLog, tenants } from "@/db/schema";
+import { setDatabaseHandleForTests } from "@/db/client";
+import type { SessionUser } from "@/lib/auth/session-user";
+import { actionLogCsvStream, csvField } from "@/lib/log/action-log-csv";
+import { openTestDatabase, type TestDatabase } from "../helpers/db";
+
+/** Who is signed in, as next-auth would answer (the route handlers ask lib/auth/session.ts, which asks this). */
+const session = vi.hoisted(() => ({ user: null as SessionUser | null }));
+vi.mock("@/lib/auth/auth", () => ({ auth: async () => (session.user ? { user: session.user } : null) }));
+
+const { GET: list } = await import("@/app/api/action-log/route");
+const { GET: entry } = await import("@/app/api/action-log/[id]/route");
+const { GET: exportCsv } = await import("@/app/api/action-log/export/route");
+
+/** RFC 4180 records of a CSV text (quoted fields may hold commas, quotes and line breaks). */
+function parseCsv(text: string): string[][] {
+  const records: string[][] = [];
+  let record: string[] = [];
+  let field = "";
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (quoted) {
+      if (ch === '"' && text[i + 1] === '"') (field += '"'), i++;
+      else if (ch === '"') quoted = false;
+      else field += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ",") record.push(field), (field = "");
+    else if (ch === "\r" && text[i + 1] === "\n") {
+      record.push(field), records.push(record), (record = []), (field = ""), i++;
+    } else field += ch;
+  }
+  if (field || record.length) throw new Error("CSV does not end with CRLF");
+  return records;
+}
+
+describe("Action Log routes and CSV export", () => {
+  let t: TestDatabase;
+  let a: string;
+  let b: string;
+  const reseller = (tenantId: string): SessionUser => ({ id: "00000000-0000-4000-8000-000000000001", email: "admin@a.test", name: "Admin", role: "reseller_admin", tenantId, via: "password", sessionVersion: 0 });
+  const support: SessionUser = { id: "00000000-0000-4000-8000-000000000002", email: "support@sage-connector.test", name: "Support", role: "support", tenantId: null, via: "password", sessionVersion: 0 };
+  const get = (handler: (r: Request) => Promise<Response>, query: string) => handler(new Request(`http://localhost:3000/api/action-log${query}`));
+
+  /** n rows for a tenant, one a second back from 2026-11-20, messages "<prefix> <i>" */
+  const seed = (tenantId: string, n: number, prefix: string) =>
+    t.db.execute(sql`
+      insert into action_log (tenant_id, at, actor_type, actor_label, level, category, message, details)
+      select ${tenantId}::uuid, timestamptz '2026-11-20T00:00:00Z' - make_interval(secs => g), 'system', 'Sage Connector',
+             (array['info','success','warning','error','action_required'])[1 + g % 5], 'sync', ${prefix} || ' ' || g, jsonb_build_object('n', g)
+      from generate_series(1, ${n}) g`);
+
+  beforeAll(async () => {
+    t = await openTestDatabase();
+    setDatabaseHandleForTests(t);
+    const [ta, tb] = await t.db.insert(tenants).values([{ marketplaceAccountId: "RES-LOGR-A", name: "Route A Ltd" }, { marketplaceAccountId: "RES-LOGR-B", name: "Route B Ltd" }]).returning();
+    a = ta!.id;
+    b = tb!.id;
+    await seed(a, 30, "A row");
+    await seed(b, 12, "B row");
+  });
+  afterAll(async () => {
+    setDatabaseHandleForTests(undefined);
+    await t?.drop();
+  });
+  beforeEach(() => {
+    session.user = reseller(a);
+  });
+
+  it("bad query parameters → 400 naming the problem", async () => {
+    const cases: [string, RegExp][] = [
+      ["?level=bogus", /level must be one of info, success, warning, error, action_required \(got "bogus"\)/],
+      ["?category=sync,nope", /category must be one of .* \(got "nope"\)/],
+      ["?actorType=robot", /actorType must be one of user, support, system, marketplace/],
+      ["?from=yesterday", /from must be an ISO 8601 date-time/],
+      ["?from=2026-11-02T00:00:00Z&to=2026-11-01T00:00:00Z", /from must be before to/],
+      ["?limit=201", /limit must be a whole number 1–200/],
+      ["?limit=ten", /limit must be a whole number 1–200/],
+      ["?cursor=forged", /cursor is not one this Action Log gave out/],
+      ["?q=%00", /q must not contain U\+0000/],
+      ["?levle=error", /unknown parameter levle/],
+    ];
+    for (const [query, message] of cases) {
+      const res = await get(list, query);
+      expect(res.status, query).toBe(400);
+      expect((await res.json()).error, query).toMatch(message);
+    }
+    const csv = await get(exportCsv, "/export?level=bogus");
+    expect(csv.status).toBe(400);
+    expect((await csv.json()).error).toMatch(/level must be one of/);
+    // the export takes no page
+    expect((await get(exportCsv, "/export?cursor=x")).status).toBe(400);
+    expect((await entry(new Request("http://localhost:3000/api/action-log/abc"), { params: Promise.resolve({ id: "abc" }) })).status).toBe(400);
+  });
+
+  it("nobody signed in → 401; support staff → 403 (support reads through the support console, not as the reseller)", async () => {
+    session.user = null;
+    expect((await get(list, "?limit=5")).status).toBe(401);
+    expect((await get(exportCsv, "/export")).status).toBe(401);
+    session.user = support;
+    expect((await get(list, "?limit=5")).status).toBe(403);
+    expect((await get(exportCsv, "/export")).status).toBe(403);
+  });
+
+  it("a reseller reads only its own tenant's rows: pages by cursor, filters, and the drill-down (another tenant's id → 404)", async () => {
+    const seen: number[] = [];
+    let cursor: string | null = null;
+    do {
+      const res = await get(list, `?limit=7${cursor ? `&cursor=${cursor}` : ""}`);
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as { entries: { id: number; tenantId: string; message: string }[]; nextCursor: string | null };
+      expect(body.entries.every((e) => e.tenantId === a)).toBe(true);
+      seen.push(...body.entries.map((e) => e.id));
+      cursor = body.nextCursor;
+    } while (cursor);
+    expect(seen).toHaveLength(30);
+    expect(new Set(seen).size).toBe(30);
+
+    const bIds = (await t.db.select({ id: actionLog.id }).from(actionLog).where(sql`${actionLog.tenantId} = ${b}`)).map((r) => r.id);
+    expect(seen.some((id) => bIds.includes(id))).toBe(false);
+    // B's rows by text: nothing for A
+    expect((await (await get(list, "?q=B%20row")).json()).entries).toEqual([]);
+    // level + text + date range
+    const filtered = (await (await get(list, "?level=error&q=A%20row%202&from=2026-11-19T23:59:30Z&to=2026-11-20T00:00:00Z")).json()).entries as { message: string }[];
+    // A rows 1–30 s before midnight; error = g % 5 == 3 → 23, 28 among "A row 2…" within the last 30 s
+    expect(filtered.map((e) => e.message)).toEqual(["A row 23", "A row 28"]);
+
+    const detail = await entry(new Request(`http://localhost:3000/api/action-log/${seen[0]}`), { params: Promise.resolve({ id: String(seen[0]) }) });
+    expect(detail.status).toBe(200);
+    expect((await detail.json()).entry).toMatchObject({ id: seen[0], tenantId: a, details: { n: 1 } });
+    const foreign = await entry(new Request(`http://localhost:3000/api/action-log/${bIds[0]}`), { params: Promise.resolve({ id: String(bIds[0]) }) });
+    expect(foreign.status).toBe(404);
+  });
+
+  it("the CSV export of N rows has N+1 records, quotes right and guards formulas", async () => {
+    const [tc] = await t.db.insert(tenants).values({ marketplaceAccountId: "RES-LOGR-C", name: "Route C Ltd" }).returning();
+    const c = tc!.id;
+    const N = 2_345; // five pages of 500
+    await seed(c, N - 5, "bulk");
+    const tricky = [
+      'He said "hi", then left',
+      "two\nlines, and a comma",
+      "=HYPERLINK(\"http://evil.test\",\"click\")",
+      "+1 more",
+      "@SUM(A1:A2)",
+    ];
+    for (const [i, message] of tricky.entries()) {
+      await t.db.insert(actionLog).values({ tenantId: c, at: new Date(Date.UTC(2026, 10, 21, 0, 0, i)), actorType: "user", actorLabel: i === 3 ? "-Mallory" : "Alex, Morgan", level: "info", category: "mapping", message, details: i === 0 ? { note: 'a "quoted" value' } : {} });
+    }
+    session.user = reseller(c);
+    const res = await get(exportCsv, "/export");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("text/csv; charset=utf-8");
+    expect(res.headers.get("content-disposition")).toMatch(/^attachment; filename="action-log-\d{4}-\d{2}-\d{2}\.csv"$/);
+    const text = await res.text();
+    const records = parseCsv(text);
+    expect(records).toHaveLength(N + 1);
+    expect(records[0]).toEqual(["id", "at", "tenant_id", "level", "category", "actor_type", "actor_label", "message", "task_id", "details"]);
+    expect(records.slice(1).every((r) => r.length === 10 && r[2] === c)).toBe(true);
+    expect(new Set(records.slice(1).map((r) => r[0])).size).toBe(N);
+    // newest first: the five tricky rows (21 Nov), newest first, then the bulk rows
+    expect(records.slice(1, 6).map((r) => r[7])).toEqual([
+      "'@SUM(A1:A2)",
+      "'+1 more",
+      "'=HYPERLINK(\"http://evil.test\",\"click\")",
+      "two\nlines, and a comma",
+      'He said "hi", then left',
+    ]);
+    expect(records[2]![6]).toBe("'-Mallory");
+    expect(records[5]![6]).toBe("Alex, Morgan");
+    expect(JSON.parse(records[5]![9]!)).toEqual({ note: 'a "quoted" value' });
+    // the raw text: quotes doubled inside quoted fields
+    expect(text).toContain(`,"He said ""hi"", then left",`);
+    expect(text).toContain(`,"two\nlines, and a comma",`);
+    expect(text).toContain(`,"'=HYPERLINK(""http://evil.test"",""click"")",`);
+    // the filters apply to the export
+    const errorsOnly = parseCsv(await (await get(exportCsv, "/export?level=error&q=bulk%201")).text());
+    expect(errorsOnly.slice(1).every((r) => r[3] === "error" && r[7]!.startsWith("bulk 1"))).toBe(true);
+    expect(errorsOnly.length - 1).toBe([...Array(N - 5).keys()].map((i) => i + 1).filter((g) => g % 5 === 3 && String(g).startsWith("1")).length);
+  });
+
+  it("the export stream reads a page only when the consumer asks for more", async () => {
+    let selects = 0;
+    const counting = new Proxy(t.db, {
+      get(target, prop, receiver) {
+        if (prop === "select") selects++;
+        return Reflect.get(target, prop, receiver);
+      },
+    });
+    const reader = actionLogCsvStream(counting, { kind: "tenant", tenantId: a }, {}, { pageSize: 10 }).getReader();
+    const first = await reader.read(); // the header
+    expect(new TextDecoder().decode(first.value)).toMatch(/^id,at,/);
+    const second = await reader.read(); // page 1
+    expect(new TextDecoder().decode(second.value).split("\r\n").filter(Boolean)).toHaveLength(10);
+    expect(selects).toBeLessThanOrEqual(2); // page 1, and at most one page read ahead
+    let rest = 0;
+    for (let r = await reader.read(); !r.done; r = await reader.read()) rest += new TextDecoder().decode(r.value).split("\r\n").filter(Boolean).length;
+    expect(rest).toBe(20);
+    expect(selects).toBe(3);
+  });
+
+  it("csvField: quoting and the formula guard", () => {
+    expect(csvField("plain")).toBe("plain");
+    expect(csvField(null)).toBe("");
+    expect(csvField(42)).toBe("42");
+    expect(csvField("a,b")).toBe('"a,b"');
+    expect(csvField('say "x"')).toBe('"say ""x"""');
+    expect(csvField("line\r\nbreak")).toBe('"line\r\nbreak"');
+    for (const s of ["=1+1", "+1", "-1", "@x", "\tx", "\rx"]) expect(csvField(s).replace(/^"/, "").startsWith("'")).toBe(true);
+    expect(csvField("=a,b")).toBe("\"'=a,b\"");
+    expect(csvField("a=b")).toBe("a=b");
+  });
+});
