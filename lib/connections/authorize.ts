@@ -1,5 +1,5 @@
 import { and, desc, eq, isNotNull, ne, sql } from "drizzle-orm";
-import type { Database } from "@/db/client";
+import type { Database, Queryable } from "@/db/client";
 import { connections, customerMappings, feeMappings, productMappings, sageContacts, sageItems, type SageBusinessSummary } from "@/db/schema";
 import { getConfig } from "@/lib/config";
 import { findInstallation, getMainBranch } from "@/lib/install/install";
@@ -153,14 +153,7 @@ export async function completeSageAuthorization(
       lastError: null,
       updatedAt: now,
     };
-    // the live connection, else the one the reseller disconnected (connected again: same row, so its
-    // mappings, cached Sage ids and history carry on)
-    const [existing] = await tx
-      .select()
-      .from(connections)
-      .where(and(eq(connections.branchId, branch.id), eq(connections.target, target.id)))
-      .orderBy(sql`(${connections.status} = 'disconnected')`, desc(connections.updatedAt))
-      .limit(1);
+    const existing = await reusableConnection(tx, branch.id, target.id);
     let connectionId: string;
     if (existing) {
       // Reconnect: keep the business the reseller chose if Sage still offers it.
@@ -266,6 +259,20 @@ export async function selectSageBusiness(db: Database, input: { tenantId: string
 }
 
 /** The tenant's current (not disconnected) Sage connection, if any. */
+/**
+ * The branch's connection to a target that a new authorization renews: the live one, else the one the
+ * reseller disconnected (connected again: same row, so its mappings, cached Sage ids and history carry on).
+ */
+export async function reusableConnection(q: Queryable, branchId: string, targetId: string) {
+  const [row] = await q
+    .select()
+    .from(connections)
+    .where(and(eq(connections.branchId, branchId), eq(connections.target, targetId)))
+    .orderBy(sql`(${connections.status} = 'disconnected')`, desc(connections.updatedAt))
+    .limit(1);
+  return row;
+}
+
 export async function findActiveConnection(db: Database, tenantId: string) {
   const [row] = await db
     .select()

@@ -1,4 +1,4 @@
-import { and, desc, eq, sql } from "drizzle-orm";
+import { and, desc, eq } from "drizzle-orm";
 import { z } from "zod";
 import type { Database } from "@/db/client";
 import { connectionPasscodes, connections, fileExchangeApplications } from "@/db/schema";
@@ -12,6 +12,7 @@ import type { SageApplicationRegistration, SageFileExchangeTarget } from "@/lib/
 export { readyApplication };
 import { getFileExchangeTarget } from "@/lib/sage/targets";
 import { readyApplication } from "./application-secret";
+import { reusableConnection } from "./authorize";
 import { sealCredentials } from "./credentials";
 import { releaseTasksHaltedByReconnect } from "@/lib/sync/reconnect-halt";
 import { forgetAccessToken } from "./tokens";
@@ -149,20 +150,16 @@ export async function latestPasscode(db: Database, input: { tenantId: string; ta
 
 // ─── 3. the platform's approval call ─────────────────────────────────────────────────────────
 
-const approvalSchema = z.union([
-  z.object({ passcode: z.string().min(1), apikey: z.string().min(8), expires: z.string().refine((s) => Number.isFinite(Date.parse(s)), "expires must be a date"), companyId: z.string().min(1), companyName: z.string().min(1), domain: z.string().optional() }),
-  z.object({ passcode: z.string().min(1), denied: z.literal(true), companyId: z.string().optional(), companyName: z.string().optional() }),
-]);
-
-export type ApprovalOutcome = { status: 200 | 400 | 401 | 404 | 409 | 410; message: string; connectionId?: string };
-
 /**
- * The platform calls our approval URL when a person granted (or denied) access in Sage 50 desktop:
- * verified with the application secret, matched to its passcode, and — granted — the tenant's
- * connection is created (or renewed: a reconnect keeps its mappings) with the API key sealed, in one
- * transaction with its Action Log rows. Anything else is refused and changes nothing.
+ * A call the platform made to one of our URLs: its target, the deployment's registration, the
+ * signature (the application secret) and the body's shape checked — or the answer refusing it.
  */
-export async function receiveApproval(db: Database, input: { targetId: string; headers: Headers; body: string }): Promise<ApprovalOutcome> {
+async function verifiedPlatformCall<S extends z.ZodType>(
+  db: Database,
+  input: { targetId: string; headers: Headers; body: string },
+  schema: S,
+  what: string,
+): Promise<{ target: SageFileExchangeTarget; payload: z.infer<S> } | { status: 400 | 401 | 404; message: string }> {
   let target: SageFileExchangeTarget;
   try {
     target = getFileExchangeTarget(input.targetId);
@@ -177,9 +174,28 @@ export async function receiveApproval(db: Database, input: { targetId: string; h
   } catch {
     return { status: 401, message: "The call does not carry a valid signature" };
   }
-  const parsed = approvalSchema.safeParse(payload);
-  if (!parsed.success) return { status: 400, message: `The approval is not understood: ${parsed.error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`).join("; ")}` };
-  const a = parsed.data;
+  const parsed = schema.safeParse(payload);
+  if (!parsed.success) return { status: 400, message: `The ${what} is not understood: ${parsed.error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`).join("; ")}` };
+  return { target, payload: parsed.data };
+}
+
+const approvalSchema = z.union([
+  z.object({ passcode: z.string().min(1), apikey: z.string().min(8), expires: z.string().refine((s) => Number.isFinite(Date.parse(s)), "expires must be a date"), companyId: z.string().min(1), companyName: z.string().min(1), domain: z.string().optional() }),
+  z.object({ passcode: z.string().min(1), denied: z.literal(true), companyId: z.string().optional(), companyName: z.string().optional() }),
+]);
+
+export type ApprovalOutcome = { status: 200 | 400 | 401 | 404 | 409 | 410; message: string; connectionId?: string };
+
+/**
+ * The platform calls our approval URL when a person granted (or denied) access in Sage 50 desktop:
+ * verified with the application secret, matched to its passcode, and — granted — the tenant's
+ * connection is created (or renewed: a reconnect keeps its mappings) with the API key sealed, in one
+ * transaction with its Action Log rows. Anything else is refused and changes nothing.
+ */
+export async function receiveApproval(db: Database, input: { targetId: string; headers: Headers; body: string }): Promise<ApprovalOutcome> {
+  const call = await verifiedPlatformCall(db, input, approvalSchema, "approval");
+  if ("status" in call) return call;
+  const { target, payload: a } = call;
   return db.transaction(async (tx): Promise<ApprovalOutcome> => {
     const [code] = await tx.select().from(connectionPasscodes).where(and(eq(connectionPasscodes.passcode, a.passcode), eq(connectionPasscodes.target, target.id))).for("update");
     if (!code) return { status: 404, message: "No passcode of ours has this value" };
@@ -210,12 +226,7 @@ export async function receiveApproval(db: Database, input: { targetId: string; h
       lastError: null,
       updatedAt: now,
     };
-    const [existing] = await tx
-      .select()
-      .from(connections)
-      .where(and(eq(connections.branchId, branch.id), eq(connections.target, target.id)))
-      .orderBy(sql`(${connections.status} = 'disconnected')`, desc(connections.updatedAt))
-      .limit(1);
+    const existing = await reusableConnection(tx, branch.id, target.id);
     let connectionId: string;
     if (existing) {
       await tx.update(connections).set(values).where(eq(connections.id, existing.id));
@@ -254,23 +265,9 @@ export type NotificationOutcome =
  * must download it. Nothing is downloaded here — the caller starts the download flow per connection.
  */
 export async function receiveFileNotification(db: Database, input: { targetId: string; headers: Headers; body: string }): Promise<NotificationOutcome> {
-  let target: SageFileExchangeTarget;
-  try {
-    target = getFileExchangeTarget(input.targetId);
-  } catch {
-    return { status: 404, message: "Unknown target" };
-  }
-  const app = await readyApplication(db, target.id);
-  if (!app) return { status: 404, message: `${target.label} is not registered on this deployment` };
-  let payload: unknown;
-  try {
-    payload = target.onboarding.verifyCall(app, input.headers, input.body);
-  } catch {
-    return { status: 401, message: "The call does not carry a valid signature" };
-  }
-  const parsed = notificationSchema.safeParse(payload);
-  if (!parsed.success) return { status: 400, message: `The notification is not understood: ${parsed.error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`).join("; ")}` };
-  const n = parsed.data;
+  const call = await verifiedPlatformCall(db, input, notificationSchema, "notification");
+  if ("status" in call) return call;
+  const { target, payload: n } = call;
   const rows = await db
     .select({ id: connections.id, tenantId: connections.tenantId })
     .from(connections)
