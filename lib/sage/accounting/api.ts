@@ -5,7 +5,7 @@ import type { SageSession } from "../target";
 import type { paths as AccountingPaths } from "./generated/accounting";
 import type { paths as UserBusinessPaths } from "./generated/user-businesses";
 import { sageErrorFromResponse } from "./http";
-import { DEFAULT_RETRY_POLICY, delayBeforeRetryMs, shouldRetry, sleep } from "./retry";
+import { DEFAULT_RETRY_POLICY, delayBeforeRetryMs, shouldRetry, sleep } from "../retry";
 
 export type SageAccountingPaths = AccountingPaths & UserBusinessPaths;
 export type SageAccountingClient = Client<SageAccountingPaths>;

@@ -1,5 +1,6 @@
 import { getConfig } from "@/lib/config";
 import { SageError } from "../errors";
+import { DEFAULT_RETRY_POLICY, delayBeforeRetryMs, shouldRetry, sleep } from "../retry";
 import type { SageSession } from "../target";
 
 /**
@@ -12,8 +13,7 @@ export function sage50Url(path: string): string {
   return `${getConfig().sage50.apiUrl}${path.startsWith("/") ? path : `/${path}`}`;
 }
 
-const DEFAULTS = { maxAttempts: 4, baseDelayMs: 300, maxDelayMs: 10_000, attemptTimeoutMs: 30_000, maxRetryAfterMs: 60_000 };
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const DEFAULTS = { ...DEFAULT_RETRY_POLICY, maxAttempts: 4, baseDelayMs: 300, maxDelayMs: 10_000, maxRetryAfterMs: 60_000 };
 
 async function errorOf(res: Response, what: string): Promise<SageError> {
   const body = (await res.json().catch(() => null)) as { error?: string; message?: string } | null;
@@ -91,8 +91,8 @@ export async function sage50KeyedCall(session: SageSession, method: string, path
         error = new SageError(method === "GET" ? "retryable" : "unknown_outcome", `${what}: ${timedOut ? "no answer from" : "connection lost to"} Sage 50 Cloud`, { cause });
       }
     }
-    const again = error.kind === "rate_limit" || (error.kind === "retryable" && method === "GET");
-    if (!again || attempt >= policy.maxAttempts) throw error;
-    await sleep(error.retryAfterMs ?? Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1)));
+    // no idempotency key travels with an upload: a write whose outcome is unknown is the caller's to look up
+    if (attempt >= policy.maxAttempts || !shouldRetry(error, { method, idempotent: false })) throw error;
+    await sleep(delayBeforeRetryMs(error, attempt, policy));
   }
 }

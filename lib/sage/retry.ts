@@ -1,8 +1,7 @@
-import { SageError } from "../errors";
+import type { SageError } from "./errors";
+import type { SageRetryPolicy } from "./target";
 
-import type { SageRetryPolicy } from "../target";
-
-/** How the Sage Accounting client retries (the shape every target shares). */
+/** How a target's client retries one call — the decisions every target shares. */
 export type RetryPolicy = SageRetryPolicy;
 
 export const DEFAULT_RETRY_POLICY: RetryPolicy = {
