@@ -15,3 +15,4 @@ export * from "./sage-documents";
 export * from "./sync-batches";
 export * from "./sage-rate-budgets";
 export * from "./file-exchange";
+export * from "./sage-calls";
