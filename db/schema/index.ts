@@ -16,3 +16,4 @@ export * from "./sync-batches";
 export * from "./sage-rate-budgets";
 export * from "./file-exchange";
 export * from "./sage-calls";
+export * from "./resync-reviews";
