@@ -15,6 +15,7 @@ import { defineFunction } from "../define";
 import { routeFileExchangeTask } from "@/lib/sync/dispatch";
 import { syncBatchRequested, syncTaskRequested } from "../events";
 import { SAGE_CONNECTION_CONCURRENCY } from "./sage-concurrency";
+import { withRecordedCalls } from "@/lib/trace/sage-call-recorder";
 
 /** @deprecated name kept for callers; use `syncTaskRequested` from inngest/events.ts */
 export const SYNC_TASK_REQUESTED = syncTaskRequested.name;
@@ -47,37 +48,39 @@ export const syncTask = defineFunction(
     concurrency: SAGE_CONNECTION_CONCURRENCY,
     retries: 5,
   },
-  async ({ event, step }) => {
+  async ({ event, step, runId }) => {
     const data = event.data;
+    // each step's Sage calls recorded with the task they serve (the order trace)
+    const traced = <T>(name: string, fn: () => Promise<T>) => step.run(name, () => withRecordedCalls({ tenantId: data.tenantId, taskId: data.taskId, runId: runId ?? null, step: name }, fn));
     // a file-exchange target (Sage 50 Cloud) takes order files: one task goes as a batch of one
     const asFile = await step.run("route", async () => routeFileExchangeTask(await getDb(), data));
     if (asFile) {
       await step.sendEvent("as-batch", syncBatchRequested.create(asFile, { id: `sync-batch-${asFile.batchId}` }));
       return { asBatch: asFile.batchId };
     }
-    const begin = await step.run("begin", async () => beginTaskSync(await getDb(), data));
+    const begin = await traced("begin", async () => beginTaskSync(await getDb(), data));
     if (!begin.proceed) return { skipped: begin.why };
     const ctx: TaskContext = begin.ctx;
     try {
       // the plan first: an order whose lines do not all resolve writes nothing, not even the contact
-      const plan = await step.run("plan", async () => refusing(async () => planTaskSync(await getDb(), ctx)));
-      if (isRefused(plan)) return await step.run("fail", async () => failTaskSync(await getDb(), ctx, plan.refused));
+      const plan = await traced("plan", async () => refusing(async () => planTaskSync(await getDb(), ctx)));
+      if (isRefused(plan)) return await traced("fail", async () => failTaskSync(await getDb(), ctx, plan.refused));
       if (plan.kind === "action_required") return { actionRequired: plan.reason };
-      const contact = await step.run("ensure-contact", async () => refusing(async () => ensureSageContact(await getDb(), ctx)));
-      if (isRefused(contact)) return await step.run("fail", async () => failTaskSync(await getDb(), ctx, contact.refused));
-      const invoice = await step.run("write-invoice", async () => refusing(async () => writeTaskInvoice(await getDb(), ctx, contact.contactId, plan)));
-      if (isRefused(invoice)) return await step.run("fail", async () => failTaskSync(await getDb(), ctx, invoice.refused));
-      const credit = await step.run("write-credit-note", async () => refusing(async () => writeTaskCreditNote(await getDb(), ctx, contact.contactId, plan)));
-      if (isRefused(credit)) return await step.run("fail", async () => failTaskSync(await getDb(), ctx, credit.refused));
+      const contact = await traced("ensure-contact", async () => refusing(async () => ensureSageContact(await getDb(), ctx)));
+      if (isRefused(contact)) return await traced("fail", async () => failTaskSync(await getDb(), ctx, contact.refused));
+      const invoice = await traced("write-invoice", async () => refusing(async () => writeTaskInvoice(await getDb(), ctx, contact.contactId, plan)));
+      if (isRefused(invoice)) return await traced("fail", async () => failTaskSync(await getDb(), ctx, invoice.refused));
+      const credit = await traced("write-credit-note", async () => refusing(async () => writeTaskCreditNote(await getDb(), ctx, contact.contactId, plan)));
+      if (isRefused(credit)) return await traced("fail", async () => failTaskSync(await getDb(), ctx, credit.refused));
       // a refund is allocated against the invoice it refunds (a follow-up: refusal is logged, not fatal)
-      if (credit) await step.run("allocate-refund", async () => allocateRefundOrSayWhy(await getDb(), { tenantId: ctx.tenantId, connectionId: ctx.connectionId, taskId: ctx.taskId, orderId: ctx.orderId, creditNoteId: credit.sageId, contactId: contact.contactId, currency: plan.currency }));
+      if (credit) await traced("allocate-refund", async () => allocateRefundOrSayWhy(await getDb(), { tenantId: ctx.tenantId, connectionId: ctx.connectionId, taskId: ctx.taskId, orderId: ctx.orderId, creditNoteId: credit.sageId, contactId: contact.contactId, currency: plan.currency }));
       const documents = [invoice, credit].filter((d) => d !== null);
-      await step.run("complete", async () => completeTaskSync(await getDb(), ctx, { documents, notes: plan.notes, currency: plan.currency }));
+      await traced("complete", async () => completeTaskSync(await getDb(), ctx, { documents, notes: plan.notes, currency: plan.currency }));
       return { documents };
     } catch (e) {
       // a step ran out of retries: the task is failed with what Sage (or the network) said
       const message = e instanceof Error ? e.message : String(e);
-      await step.run("fail-after-retries", async () => failTaskSync(await getDb(), ctx, { kind: "retryable", message }));
+      await traced("fail-after-retries", async () => failTaskSync(await getDb(), ctx, { kind: "retryable", message }));
       return { failed: message };
     }
   },

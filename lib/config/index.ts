@@ -69,6 +69,13 @@ const envSchema = z.object({
     .min(1, "ACTION_LOG_RETENTION_DAYS must be at least 1 day")
     .max(36500, "ACTION_LOG_RETENTION_DAYS must be at most 36500 days")
     .default(365),
+  /** days the record of every Sage call (the order trace) is kept, then the daily purge deletes it */
+  SAGE_CALL_RETENTION_DAYS: z.coerce
+    .number()
+    .int("SAGE_CALL_RETENTION_DAYS must be a whole number of days")
+    .min(1, "SAGE_CALL_RETENTION_DAYS must be at least 1 day")
+    .max(3650, "SAGE_CALL_RETENTION_DAYS must be at most 3650 days")
+    .default(30),
 });
 
 export type AppConfig = {
@@ -84,6 +91,8 @@ export type AppConfig = {
   tenantDataRetentionDays: number;
   /** ACTION_LOG_RETENTION_DAYS: Action Log rows older than this are purged daily (per-tenant override in tenant_settings) */
   actionLogRetentionDays: number;
+  /** SAGE_CALL_RETENTION_DAYS: recorded Sage calls (sage_calls) older than this are purged daily */
+  sageCallRetentionDays: number;
 };
 
 let cached: AppConfig | undefined;
@@ -126,6 +135,7 @@ export function getConfig(): AppConfig {
     marketplaces,
     tenantDataRetentionDays: env.TENANT_DATA_RETENTION_DAYS,
     actionLogRetentionDays: env.ACTION_LOG_RETENTION_DAYS,
+    sageCallRetentionDays: env.SAGE_CALL_RETENTION_DAYS,
   };
   return cached;
 }

@@ -3,6 +3,7 @@ import type { Database } from "@/db/client";
 import { connections } from "@/db/schema";
 import type { SageConnectionApi, SageFileExchangeApi, SageRetryPolicy, SageSession, SageTarget } from "@/lib/sage/target";
 import { getSageTarget } from "@/lib/sage/targets";
+import { sageCallRecorder } from "@/lib/trace/sage-call-recorder";
 import { connectionBudget } from "./rate-budget";
 import { getAccessToken } from "./tokens";
 
@@ -17,6 +18,8 @@ export type SageSessionOptions = {
   policy?: Partial<SageRetryPolicy>;
   /** see SageSession.retryUnknownWrites */
   retryUnknownWrites?: boolean;
+  /** record every attempt in sage_calls for the order trace (default true) */
+  recorded?: boolean;
 };
 
 export function sageSession(db: Database, connectionId: string, opts: SageSessionOptions = {}): SageSession {
@@ -28,6 +31,7 @@ export function sageSession(db: Database, connectionId: string, opts: SageSessio
     beforeAttempt: opts.paced === false ? undefined : connectionBudget(db, connectionId),
     policy: opts.policy,
     retryUnknownWrites: opts.retryUnknownWrites,
+    onAttempt: opts.recorded === false ? undefined : sageCallRecorder(db, connectionId),
   };
 }
 

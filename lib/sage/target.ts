@@ -70,6 +70,31 @@ export type SageSession = {
    * sync engine turns this off: it looks the record up before it tries again.
    */
   retryUnknownWrites?: boolean;
+  /**
+   * Called once per HTTP attempt (retries, refreshes on 401 and failures included), after its answer
+   * or its failure: the order trace records it (lib/trace/sage-call-recorder.ts). Must not throw and
+   * must not wait on anything slow; the bodies are raw (the observer redacts them).
+   */
+  onAttempt?: (record: SageAttemptRecord) => void;
+};
+
+/** One HTTP attempt a target made, as its session's observer sees it. */
+export type SageAttemptRecord = {
+  target: SageTargetId;
+  startedAt: Date;
+  method: string;
+  /** the full URL (the observer keeps its path only) */
+  url: string;
+  /** null: no HTTP answer (network error, timeout) */
+  status: number | null;
+  durationMs: number;
+  /** 1 = the first attempt, > 1 = a retry */
+  attempt: number;
+  errorKind: string | null;
+  errorMessage: string | null;
+  requestBody: string | null;
+  /** the answer's text; a promise when the caller reads the body later (the write fast path) */
+  responseBody: string | null | Promise<string | null>;
 };
 
 // ─── the records the sync and the mapping screens work with ───────────────────────────────────
@@ -176,6 +201,8 @@ export interface SageConnectionApi {
   /** candidates whose reference may match (the caller decides on the exact one) */
   findContactsByReference(reference: string): Promise<SageContactRecord[]>;
   listCustomerContacts(): Promise<SageContactRecord[]>;
+  /** one page (1-based) of the customer contacts, for bounded reads with progress */
+  listCustomerContactsPage(page: number, perPage: number): Promise<{ contacts: SageContactRecord[]; total: number; hasMore: boolean }>;
   createContact(draft: SageContactDraft, idempotencyId: string): Promise<SageContactRecord>;
 
   getItem(type: SageItemType, id: string): Promise<SageItemRecord>;

@@ -37,6 +37,9 @@ import {
 } from "./sync-task";
 import { allocateRefundOrSayWhy, refundedInvoiceOf } from "./refund-allocation";
 import { effectiveTaxRules, taxCaseOf, type TaxCase, type TaxRule } from "./tax-rules";
+import { currentTraceContext, withTraceContext } from "@/lib/trace/call-context";
+import { withRecordedCalls } from "@/lib/trace/sage-call-recorder";
+import { randomUUID } from "node:crypto";
 
 /**
  * Sync many tasks of one connection in one pass ("Sync all", auto-sync, benchmarks). Same rules
@@ -101,6 +104,12 @@ export async function syncTaskBatch(db: Database, input: { tenantId: string; con
  * untouched, for the next step.
  */
 export async function syncTaskBatchUntil(db: Database, input: { tenantId: string; connectionId: string; taskIds: string[]; deadline?: number }): Promise<{ result: BatchResult; consumed: number }> {
+  // the order trace: calls made for one task carry its id (set per task below), calls shared by the
+  // run (reference data, look-ups) carry this run's batch id only
+  return withRecordedCalls({ tenantId: input.tenantId, batchId: currentTraceContext().batchId ?? `sync-run-${randomUUID()}` }, () => syncTaskBatchTraced(db, input));
+}
+
+async function syncTaskBatchTraced(db: Database, input: { tenantId: string; connectionId: string; taskIds: string[]; deadline?: number }): Promise<{ result: BatchResult; consumed: number }> {
   const run: RunState = { result: { synced: 0, failed: 0, actionRequired: 0, skipped: 0, documents: 0 }, claimed: new Set(), consumed: 0, deadline: input.deadline ?? Infinity };
   try {
     const result = await syncTaskBatchRun(db, input, run);
@@ -218,7 +227,7 @@ async function syncTaskBatchRun(db: Database, input: { tenantId: string; connect
   }
   await flushes.drain();
   // refunds allocated against the invoices they refund, once every invoice of the run is recorded
-  for (const c of creditNotes) await retryInPlace(() => allocateRefundOrSayWhy(db, { tenantId: input.tenantId, connectionId: input.connectionId, ...c }));
+  for (const c of creditNotes) await withTraceContext({ taskId: c.taskId }, () => retryInPlace(() => allocateRefundOrSayWhy(db, { tenantId: input.tenantId, connectionId: input.connectionId, ...c })));
   return result;
 }
 
@@ -342,7 +351,7 @@ async function resolveSageSide(db: Database, input: { tenantId: string; connecti
       continue;
     }
     try {
-      contactOf.set(first.marketplaceCustomerId, (await retryInPlace(() => ensureSageContact(db, ctxOf(first)))).contactId);
+      contactOf.set(first.marketplaceCustomerId, (await withTraceContext({ taskId: first.id }, () => retryInPlace(() => ensureSageContact(db, ctxOf(first))))).contactId);
     } catch (e) {
       if (e instanceof SageError && (e.kind === "validation" || e.kind === "not_found")) contactFailure.set(first.marketplaceCustomerId, e);
       else throw e;
@@ -556,7 +565,7 @@ async function writeChunk(
       const write: Promise<void> = (async () => {
         if (previous) await previous;
         if (stopped || refusedHere.has(doc.task.id)) return;
-        await writeOne(doc);
+        await withTraceContext({ taskId: doc.task.id }, () => writeOne(doc));
         afterWrite();
       })().catch((e: unknown) => {
         stopped ??= { error: e };
@@ -573,7 +582,7 @@ async function writeChunk(
     await Promise.all(reading.splice(0));
     for (const doc of unread.splice(0)) {
       doc.resume = true;
-      await writeOne(doc);
+      await withTraceContext({ taskId: doc.task.id }, () => writeOne(doc));
       await Promise.all(reading.splice(0));
     }
   } finally {
@@ -691,6 +700,10 @@ async function recordProgress(db: Database, tenantId: string, p: Progress, notes
 
 /** The per-task flow, run directly (used for modes that must go one task at a time). */
 async function syncOneTaskDirect(db: Database, tenantId: string, taskId: string, run: RunState) {
+  return withTraceContext({ taskId }, () => syncOneTaskDirectTraced(db, tenantId, taskId, run));
+}
+
+async function syncOneTaskDirectTraced(db: Database, tenantId: string, taskId: string, run: RunState) {
   const { result } = run;
   const begin = await beginTaskSync(db, { tenantId, taskId });
   if (!begin.proceed) {

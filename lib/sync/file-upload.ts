@@ -3,8 +3,9 @@ import { arrayParam } from "@/db/array-param";
 import type { Database } from "@/db/client";
 import { actionLog, connections, customerMappings, feeMappings, fileUploads, marketplaceCustomers, marketplaceProducts, productMappings, sageDocuments, sageItems, syncTasks, type FileUpload } from "@/db/schema";
 import { connectionTarget, sageFiles } from "@/lib/connections/sage-session";
+import { withRecordedCalls } from "@/lib/trace/sage-call-recorder";
 import { SYSTEM_ACTOR, writeActionLog } from "@/lib/log/action-log";
-import { FINAL_UPLOAD_STATUSES, type SageDocumentDraft, type SageFileExchangeTarget, type SageUploadStatus } from "@/lib/sage/target";
+import { FINAL_UPLOAD_STATUSES, type SageDocumentDraft, type SageFileExchangeApi, type SageFileExchangeTarget, type SageUploadStatus } from "@/lib/sage/target";
 import { getSettings } from "@/lib/settings/settings";
 import { batchTaskIds, type SyncBatchHead } from "./batches";
 import { deriveIdempotencyId, documentDraft, idempotencyIds, recordWritten, storePendingMarkers } from "./documents";
@@ -181,11 +182,26 @@ async function uploadRow(db: Database, uploadRowId: string): Promise<FileUpload>
   return row;
 }
 
+/**
+ * The file operations for one upload, each call recorded for the order trace under the upload's id
+ * (one upload serves many tasks: a task's trace finds these calls through the upload that holds it).
+ */
+async function uploadFiles(db: Database, row: { tenantId: string; connectionId: string; uploadId: string }): Promise<SageFileExchangeApi> {
+  const files = await sageFiles(db, row.connectionId);
+  const context = { tenantId: row.tenantId, batchId: row.uploadId, taskId: null };
+  return new Proxy(files, {
+    get(target, name) {
+      const member = (target as unknown as Record<string | symbol, unknown>)[name];
+      return typeof member === "function" ? (...args: unknown[]) => withRecordedCalls(context, async () => (member as (...a: unknown[]) => unknown).apply(target, args)) : member;
+    },
+  });
+}
+
 /** Step "send": the file goes to Sage unless Sage already holds an upload with this id. */
 export async function sendFileUpload(db: Database, uploadRowId: string): Promise<{ status: string; resumed: boolean }> {
   const row = await uploadRow(db, uploadRowId);
   if (row.status !== "prepared") return { status: row.status, resumed: true };
-  const files = await sageFiles(db, row.connectionId);
+  const files = await uploadFiles(db, row);
   // stored by an attempt whose answer never came back: nothing is sent again, the tracking resumes
   const known = await files.tracking(row.uploadId);
   let trackingUrl: string | null = null;
@@ -214,7 +230,7 @@ export async function trackFileUpload(db: Database, uploadRowId: string): Promis
   const row = await uploadRow(db, uploadRowId);
   if (row.status === "applied") return { status: "applied", progress: 100, final: true };
   if ((FINAL_UPLOAD_STATUSES as readonly string[]).includes(row.status)) return { status: row.status as SageUploadStatus, progress: row.progress, final: true };
-  const files = await sageFiles(db, row.connectionId);
+  const files = await uploadFiles(db, row);
   const t = await files.tracking(row.uploadId);
   if (!t) throw new Error(`Sage 50 holds no upload ${row.uploadId} although it was sent`);
   const final = (FINAL_UPLOAD_STATUSES as readonly string[]).includes(t.status);
@@ -236,7 +252,7 @@ export async function applyFileUploadResults(db: Database, uploadRowId: string, 
   const documents = row.documents as StoredDocument[];
   let results: Map<string, { status: "accepted" | "failed"; documentNumber: string | null; message: string | null }> = new Map();
   if (row.status === "accepted" || row.status === "failed") {
-    const files = await sageFiles(db, row.connectionId);
+    const files = await uploadFiles(db, row);
     const t = await files.tracking(row.uploadId);
     if (!t?.resultUrl) throw new Error(`Sage 50 gives no result for upload ${row.uploadId} although it is ${row.status}`);
     const records = await files.results(t.resultUrl);

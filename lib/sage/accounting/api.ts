@@ -81,6 +81,18 @@ export function sageSender(
     let refreshedOn401 = false;
     for (let attempt = 1; ; attempt++) {
       await opts.beforeAttempt?.();
+      const startedAt = new Date();
+      const t0 = performance.now();
+      let answered: number | null = null;
+      // the order trace's observer: once per attempt, never in the way of the call
+      const observe = (status: number | null, failure: SageError | null, responseBody: string | null | Promise<string | null>) => {
+        if (!opts.onAttempt) return;
+        try {
+          opts.onAttempt({ target: "sage-accounting", startedAt, method, url, status, durationMs: Math.round(performance.now() - t0), attempt, errorKind: failure?.kind ?? null, errorMessage: failure?.message ?? null, requestBody: bodyText, responseBody });
+        } catch {
+          // recording never fails a call
+        }
+      };
       const headers: Record<string, string> = extraHeaders ? Object.fromEntries(extraHeaders.entries()) : {};
       headers["authorization"] = `Bearer ${token.accessToken}`;
       headers["accept"] = "application/json";
@@ -89,8 +101,12 @@ export function sageSender(
       let error: SageError;
       try {
         const res = await fetch(url, { method, headers, body: bodyText, signal: AbortSignal.timeout(policy.attemptTimeoutMs) });
+        answered = res.status;
         if (res.ok) {
-          if (!sendOpts.readBody) return res;
+          if (!sendOpts.readBody) {
+            observe(res.status, null, opts.onAttempt ? res.clone().text().catch(() => null) : null);
+            return res;
+          }
           const text = await res.text(); // a body cut off mid-read throws here → classified below
           if (text && (sendOpts.expectJson || /json/i.test(res.headers.get("content-type") ?? ""))) {
             try {
@@ -99,21 +115,26 @@ export function sageSender(
               throw new TransportBodyError(`Sage answered ${method} ${new URL(url).pathname} with unreadable JSON (HTTP ${res.status})`, { cause });
             }
           }
+          observe(res.status, null, text);
           return new Response(res.status === 204 || res.status === 205 || res.status === 304 ? null : text, { status: res.status, statusText: res.statusText, headers: res.headers });
         }
+        const errorText = opts.onAttempt ? await res.clone().text().catch(() => null) : null;
         if (res.status === 401 && !refreshedOn401 && !(await isSubscriptionLapse(res))) {
+          observe(401, new SageError("auth", "Sage refused the access token; refreshing it once"), errorText);
           refreshedOn401 = true;
           token = await opts.credentials.afterRejection(token.accessToken);
           attempt--; // a refresh is not a retry
           continue;
         }
         error = await sageErrorFromResponse(res);
+        observe(res.status, error, errorText);
       } catch (cause) {
         if (cause instanceof SageError) throw cause;
         const timedOut = (cause as Error)?.name === "TimeoutError";
         const what = cause instanceof TransportBodyError ? cause.message : `${timedOut ? "No answer within" : "Connection lost during"} ${method} ${new URL(url).pathname}`;
         // a write that got no (whole) answer may have been applied; a read is safe to repeat
         error = new SageError(method === "GET" || method === "HEAD" ? "retryable" : "unknown_outcome", what, { cause: cause instanceof TransportBodyError ? cause.cause : cause });
+        observe(answered, error, null);
       }
       if (attempt >= policy.maxAttempts || !shouldRetry(error, { method, idempotent })) throw error;
       await sleep(delayBeforeRetryMs(error, attempt, policy));

@@ -53,25 +53,48 @@ export async function sage50KeyedCall(session: SageSession, method: string, path
   const url = /^https?:/.test(pathOrUrl) ? pathOrUrl : sage50Url(pathOrUrl);
   let grant = await session.credentials.current();
   let rotated = false;
+  const requestBody = body === undefined ? null : JSON.stringify(body);
   for (let attempt = 1; ; attempt++) {
     await session.beforeAttempt?.();
+    const startedAt = new Date();
+    const t0 = performance.now();
+    let answered: number | null = null;
+    let answerText: string | null = null;
+    let observed = false;
+    // the order trace's observer: once per attempt, never in the way of the call
+    const observe = (status: number | null, failure: SageError | null, responseBody: string | null) => {
+      if (!session.onAttempt || observed) return;
+      observed = true;
+      try {
+        session.onAttempt({ target: "sage-50-cloud", startedAt, method, url, status, durationMs: Math.round(performance.now() - t0), attempt, errorKind: failure?.kind ?? null, errorMessage: failure?.message ?? null, requestBody, responseBody });
+      } catch {
+        // recording never fails a call
+      }
+    };
     let error: SageError;
     try {
       const res = await fetch(url, {
         method,
         headers: { "x-api-key": grant.accessToken, accept: "application/json", ...(body === undefined ? {} : { "content-type": "application/json" }) },
-        body: body === undefined ? undefined : JSON.stringify(body),
+        body: requestBody ?? undefined,
         signal: AbortSignal.timeout(policy.attemptTimeoutMs),
       });
+      answered = res.status;
       if (res.ok || accept.includes(res.status)) {
         const text = await res.text();
+        answerText = text;
         try {
-          return { status: res.status, body: text ? JSON.parse(text) : null };
+          const parsed = { status: res.status, body: text ? JSON.parse(text) : null };
+          observe(res.status, null, text);
+          return parsed;
         } catch (cause) {
           throw new SageError(method === "GET" ? "retryable" : "unknown_outcome", `${what}: Sage 50 Cloud's answer was unreadable`, { cause });
         }
       }
+      const errorText = session.onAttempt ? await res.clone().text().catch(() => null) : null;
+      answerText = errorText;
       if (res.status === 401 && !rotated) {
+        observe(401, new SageError("auth", "Sage 50 Cloud refused the API key; rotating it once"), errorText);
         // expired (or already replaced by a rotation another caller made meanwhile): the single-flight
         // rotation hands over the current key — rotating only when the stored key is the one refused
         await res.body?.cancel();
@@ -81,14 +104,17 @@ export async function sage50KeyedCall(session: SageSession, method: string, path
         continue;
       }
       error = await errorOf(res, what);
+      observe(res.status, error, errorText);
       if (error.kind === "auth") throw new SageError("auth", `${what}: Sage 50 Cloud refused the API key`, { status: error.status, details: error.details, reconnectRequired: true });
     } catch (cause) {
       if (cause instanceof SageError) {
+        observe(answered, cause, answerText);
         if (cause.kind !== "retryable" || attempt >= policy.maxAttempts) throw cause;
         error = cause;
       } else {
         const timedOut = (cause as Error)?.name === "TimeoutError";
         error = new SageError(method === "GET" ? "retryable" : "unknown_outcome", `${what}: ${timedOut ? "no answer from" : "connection lost to"} Sage 50 Cloud`, { cause });
+        observe(answered, error, null);
       }
     }
     // no idempotency key travels with an upload: a write whose outcome is unknown is the caller's to look up
