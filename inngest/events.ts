@@ -94,7 +94,19 @@ export const fileExchangeFileUpdated = eventType("file-exchange/file.updated", {
   schema: z.object({ tenantId: uuid, connectionId: uuid, scope: z.enum(["Products", "Customers"]), fileId: z.string().min(1).max(200) }),
 });
 
+/** A (re)connect found no Sage contact id on any customer: check the business's existing contacts (re-sync review). */
+export const resyncReviewRequested = eventType("sync/resync-review.requested", {
+  schema: z.object({ tenantId: uuid, connectionId: uuid, reviewId: uuid }),
+});
+
+/** The reseller confirmed the re-sync review: create the missing contacts, then sync the held orders. */
+export const resyncReviewConfirmed = eventType("sync/resync-review.confirmed", {
+  schema: z.object({ tenantId: uuid, connectionId: uuid, reviewId: uuid, actor }),
+});
+
 export const appEvents = [
+  resyncReviewRequested,
+  resyncReviewConfirmed,
   fileExchangeFileUpdated,
   syncTaskRequested,
   syncBatchRequested,

@@ -3,6 +3,8 @@
 import { redirect } from "next/navigation";
 import { z } from "zod";
 import { getDb } from "@/db/client";
+import { resyncReviewRequested } from "@/inngest/events";
+import { sendEvent } from "@/inngest/send";
 import { getSessionUser } from "@/lib/auth/session";
 import { actorFor } from "@/lib/auth/session-user";
 import { AuthorizeError, BusinessSelectionError, selectSageBusiness, startSageAuthorization } from "@/lib/connections/authorize";
@@ -79,7 +81,9 @@ export async function selectBusinessAction(_prev: BusinessState, form: FormData)
   if (user.role !== "reseller_admin" || !user.tenantId) return { error: "Only a reseller administrator can choose the Sage business." };
   const db = await getDb();
   try {
-    await selectSageBusiness(db, { tenantId: user.tenantId, connectionId: parsed.data.connectionId, businessId: parsed.data.businessId, actor: actorFor(user), confirmChange: parsed.data.confirmChange === "on" });
+    const selected = await selectSageBusiness(db, { tenantId: user.tenantId, connectionId: parsed.data.connectionId, businessId: parsed.data.businessId, actor: actorFor(user), confirmChange: parsed.data.confirmChange === "on" });
+    // no Sage contact id on any customer (changed business, or picked after a reconnect): the re-sync review checks first
+    if (selected.resyncReviewId) await sendEvent(resyncReviewRequested.create({ tenantId: user.tenantId, connectionId: parsed.data.connectionId, reviewId: selected.resyncReviewId }, { id: `resync-review-${selected.resyncReviewId}` }));
   } catch (e) {
     if (e instanceof BusinessSelectionError) return { error: e.message };
     throw e;

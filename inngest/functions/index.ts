@@ -11,6 +11,7 @@ import { sageItemCreate } from "./sage-item-create";
 import { tenantDataPurge, tenantDataPurgeDaily } from "./tenant-data-purge";
 import { fileExchangeDownload } from "./file-exchange-download";
 import { actionLogRetentionDaily, actionLogRetentionPurge } from "./action-log-retention";
+import { resyncReview, resyncReviewConfirm } from "./resync-review";
 
 /** Every Inngest function of the app: served by app/api/inngest, run inline by the inline runner. */
 export const functions = [
@@ -33,4 +34,6 @@ export const functions = [
   actionLogRetentionDaily,
   actionLogRetentionPurge,
   fileExchangeDownload,
+  resyncReview,
+  resyncReviewConfirm,
 ];

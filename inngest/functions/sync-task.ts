@@ -4,7 +4,7 @@ import { SageError } from "@/lib/sage/errors";
 import {
   beginTaskSync,
   completeTaskSync,
-  ensureSageContact,
+  ensureSageContactOrHold,
   failTaskSync,
   planTaskSync,
   writeTaskCreditNote,
@@ -66,8 +66,10 @@ export const syncTask = defineFunction(
       const plan = await traced("plan", async () => refusing(async () => planTaskSync(await getDb(), ctx)));
       if (isRefused(plan)) return await traced("fail", async () => failTaskSync(await getDb(), ctx, plan.refused));
       if (plan.kind === "action_required") return { actionRequired: plan.reason };
-      const contact = await traced("ensure-contact", async () => refusing(async () => ensureSageContact(await getDb(), ctx)));
+      const contact = await traced("ensure-contact", async () => refusing(async () => ensureSageContactOrHold(await getDb(), ctx)));
       if (isRefused(contact)) return await traced("fail", async () => failTaskSync(await getDb(), ctx, contact.refused));
+      // a re-sync review holds new contacts: the task waits (action_required, linked to the review)
+      if ("held" in contact) return { actionRequired: contact.held };
       const invoice = await traced("write-invoice", async () => refusing(async () => writeTaskInvoice(await getDb(), ctx, contact.contactId, plan)));
       if (isRefused(invoice)) return await traced("fail", async () => failTaskSync(await getDb(), ctx, invoice.refused));
       const credit = await traced("write-credit-note", async () => refusing(async () => writeTaskCreditNote(await getDb(), ctx, contact.contactId, plan)));

@@ -9,6 +9,7 @@ import { SageError } from "@/lib/sage/errors";
 import { SAGE_TARGETS, getApiTarget } from "@/lib/sage/targets";
 import { getSettings } from "@/lib/settings/settings";
 import { releaseTasksHaltedByReconnect } from "@/lib/sync/reconnect-halt";
+import { openResyncReviewIfNeeded } from "@/lib/sync/resync-guard";
 import { sealCredentials } from "./credentials";
 import { forgetAccessToken } from "./tokens";
 
@@ -44,7 +45,7 @@ export async function startSageAuthorization(db: Database, input: StartAuthoriza
 }
 
 export type CallbackOutcome =
-  | { kind: "connected"; connectionId: string; needsBusiness: boolean }
+  | { kind: "connected"; connectionId: string; needsBusiness: boolean; /** a re-sync review was opened: the caller starts its flow (resyncReviewRequested) */ resyncReviewId?: string | null }
   | { kind: "denied"; message: string; existingConnectionKept: boolean }
   | { kind: "business_mismatch"; message: string }
   | { kind: "validated" }
@@ -210,7 +211,9 @@ export async function completeSageAuthorization(
     if (!existing || existing.status === "reconnect_required" || existing.status === "disconnected") {
       await releaseTasksHaltedByReconnect(tx, { tenantId: state.tenantId, connectionId, actor: input.actor });
     }
-    return { kind: "connected" as const, connectionId, needsBusiness: !(existing && businesses.some((b) => b.id === existing.businessId)) && !only };
+    // no Sage contact id on any customer of a tenant that synced before: match existing contacts before any is created
+    const resyncReviewId = await openResyncReviewIfNeeded(tx, { tenantId: state.tenantId, connectionId, actor: input.actor });
+    return { kind: "connected" as const, connectionId, needsBusiness: !(existing && businesses.some((b) => b.id === existing.businessId)) && !only, resyncReviewId };
   });
 }
 
@@ -254,7 +257,9 @@ export async function selectSageBusiness(db: Database, input: { tenantId: string
         : `Sage business selected: ${business.name}`,
       details: { connectionId: row.id, businessId: business.id, previous: row.businessName, removed },
     });
-    return business;
+    // the mappings to the old business are gone (or none yet): match the new business's contacts before any is created
+    const resyncReviewId = await openResyncReviewIfNeeded(tx, { tenantId: input.tenantId, connectionId: row.id, actor: input.actor });
+    return { ...business, resyncReviewId };
   });
 }
 

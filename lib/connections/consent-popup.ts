@@ -8,7 +8,7 @@ import { isStorableText } from "@/lib/http/storable-json";
 import type { Actor } from "@/lib/log/action-log";
 import { TENANT_CALLBACK_PATH } from "@/lib/oauth/redirector";
 import { OAuthStateError, verifyOAuthState } from "@/lib/oauth/state";
-import { completeSageAuthorization, pathAfterAuthorization, startSageAuthorization, type StartAuthorizationInput } from "./authorize";
+import { completeSageAuthorization, pathAfterAuthorization, startSageAuthorization, type CallbackOutcome, type StartAuthorizationInput } from "./authorize";
 
 /**
  * Consent in a popup, for the Connect page inside the marketplace's iframe.
@@ -171,9 +171,9 @@ export async function resolveConsentBinding(db: Database, input: { binding: stri
 export async function completeSageAuthorizationInPopup(
   db: Database,
   input: { binding: string; params: URLSearchParams },
-): Promise<{ ok: true; next: string } | { ok: false; message: string }> {
+): Promise<{ ok: true; next: string; outcome: CallbackOutcome; tenantId: string } | { ok: false; message: string }> {
   const bound = await resolveConsentBinding(db, { binding: input.binding, state: input.params.get("state") });
   if (!bound.ok) return { ok: false, message: bound.message };
   const outcome = await completeSageAuthorization(db, { tenantId: bound.tenantId, actor: bound.actor, params: input.params });
-  return { ok: true, next: await pathAfterAuthorization(db, bound.tenantId, outcome) };
+  return { ok: true, next: await pathAfterAuthorization(db, bound.tenantId, outcome), outcome, tenantId: bound.tenantId };
 }

@@ -12,6 +12,7 @@ import {
   oauthStates,
   orderWatermarks,
   productMappings,
+  resyncReviews,
   sageContacts,
   sageDocuments,
   sageItems,
@@ -81,6 +82,7 @@ export async function listInstallationsDueForPurge(db: Database, now: Date = new
  * which records the purge.
  */
 const PURGE_ORDER = [
+  resyncReviews, // its customer rows cascade
   sageDocuments,
   syncBatches, // its batch-task rows cascade
   syncTasks,

@@ -82,7 +82,7 @@ export async function createSageContactForCustomer(
   const row = contactCacheValues(input.tenantId, connection.id, contact, new Date());
   await upsertCachedContacts(db, [row]);
   const label = `Sage contact “${row.name}”${row.reference ? ` (${row.reference})` : ""}`;
-  const how = { stored_id: "its stored Sage id", email: "e-mail", reference: "reference" } as const;
+  const how = { stored_id: "its stored Sage id", email: "e-mail", reference: "reference", name: "name" } as const;
   try {
     await db.transaction((tx) =>
       mapCustomersInTx(tx, {

@@ -22,11 +22,13 @@ import { documentDraft, existingMarkers, findInterruptedWrites, findWrittenDocum
 import { businessDefaults, currencyForPlan, syncConnection } from "./sage-context";
 import { connectionTarget } from "@/lib/connections/sage-session";
 import { markTasksHaltedByReconnect } from "./reconnect-halt";
+import { RESYNC_REVIEW_LINK, ResyncHoldError } from "./resync-guard";
 import {
   beginTaskSync,
   completeTaskSync,
   describeWritten,
   ensureSageContact,
+  ensureSageContactOrHold,
   failTaskSync,
   itemDetails,
   planTaskSync,
@@ -267,6 +269,8 @@ type SharedSide = {
   contactFailure: Map<string, SageError>;
   /** customers none of whose open tasks can be written yet (a line unmapped…): no contact is created for them */
   contactDeferred: Set<string>;
+  /** customers a re-sync review holds (no mapping, no live match, creation held): their tasks wait as action_required */
+  contactHeld: Map<string, ResyncHoldError>;
   products: Map<string, MarketplaceProductForPlan>;
   itemMappings: Map<string, SageItemForPlan>;
   itemFailure: Map<string, SageError>;
@@ -344,6 +348,7 @@ async function resolveSageSide(db: Database, input: { tenantId: string; connecti
   for (const k of known) if (k.contactId) contactOf.set(k.marketplaceCustomerId, k.contactId);
   const contactFailure = new Map<string, SageError>();
   const contactDeferred = new Set<string>();
+  const contactHeld = new Map<string, ResyncHoldError>();
   for (const first of firstOfCustomer) {
     if (contactOf.has(first.marketplaceCustomerId)) continue;
     if (!writable.has(first.marketplaceCustomerId)) {
@@ -354,12 +359,13 @@ async function resolveSageSide(db: Database, input: { tenantId: string; connecti
       contactOf.set(first.marketplaceCustomerId, (await withTraceContext({ taskId: first.id }, () => retryInPlace(() => ensureSageContact(db, ctxOf(first))))).contactId);
     } catch (e) {
       if (e instanceof SageError && (e.kind === "validation" || e.kind === "not_found")) contactFailure.set(first.marketplaceCustomerId, e);
+      else if (e instanceof ResyncHoldError) contactHeld.set(first.marketplaceCustomerId, e);
       else throw e;
     }
   }
   const taxCaseOfCustomer = new Map(known.map((k) => [k.marketplaceCustomerId, taxCaseOf(defaults.businessCountry, k.raw)]));
   const target = await connectionTarget(db, input.connectionId);
-  return { target, settings, contactOf, contactFailure, contactDeferred, products, itemMappings, itemFailure, mpnsSeen: new Set(soldMpns), cancellationFee, defaults, taxCaseOfCustomer, taxRules: effectiveTaxRules(settings.taxRules, defaults.businessCountry) };
+  return { target, settings, contactOf, contactFailure, contactDeferred, contactHeld, products, itemMappings, itemFailure, mpnsSeen: new Set(soldMpns), cancellationFee, defaults, taxCaseOfCustomer, taxRules: effectiveTaxRules(settings.taxRules, defaults.businessCountry) };
 }
 
 type PreparedChunk = {
@@ -390,7 +396,7 @@ async function prepareChunk(db: Database, input: { tenantId: string; connectionI
   const actionRequired: { task: BatchTask; reason: string; link: string | null; unmapped: string[] }[] = [];
   for (const task of tasks) {
     // opened after this batch looked at its customers and products (un-ignored meanwhile): next sync
-    const customerKnown = shared.contactOf.has(task.marketplaceCustomerId) || shared.contactFailure.has(task.marketplaceCustomerId) || shared.contactDeferred.has(task.marketplaceCustomerId);
+    const customerKnown = shared.contactOf.has(task.marketplaceCustomerId) || shared.contactFailure.has(task.marketplaceCustomerId) || shared.contactDeferred.has(task.marketplaceCustomerId) || shared.contactHeld.has(task.marketplaceCustomerId);
     if (!customerKnown || task.items.some((i) => !shared.mpnsSeen.has(i.mpn))) {
       result.skipped++;
       continue;
@@ -417,6 +423,11 @@ async function prepareChunk(db: Database, input: { tenantId: string; connectionI
     });
     if (plan.kind === "action_required") {
       actionRequired.push({ task, ...plan });
+      continue;
+    }
+    const held = shared.contactHeld.get(task.marketplaceCustomerId);
+    if (held) {
+      actionRequired.push({ task, reason: held.reason, link: RESYNC_REVIEW_LINK, unmapped: [] });
       continue;
     }
     const contactId = shared.contactOf.get(task.marketplaceCustomerId);
@@ -721,7 +732,12 @@ async function syncOneTaskDirectTraced(db: Database, tenantId: string, taskId: s
       result.actionRequired++;
       return;
     }
-    const { contactId } = await retryInPlace(() => ensureSageContact(db, ctx));
+    const contact = await retryInPlace(() => ensureSageContactOrHold(db, ctx));
+    if ("held" in contact) {
+      result.actionRequired++;
+      return;
+    }
+    const { contactId } = contact;
     const invoice = await retryInPlace(() => writeTaskInvoice(db, ctx, contactId, plan));
     const credit = await retryInPlace(() => writeTaskCreditNote(db, ctx, contactId, plan));
     if (credit) await retryInPlace(() => allocateRefundOrSayWhy(db, { tenantId, connectionId: ctx.connectionId, taskId, orderId: ctx.orderId, creditNoteId: credit.sageId, contactId, currency: plan.currency }));

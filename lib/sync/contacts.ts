@@ -9,15 +9,49 @@ import { idempotencyIds } from "./documents";
  * contact step, Sync all, Mapping's "Create contact in Sage"): never a second contact for a customer.
  */
 
-export type ContactMatch = { by: "stored_id" | "email" | "reference"; contact: SageContactRecord };
+export type ContactMatch = { by: "stored_id" | "email" | "reference" | "name"; contact: SageContactRecord };
+
+/** Where the matcher looks contacts up: the live Sage business (SageConnectionApi), or a directory of contacts read from it. */
+export type ContactLookup = Pick<SageConnectionApi, "getContact" | "findContactsByEmail" | "findContactsByReference">;
+
+/**
+ * The contacts of a business read in pages (the re-sync review), as a lookup for the same matcher:
+ * the same rules as against Sage itself (e-mail and reference case-insensitive), no calls per customer.
+ */
+export function contactDirectory(records: SageContactRecord[]): ContactLookup & { findContactsByName(name: string): Promise<SageContactRecord[]> } {
+  const byId = new Map(records.map((c) => [c.id, c]));
+  const index = (key: (c: SageContactRecord) => string | null) => {
+    const m = new Map<string, SageContactRecord[]>();
+    for (const c of records) {
+      const k = normalizeKey(key(c));
+      if (k) m.set(k, [...(m.get(k) ?? []), c]);
+    }
+    return m;
+  };
+  const byEmail = index((c) => c.email);
+  const byReference = index((c) => c.reference);
+  const byName = index((c) => c.name ?? c.displayedAs);
+  return {
+    getContact: async (id) => byId.get(id) ?? null,
+    findContactsByEmail: async (email) => byEmail.get(normalizeKey(email)) ?? [],
+    findContactsByReference: async (reference) => byReference.get(normalizeKey(reference)) ?? [],
+    findContactsByName: async (name) => byName.get(normalizeKey(name)) ?? [],
+  };
+}
 
 export type CustomerForContact = { name: string; email: string | null; currency: string | null; marketplaceCustomerId: string; raw: unknown; storedSageId?: string | null };
 
 /**
  * Match before create: the stored Sage id (if Sage still has it), then the contact person e-mail,
- * then the reference (= marketplace customer id, exact and case-insensitive among the candidates).
+ * then the reference (= marketplace customer id, exact and case-insensitive among the candidates);
+ * against a directory (the re-sync review) also the name, when exactly one contact has it.
  */
-export async function matchSageContact(api: SageConnectionApi, customer: CustomerForContact): Promise<ContactMatch | null> {
+export async function matchSageContact(
+  api: ContactLookup,
+  customer: CustomerForContact,
+  /** the re-sync review's last step, against a directory only: the contacts of exactly this name */
+  opts: { byName?: (name: string) => Promise<SageContactRecord[]> } = {},
+): Promise<ContactMatch | null> {
   if (customer.storedSageId) {
     const stored = await api.getContact(customer.storedSageId);
     if (stored) return { by: "stored_id", contact: stored };
@@ -27,7 +61,13 @@ export async function matchSageContact(api: SageConnectionApi, customer: Custome
     if (byEmail) return { by: "email", contact: byEmail };
   }
   const exact = (await api.findContactsByReference(customer.marketplaceCustomerId)).find((c) => normalizeKey(c.reference) === normalizeKey(customer.marketplaceCustomerId));
-  return exact ? { by: "reference", contact: exact } : null;
+  if (exact) return { by: "reference", contact: exact };
+  // a directory only: the one contact with exactly the customer's name (several → no match, never a guess)
+  if (opts.byName && customer.name.trim()) {
+    const named = await opts.byName(customer.name);
+    if (named.length === 1) return { by: "name", contact: named[0]! };
+  }
+  return null;
 }
 
 const unsure = (e: unknown) => e instanceof SageError && (e.kind === "unknown_outcome" || e.kind === "retryable" || e.kind === "rate_limit");

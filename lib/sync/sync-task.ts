@@ -18,7 +18,8 @@ import { writeActionLog, SYSTEM_ACTOR, type Actor } from "@/lib/log/action-log";
 import { SageError } from "@/lib/sage/errors";
 import { getSettings } from "@/lib/settings/settings";
 import { documentTotals, planSync, type MarketplaceProductForPlan, type PlannedLine, type SageItemForPlan, type SyncPlan } from "./plan";
-import { findOrCreateSageContact } from "./contacts";
+import { findOrCreateSageContact, matchSageContact } from "./contacts";
+import { holdTaskForResync, resyncHold, resyncHoldReason, ResyncHoldError } from "./resync-guard";
 import { documentDraft, idempotencyIds, markerOf, writeDocumentOnce } from "./documents";
 import { effectiveTaxRules, taxCaseOf } from "./tax-rules";
 import { businessDefaults, currencyForPlan, syncConnection } from "./sage-context";
@@ -94,7 +95,15 @@ export async function ensureSageContact(db: Database, ctx: TaskContext): Promise
   if (mapping?.sageContactId) return { contactId: mapping.sageContactId, created: false };
 
   const idempotencyId = idempotencyIds.contact(ctx.tenantId, customer.marketplaceCustomerId);
-  const { contact, created } = await findOrCreateSageContact(syncConnection(db, ctx.connectionId), { tenantId: ctx.tenantId, customer, attempts: CONTACT_ATTEMPTS });
+  // a re-sync review holds contact creation for the tenant: a live match still maps, nothing is created
+  const hold = await resyncHold(db, ctx.tenantId);
+  const { contact, created } = hold
+    ? await (async () => {
+        const match = await matchSageContact(syncConnection(db, ctx.connectionId), customer);
+        if (!match) throw new ResyncHoldError(hold.reviewId, resyncHoldReason(customer.name, hold.businessName));
+        return { contact: match.contact, created: false };
+      })()
+    : await findOrCreateSageContact(syncConnection(db, ctx.connectionId), { tenantId: ctx.tenantId, customer, attempts: CONTACT_ATTEMPTS });
   await db.transaction(async (tx) => {
     await tx
       .insert(customerMappings)
@@ -114,6 +123,17 @@ export async function ensureSageContact(db: Database, ctx: TaskContext): Promise
     });
   });
   return { contactId: contact.id, created };
+}
+
+/** The contact step of the per-task flows: a task a re-sync review holds is marked action_required (reason + link) instead. */
+export async function ensureSageContactOrHold(db: Database, ctx: TaskContext): Promise<{ contactId: string; created: boolean } | { held: string }> {
+  try {
+    return await ensureSageContact(db, ctx);
+  } catch (e) {
+    if (!(e instanceof ResyncHoldError)) throw e;
+    await holdTaskForResync(db, { tenantId: ctx.tenantId, taskId: ctx.taskId, orderId: ctx.orderId, hold: e });
+    return { held: e.reason };
+  }
 }
 
 // ─── 3. plan ─────────────────────────────────────────────────────────────────────────────────

@@ -13,7 +13,7 @@ import type {
   SageLedgerAccount,
   SageSession,
 } from "../target";
-import { collectSagePages, createSageAccountingClient, sageSender, unwrap, withIdempotencyId } from "./api";
+import { collectSagePages, createSageAccountingClient, sageSender, unwrap, withIdempotencyId, type SagePage } from "./api";
 
 /**
  * The domain operations of lib/sage/target.ts on Sage Business Cloud Accounting v3.1: each one a
@@ -177,6 +177,17 @@ export function accountingConnection(session: SageSession): SageConnectionApi {
     },
     async listCustomerContacts() {
       return (await list<ContactDto>(`/contacts?items_per_page=200&contact_type_id=CUSTOMER&attributes=${CONTACT_ATTRIBUTES}`)).map(contactRecord);
+    },
+    async listCustomerContactsPage(page, perPage) {
+      const size = Math.min(Math.max(Math.trunc(perPage), 1), 200);
+      const path = `/contacts?items_per_page=${size}&page=${Math.max(Math.trunc(page), 1)}&contact_type_id=CUSTOMER&attributes=${CONTACT_ATTRIBUTES}`;
+      const result = await (sage.GET as unknown as (p: string) => Promise<{ data?: SagePage<ContactDto>; error?: unknown; response: Response }>)(path);
+      const body = unwrap(result);
+      if (!body || typeof body !== "object" || !Array.isArray(body.$items)) {
+        throw new SageError("retryable", `Sage answered GET /contacts with something that is not a list page (HTTP ${result.response.status})`, { status: result.response.status });
+      }
+      // past the last page Sage answers the last page again: the caller stops on hasMore
+      return { contacts: body.$items.map(contactRecord), total: Number(body.$total ?? body.$items.length), hasMore: body.$next !== null && body.$next !== undefined && (body.$page ?? page) >= page };
     },
     async createContact(draft, idempotencyId) {
       const created = unwrap(await sage.POST("/contacts", { body: withIdempotencyId("contact", contactBody(draft), idempotencyId) as never })) as ContactDto | null;

@@ -5,7 +5,9 @@ import { plainPage } from "@/components/plain-page";
 import { getDb } from "@/db/client";
 import { getSessionUser } from "@/lib/auth/session";
 import { actorFor } from "@/lib/auth/session-user";
-import { completeSageAuthorization, pathAfterAuthorization } from "@/lib/connections/authorize";
+import { completeSageAuthorization, pathAfterAuthorization, type CallbackOutcome } from "@/lib/connections/authorize";
+import { resyncReviewRequested } from "@/inngest/events";
+import { sendEvent } from "@/inngest/send";
 import { CONSENT_BINDING_COOKIE, CONSENT_BINDING_COOKIE_PATH, completeSageAuthorizationInPopup } from "@/lib/connections/consent-popup";
 import { getConfig } from "@/lib/config";
 import { isStorableText } from "@/lib/http/storable-json";
@@ -36,6 +38,7 @@ export async function GET(request: Request) {
   if (binding) {
     const popup = await completeSageAuthorizationInPopup(db, { binding, params });
     if (popup.ok) {
+      await startResyncReview(popup.tenantId, popup.outcome);
       const done = new URL(CONSENT_POPUP_DONE_PATH, getConfig().appUrl);
       done.searchParams.set("next", popup.next);
       const response = NextResponse.redirect(done, 303);
@@ -51,5 +54,12 @@ export async function GET(request: Request) {
     return plainPage(401, "Sign in to finish connecting Sage", "Your session ended while you were on Sage's page. Sign in and start the connection again.", { href: "/login?callbackUrl=/connect", label: "Sign in" });
   }
   const outcome = await completeSageAuthorization(db, { tenantId: user.tenantId, actor: actorFor(user), params });
+  await startResyncReview(user.tenantId, outcome);
   redirect(await pathAfterAuthorization(db, user.tenantId, outcome));
+}
+
+/** The connect opened a re-sync review (no Sage contact id on any customer): its flow checks the existing Sage contacts. */
+async function startResyncReview(tenantId: string, outcome: CallbackOutcome) {
+  if (outcome.kind !== "connected" || !outcome.resyncReviewId) return;
+  await sendEvent(resyncReviewRequested.create({ tenantId, connectionId: outcome.connectionId, reviewId: outcome.resyncReviewId }, { id: `resync-review-${outcome.resyncReviewId}` }));
 }
