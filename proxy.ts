@@ -26,19 +26,18 @@ export async function proxy(request: NextRequest) {
     const readable = await request.clone().formData().then(() => true, () => false);
     if (!readable) return withSecurityHeaders(Response.json({ error: "bad_request", message: "The form data could not be read." }, { status: 400 }), pathname);
   }
-  let response: NextResponse;
+  const headers = new Headers(request.headers);
+  // what this request is, for the Action Log row of a refused support write (never taken from the client)
+  headers.set("x-sc-request", `${request.method} ${pathname}`);
   if (trustsForwardedHeaders()) {
     const unusable = unusableForwardedHeader(request.headers);
     if (unusable) return withSecurityHeaders(Response.json({ error: "bad_request", message: unusable }, { status: 400 }), pathname);
-    response = NextResponse.next();
   } else {
-    const headers = new Headers(request.headers);
     headers.set("x-forwarded-host", appUrl.host);
     headers.set("x-forwarded-proto", appUrl.protocol.replace(":", ""));
     headers.set("x-forwarded-port", appUrl.port || (appUrl.protocol === "https:" ? "443" : "80"));
-    response = NextResponse.next({ request: { headers } });
   }
-  return withSecurityHeaders(response, pathname);
+  return withSecurityHeaders(NextResponse.next({ request: { headers } }), pathname);
 }
 
 function wellFormedPath(pathname: string) {

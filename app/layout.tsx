@@ -4,10 +4,11 @@ import "./globals.css";
 import { FrameHeightReporter } from "@/components/embed/frame-height";
 import { Notifications } from "@/components/notifications";
 import { Providers } from "@/components/providers";
-import { getSessionUser } from "@/lib/auth/session";
+import { currentViewAs, getSessionUser } from "@/lib/auth/session";
 import { frameAncestorOrigins } from "@/lib/config";
 import { requestFormatContext } from "@/lib/locale/request";
 import { signOutAction } from "./session-actions";
+import { endViewAsAction } from "./support/actions";
 
 export const metadata: Metadata = {
   // each page names itself: "Tasks · Sage Connector"
@@ -19,6 +20,8 @@ export default async function RootLayout({ children }: { children: React.ReactNo
   const user = await getSessionUser();
   // dates, numbers and money follow the browser's language (Accept-Language), en-GB without one
   const { locale, timeZone } = await requestFormatContext();
+  const viewAs = await currentViewAs(user);
+  const tenantPages = user && (user.role === "reseller_admin" || viewAs);
   return (
     <html lang={locale}>
       <body>
@@ -30,10 +33,15 @@ export default async function RootLayout({ children }: { children: React.ReactNo
               </Link>
               {user && (
                 <nav aria-label="Main" className="flex items-center gap-4 text-sm">
-                  <Link href="/dashboard" className="hover:underline">Dashboard</Link>
-                  <Link href="/tasks" className="hover:underline">Tasks</Link>
-                  <Link href="/mapping/products" className="hover:underline">Mapping</Link>
-                  <Link href="/action-log" className="hover:underline">Action Log</Link>
+                  {tenantPages && (
+                    <>
+                      <Link href="/dashboard" className="hover:underline">Dashboard</Link>
+                      <Link href="/tasks" className="hover:underline">Tasks</Link>
+                      <Link href="/mapping/products" className="hover:underline">Mapping</Link>
+                      <Link href="/action-log" className="hover:underline">Action Log</Link>
+                    </>
+                  )}
+                  {user.role === "support" && <Link href="/support" className="hover:underline">Support console</Link>}
                   <span className="text-slate-500" title={user.email}>{user.name}</span>
                   <form action={signOutAction}>
                     <button className="text-slate-600 hover:underline" type="submit">Sign out</button>
@@ -42,6 +50,18 @@ export default async function RootLayout({ children }: { children: React.ReactNo
               )}
             </div>
           </header>
+          {viewAs && (
+            <div role="status" data-testid="view-as-banner" className="border-b border-amber-300 bg-amber-50">
+              <div className="mx-auto flex max-w-5xl items-center justify-between gap-4 px-6 py-2 text-sm text-amber-900">
+                <span>
+                  <strong>Viewing as {viewAs.tenantName} — read only.</strong> You are support ({user?.email}); every change is refused and recorded in the tenant&apos;s Action Log.
+                </span>
+                <form action={endViewAsAction}>
+                  <button type="submit" className="font-medium underline">Stop viewing</button>
+                </form>
+              </div>
+            </div>
+          )}
           <main className="mx-auto max-w-5xl px-6 py-8">{children}</main>
           {user?.tenantId && user.role === "reseller_admin" && <Notifications tenantId={user.tenantId} />}
         </Providers>

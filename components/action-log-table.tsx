@@ -75,14 +75,19 @@ async function readError(res: Response): Promise<string> {
   return body?.error ?? `HTTP ${res.status}`;
 }
 
-export function ActionLogTable() {
+/** `tenantId`: support's console reads that tenant's log (a reseller always reads their own). */
+export function ActionLogTable({ tenantId }: { tenantId?: string } = {}) {
   const f = useFormat();
   const [filters, setFilters] = useState<Filters>(NO_FILTERS);
   const [openId, setOpenId] = useState<number | null>(null);
   // typing waits for a pause; choices apply at once
   const actor = useSettled(filters.actor, 300);
   const text = useSettled(filters.text, 300);
-  const query = useMemo(() => filterParams({ ...filters, actor, text }).toString(), [filters, actor, text]);
+  const query = useMemo(() => {
+    const p = filterParams({ ...filters, actor, text });
+    if (tenantId) p.set("tenant", tenantId);
+    return p.toString();
+  }, [filters, actor, text, tenantId]);
   const invalidRange = filters.from && filters.to && filters.from > filters.to;
 
   const log = useInfiniteQuery({

@@ -130,6 +130,13 @@ type Ctx = { a: TenantA; b: TenantB; asA: APIRequestContext };
 type Fixture = {
   /** a valid request naming tenant A's records: anonymous and support send exactly this */
   sample: (a: TenantA) => Req;
+  /** support staff (no view): default 403 — support reads Action Logs across tenants, nothing else */
+  support?: number;
+  /**
+   * support viewing tenant A read only: default 200 for a GET (a read of A's own pages), 403 for any
+   * other method (a write: refused, and one support row in A's Action Log)
+   */
+  viewAs?: number;
   /** tenant B's reseller admin: the request it sends (default: `sample`) and what it must get */
   asB: {
     req?: (a: TenantA, b: TenantB) => Req;
@@ -147,16 +154,19 @@ const noneOf = (ids: readonly unknown[], of: readonly unknown[], what: string) =
 const FIXTURES: Record<string, Fixture> = {
   "GET /api/action-log/[id]": {
     sample: (a) => ({ path: `/api/action-log/${a.logIds[0]}` }),
+    support: 200,
     // A's entry by its id: B is told it does not exist
     asB: { status: 404 },
   },
   "GET /api/action-log/export": {
     sample: () => ({ query: { level: "info" } }),
+    support: 200,
     // B's export holds B's rows only (the CSV is not JSON: its tenant scope is covered by tests/integration/action-log-routes.test.ts)
     asB: { status: 200 },
   },
   "GET /api/action-log": {
     sample: () => ({ query: { limit: "200" } }),
+    support: 200,
     asB: {
       status: 200,
       // B gets only its own entries
@@ -194,6 +204,8 @@ const FIXTURES: Record<string, Fixture> = {
   },
   "GET /api/connect/passcode": {
     sample: () => ({ query: { product: "sage-50-cloud" } }),
+    // a passcode is what a reseller types into Sage 50: support never sees one, not even viewing as
+    viewAs: 403,
     // B reads its own latest passcode: it has none
     asB: { status: 200, check: (body) => expect(body).toEqual({ passcode: null }) },
   },
@@ -388,6 +400,8 @@ const FIXTURES: Record<string, Fixture> = {
   },
   "POST /api/sync/progress": {
     sample: (a) => ({ body: { taskIds: [a.taskSynced] } }),
+    // a read sent as POST (the ids do not fit a URL): support viewing A may follow A's sync
+    viewAs: 200,
     asB: {
       status: 200,
       check: async (body, { a, asA }) => {
@@ -439,6 +453,11 @@ const RESELLER_ACTIONS: Record<string, string> = {
 const OPERATOR_ACTIONS: Record<string, string> = {
   "app/support/file-exchange/actions.ts#startRegistrationAction": "Sage 50 Cloud set-up → Start registration",
   "app/support/file-exchange/actions.ts#completeRegistrationAction": "Sage 50 Cloud set-up → Save the registration",
+};
+/** Support's own console actions (open / close a read-only view): refused to resellers and anonymous callers in e2e/support-console.spec.ts. */
+const SUPPORT_ACTIONS: Record<string, string> = {
+  "app/support/actions.ts#startViewAsAction": "Support console → tenant → View as (read only)",
+  "app/support/actions.ts#endViewAsAction": "the view-as banner → Stop viewing",
 };
 /** Server actions that are public by design (no reseller to protect); covered by security-sessions.spec.ts. */
 const PUBLIC_ACTIONS: Record<string, string> = {
@@ -522,11 +541,15 @@ async function waitForRequests(ctx: APIRequestContext, ids: string[]) {
 /** The page's alerts, without Next's route announcer (also role="alert"). */
 const alertOf = (page: Page) => page.locator('[role="alert"]:not(#__next-route-announcer__)');
 
-const sessionCookies = async (ctx: BrowserContext) => (await ctx.cookies(APP)).filter((c) => c.name.startsWith("sc.session"));
+/** the session cookie(s), and the view-as cookie when support opened a tenant read only */
+/** the refusal support gets for any write while viewing a tenant read only (the tenant's name varies) */
+const READ_ONLY = /^Read only: you are viewing .+ as support\. Changes are refused, and this attempt was recorded in the tenant's Action Log\.$/;
+
+const sessionCookies = async (ctx: BrowserContext) => (await ctx.cookies(APP)).filter((c) => c.name.startsWith("sc.session") || c.name === "sc.view-as");
 
 /** Swap the browser's session: another user's cookie, or none (anonymous). */
 async function useSession(ctx: BrowserContext, cookies: Cookie[]) {
-  await ctx.clearCookies({ name: /^sc\.session/ });
+  await ctx.clearCookies({ name: /^sc\.(session|view-as)/ });
   if (cookies.length > 0) await ctx.addCookies(cookies);
 }
 
@@ -550,11 +573,18 @@ async function sandboxLog(): Promise<Array<{ seq: number; method: string; path: 
 }
 
 /** Everything tenant A can see of itself, and what the sandbox holds for it. */
+/** support's refused route calls in the tenant's Action Log */
+async function routeRefusalRows(api: APIRequestContext) {
+  const entries = (await json(api, "/api/action-log?category=support&limit=200")).entries as { actorType: string; message: string }[];
+  return entries.filter((e) => e.actorType === "support" && e.message.startsWith("Refused: support tried to call "));
+}
+
 async function snapshotA(asA: APIRequestContext, a: TenantA) {
   const { tokenAgeSeconds: _age, ...connection } = (await json(asA, "/api/connection")).connection;
   const marketplace = await sandboxJson(`/__sandbox/marketplace/state?account=${A_ACCOUNT}`);
   return {
-    actionLog: (await json(asA, "/api/action-log?limit=200")).entries,
+    // every category but support's own rows (support viewing A leaves a row per refused write: counted apart)
+    actionLog: (await json(asA, "/api/action-log?limit=200&category=install,auth,settings,mapping,sync,system")).entries,
     tasks: await json(asA, "/api/tasks?pageSize=100"),
     products: await json(asA, "/api/mapping/products?limit=500"),
     feeProducts: await json(asA, "/api/mapping/products?limit=500&kind=fee"),
@@ -587,9 +617,9 @@ test("every API route and server action has an authorization fixture (or a reaso
 
   const actions = discoverServerActions();
   expect(actions.length).toBeGreaterThan(0);
-  const unlisted = actions.filter((a) => !RESELLER_ACTIONS[a] && !PUBLIC_ACTIONS[a] && !OPERATOR_ACTIONS[a]);
-  expect(unlisted, "server actions not listed in RESELLER_ACTIONS, OPERATOR_ACTIONS or PUBLIC_ACTIONS").toEqual([]);
-  const gone = [...Object.keys(RESELLER_ACTIONS), ...Object.keys(PUBLIC_ACTIONS), ...Object.keys(OPERATOR_ACTIONS)].filter((a) => !actions.includes(a));
+  const unlisted = actions.filter((a) => !RESELLER_ACTIONS[a] && !PUBLIC_ACTIONS[a] && !OPERATOR_ACTIONS[a] && !SUPPORT_ACTIONS[a]);
+  expect(unlisted, "server actions not listed in RESELLER_ACTIONS, OPERATOR_ACTIONS, SUPPORT_ACTIONS or PUBLIC_ACTIONS").toEqual([]);
+  const gone = [...Object.keys(RESELLER_ACTIONS), ...Object.keys(PUBLIC_ACTIONS), ...Object.keys(OPERATOR_ACTIONS), ...Object.keys(SUPPORT_ACTIONS)].filter((a) => !actions.includes(a));
   expect(gone, "listed server actions that no longer exist").toEqual([]);
 });
 
@@ -599,13 +629,15 @@ test.describe("tenant isolation", () => {
   let ctxA: BrowserContext;
   let ctxB: BrowserContext;
   let ctxSupport: BrowserContext;
+  /** support viewing tenant A read only */
+  let ctxViewAs: BrowserContext;
   let anonymous: APIRequestContext;
   let a: TenantA;
   let b: TenantB;
   const exercised = new Set<string>();
 
   test.afterAll(async () => {
-    await Promise.all([ctxA?.close(), ctxB?.close(), ctxSupport?.close(), anonymous?.dispose()]);
+    await Promise.all([ctxA?.close(), ctxB?.close(), ctxSupport?.close(), ctxViewAs?.close(), anonymous?.dispose()]);
   });
 
   test("tenant A: installed, Sage connected, mapped, orders → tasks (one synced, one ignored, one pending)", async ({ browser }) => {
@@ -696,9 +728,18 @@ test.describe("tenant isolation", () => {
     ctxSupport = await browser.newContext();
     const supportPage = await ctxSupport.newPage();
     await signInWithPassword(supportPage, SUPPORT.email, SUPPORT.password);
-    await expect(supportPage).toHaveURL(/\/forbidden/);
+    await expect(supportPage).toHaveURL(`${APP}/support`); // support lands on the console, never on a tenant's pages
     const support = await sessionCookies(ctxSupport);
     expect(support.length).toBeGreaterThan(0);
+    // support viewing tenant A read only ("View as" on A's console page): its session + the view-as cookie
+    ctxViewAs = await browser.newContext();
+    const viewAsPage = await ctxViewAs.newPage();
+    await signInWithPassword(viewAsPage, SUPPORT.email, SUPPORT.password);
+    await viewAsPage.goto(`${APP}/support/tenants/${a.tenantId}`);
+    await viewAsPage.getByRole("button", { name: "View as (read only)" }).click();
+    await expect(viewAsPage.getByTestId("view-as-banner")).toContainText("read only");
+    const viewingA = await sessionCookies(ctxViewAs);
+    expect(viewingA.map((c) => c.name)).toContain("sc.view-as");
 
     ctxB = await browser.newContext();
     const page = await ctxB.newPage();
@@ -712,6 +753,9 @@ test.describe("tenant isolation", () => {
       await useSession(ctxB, support);
       await page.getByRole("button", { name: "Continue" }).click();
       await expect(alertOf(page)).toHaveText("Only a reseller administrator can install Sage Integration.");
+      await useSession(ctxB, viewingA);
+      await page.getByRole("button", { name: "Continue" }).click();
+      await expect(alertOf(page)).toHaveText(READ_ONLY);
       await useSession(ctxB, []);
       await page.getByRole("button", { name: "Continue" }).click();
       await expect(page).toHaveURL(/\/login/);
@@ -732,6 +776,11 @@ test.describe("tenant isolation", () => {
       await page.getByRole("button", { name: "Connect to Sage" }).click();
       await expect(alertOf(page)).toHaveText("Support staff cannot authorize Sage for a reseller; the reseller must do it.");
       await expect(page).toHaveURL(`${APP}/connect`); // not sent to Sage
+      await useSession(ctxB, viewingA);
+      await country.selectOption({ label: "United Kingdom" });
+      await page.getByRole("button", { name: "Connect to Sage" }).click();
+      await expect(alertOf(page)).toHaveText(READ_ONLY);
+      await expect(page).toHaveURL(`${APP}/connect`);
       await useSession(ctxB, []);
       await country.selectOption({ label: "United Kingdom" }); // React resets the form after an action
       await page.getByRole("button", { name: "Connect to Sage" }).click();
@@ -750,6 +799,10 @@ test.describe("tenant isolation", () => {
       await useSession(ctxB, support);
       await page.getByRole("button", { name: "Use this business" }).click();
       await expect(alertOf(page)).toHaveText("Only a reseller administrator can choose the Sage business.");
+      await useSession(ctxB, viewingA);
+      await page.getByLabel(B_BUSINESS.name).check();
+      await page.getByRole("button", { name: "Use this business" }).click();
+      await expect(alertOf(page)).toHaveText(READ_ONLY);
       await useSession(ctxB, []);
       await page.getByLabel(B_BUSINESS.name).check(); // React resets the form after an action
       await page.getByRole("button", { name: "Use this business" }).click();
@@ -769,6 +822,10 @@ test.describe("tenant isolation", () => {
       await useSession(ctxB, support);
       await page.getByRole("button", { name: "Save and open dashboard" }).click();
       await expect(alertOf(page)).toHaveText("Only a reseller administrator can change settings.");
+      await useSession(ctxB, viewingA);
+      await chooseSetting(page, "Notifications", "All tasks");
+      await page.getByRole("button", { name: "Save and open dashboard" }).click();
+      await expect(alertOf(page)).toHaveText(READ_ONLY);
       await useSession(ctxB, []);
       await chooseSetting(page, "Notifications", "All tasks"); // React resets the form after an action
       await page.getByRole("button", { name: "Save and open dashboard" }).click();
@@ -798,12 +855,12 @@ test.describe("tenant isolation", () => {
         answer = await response.text();
         await route.fulfill({ response, body: answer });
       });
-      for (const who of [support, []]) {
+      for (const [who, refusal] of [[support, "Only a reseller administrator can check for changes."], [viewingA, "Read only: you are viewing"], [[], "Only a reseller administrator can check for changes."]] as const) {
         await page.goto(`${APP}/dashboard`);
         answer = "";
-        await useSession(ctxB, who);
+        await useSession(ctxB, [...who]);
         await page.getByRole("button", { name: "Check Changes" }).click();
-        await expect.poll(() => answer).toContain("Only a reseller administrator can check for changes.");
+        await expect.poll(() => answer).toContain(refusal);
         await asReseller();
       }
       await page.unroute(`${APP}/dashboard`);
@@ -812,6 +869,13 @@ test.describe("tenant isolation", () => {
       await page.goto(`${APP}/dashboard`);
       await page.getByRole("button", { name: "Check Changes" }).click();
       await expect(page.getByTestId("check-changes-result")).toContainText("1 new task, 0 already known.");
+    });
+
+    await test.step("support viewing A: each refused action is one support row in A's Action Log", async () => {
+      const entries = (await json(ctxA.request, "/api/action-log?category=support&limit=200")).entries as { actorType: string; level: string; message: string }[];
+      const refused = entries.filter((e) => e.message.startsWith("Refused: support tried to")).map((e) => e.message.match(/^Refused: support tried to (.+?)\. /)![1]).sort();
+      expect(refused).toEqual(["authorize a Sage connection", "choose the Sage business", "install Sage Integration", "run Check Changes", "save the settings"]);
+      expect(entries.filter((e) => e.message.startsWith("Refused")).every((e) => e.actorType === "support" && e.level === "warning")).toBe(true);
     });
 
     await test.step("nothing in B's Action Log was done by support staff", async () => {
@@ -839,16 +903,19 @@ test.describe("tenant isolation", () => {
     const asA = ctxA.request;
     const asB = ctxB.request;
     const asSupport = ctxSupport.request;
+    const asViewAs = ctxViewAs.request;
     anonymous = await newRequestContext.newContext();
+    let viewAsRefusals = 0;
 
     const before = await snapshotA(asA, a);
+    const refusalsBefore = (await routeRefusalRows(asA)).length;
     const logStart = Math.max(0, ...(await sandboxLog()).map((e) => e.seq));
     const morganId = before.sage.business.id as string;
 
-    const matrix: string[] = ["| route | anonymous | support | tenant B | note |", "|---|---|---|---|---|"];
+    const matrix: string[] = ["| route | anonymous | support | support viewing A | tenant B | note |", "|---|---|---|---|---|---|"];
     for (const { route, method } of discoverRoutes()) {
       if (EXEMPT[route]) {
-        matrix.push(`| ${method} ${route} | – | – | – | exempt: ${EXEMPT[route]} |`);
+        matrix.push(`| ${method} ${route} | – | – | – | – | exempt: ${EXEMPT[route]} |`);
         continue;
       }
       const key = `${method} ${route}`;
@@ -862,7 +929,14 @@ test.describe("tenant isolation", () => {
         const anon = await call(anonymous, method, route, sample);
         expect.soft(anon.status(), `${key} anonymous: ${await anon.text()}`).toBe(401);
         const sup = await call(asSupport, method, route, sample);
-        expect.soft(sup.status(), `${key} support: ${await sup.text()}`).toBe(403);
+        expect.soft(sup.status(), `${key} support: ${await sup.text()}`).toBe(fixture.support ?? 403);
+        const viewing = await call(asViewAs, method, route, sample);
+        const viewingExpected = fixture.viewAs ?? (method === "GET" ? 200 : 403);
+        expect.soft(viewing.status(), `${key} support viewing A: ${await viewing.text()}`).toBe(viewingExpected);
+        if (viewingExpected === 403) {
+          viewAsRefusals++;
+          expect.soft((await viewing.json()).error, `${key} support viewing A`).toMatch(READ_ONLY);
+        }
         const other = await call(asB, method, route, fixture.asB.req?.(a, b) ?? sample);
         const text = await other.text();
         expect.soft(other.status(), `${key} tenant B: ${text}`).toBe(fixture.asB.status);
@@ -876,7 +950,7 @@ test.describe("tenant isolation", () => {
             expect.soft(e, `${key} tenant B's answer`).toBeUndefined();
           }
         }
-        matrix.push(`| ${key} | ${anon.status()} | ${sup.status()} | ${other.status()}${checked} | ${fixture.asB.finding ? `FINDING: ${fixture.asB.finding}` : ""} |`);
+        matrix.push(`| ${key} | ${anon.status()} | ${sup.status()} | ${viewing.status()} | ${other.status()}${checked} | ${fixture.asB.finding ? `FINDING: ${fixture.asB.finding}` : ""} |`);
       });
     }
     console.log(matrix.join("\n"));
@@ -888,6 +962,10 @@ test.describe("tenant isolation", () => {
       await expect.poll(async () => (await json(asB, "/api/action-log?limit=50")).entries.some((e: { message: string }) => /connection test|Test connection/i.test(e.message)), { timeout: 30_000 }).toBe(true);
       const after = await snapshotA(asA, a);
       expect(after).toEqual(before);
+      // support viewing A left exactly one row per refused write in A's log (and the route it tried)
+      const refusals = (await routeRefusalRows(asA)).length - refusalsBefore;
+      expect(refusals).toBe(viewAsRefusals);
+      expect(viewAsRefusals).toBeGreaterThan(20);
       const forA = (await sandboxLog()).filter((e) => e.seq > logStart && (e.headers["x-business"] === morganId || e.query.account_id === A_ACCOUNT || e.path.includes(A_ACCOUNT)));
       expect(forA.map((e) => `${e.method} ${e.path}`)).toEqual([]);
     });

@@ -1,13 +1,13 @@
 import type { Metadata } from "next";
 import { Card, PageTitle } from "@/components/ui/card";
 import { ActionLogTable } from "@/components/action-log-table";
-import { requireResellerAdmin } from "@/lib/auth/session";
+import { requireTenantReader } from "@/lib/auth/session";
 
 
 export const metadata: Metadata = { title: "Action Log" };
 
 export default async function ActionLogPage() {
-  await requireResellerAdmin("/action-log");
+  await requireTenantReader("/action-log");
   return (
     <>
       <PageTitle subtitle="Every step, newest first, with who did it.">Action Log</PageTitle>

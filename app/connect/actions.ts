@@ -5,7 +5,7 @@ import { z } from "zod";
 import { getDb } from "@/db/client";
 import { resyncReviewRequested } from "@/inngest/events";
 import { sendEvent } from "@/inngest/send";
-import { getSessionUser } from "@/lib/auth/session";
+import { authorizeResellerAction } from "@/lib/auth/session";
 import { actorFor } from "@/lib/auth/session-user";
 import { AuthorizeError, BusinessSelectionError, selectSageBusiness, startSageAuthorization } from "@/lib/connections/authorize";
 import { startSageAuthorizationInPopup } from "@/lib/connections/consent-popup";
@@ -36,10 +36,9 @@ export async function startAuthorizationAction(_prev: ConnectState, form: FormDa
     for (const issue of parsed.error.issues) fieldErrors[issue.path[0] as "product" | "country"] = issue.message;
     return { fieldErrors };
   }
-  const user = await getSessionUser();
-  if (!user) redirect("/login?callbackUrl=/connect");
-  if (!user.tenantId) return { error: "Support staff cannot authorize Sage for a reseller; the reseller must do it." };
-  const input = { tenantId: user.tenantId, userId: user.id, product: parsed.data.product, country: parsed.data.country, isSupport: user.role === "support" };
+  const { user, error } = await authorizeResellerAction("authorize a Sage connection", { refusal: "Support staff cannot authorize Sage for a reseller; the reseller must do it.", loginReturnTo: "/connect" });
+  if (error !== undefined) return { error };
+  const input = { tenantId: user.tenantId, userId: user.id, product: parsed.data.product, country: parsed.data.country, isSupport: false };
   let url: string;
   const target = Object.hasOwn(SAGE_TARGETS, input.product) ? SAGE_TARGETS[input.product as keyof typeof SAGE_TARGETS] : undefined;
   if (target?.exchange === "file_exchange") {
@@ -76,9 +75,8 @@ export type BusinessState = { error?: string };
 export async function selectBusinessAction(_prev: BusinessState, form: FormData): Promise<BusinessState> {
   const parsed = businessSchema.safeParse(Object.fromEntries(form));
   if (!parsed.success) return { error: "Choose one of your Sage businesses." };
-  const user = await getSessionUser();
-  if (!user) redirect("/login?callbackUrl=/connect/business");
-  if (user.role !== "reseller_admin" || !user.tenantId) return { error: "Only a reseller administrator can choose the Sage business." };
+  const { user, error } = await authorizeResellerAction("choose the Sage business", { refusal: "Only a reseller administrator can choose the Sage business.", loginReturnTo: "/connect/business" });
+  if (error !== undefined) return { error };
   const db = await getDb();
   try {
     const selected = await selectSageBusiness(db, { tenantId: user.tenantId, connectionId: parsed.data.connectionId, businessId: parsed.data.businessId, actor: actorFor(user), confirmChange: parsed.data.confirmChange === "on" });

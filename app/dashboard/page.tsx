@@ -4,7 +4,7 @@ import { redirect } from "next/navigation";
 import { getDb } from "@/db/client";
 import { Card, PageTitle } from "@/components/ui/card";
 import { ConnectionStatus } from "@/components/connection-status";
-import { requireResellerAdmin } from "@/lib/auth/session";
+import { requireTenantReader } from "@/lib/auth/session";
 import { getConfig } from "@/lib/config";
 import { getConnectionOverview } from "@/lib/connections/overview";
 import { findInstallation } from "@/lib/install/install";
@@ -29,16 +29,16 @@ function GearIcon() {
 export const metadata: Metadata = { title: "Dashboard" };
 
 export default async function DashboardPage() {
-  const user = await requireResellerAdmin("/dashboard");
+  const access = await requireTenantReader("/dashboard");
   const db = await getDb();
-  const installation = await findInstallation(db, user.tenantId);
-  const [tenant] = await db.select().from(tenants).where(eq(tenants.id, user.tenantId));
+  const installation = await findInstallation(db, access.tenantId);
+  const [tenant] = await db.select().from(tenants).where(eq(tenants.id, access.tenantId));
   if (!installation) {
     const marketplace = getConfig().marketplaces[0];
     redirect(`/install?${new URLSearchParams({ marketplace: marketplace?.id ?? "", account: tenant?.marketplaceAccountId ?? "" })}`);
   }
-  const connection = await getConnectionOverview(db, user.tenantId);
-  const tasks = await taskSummary(db, user.tenantId);
+  const connection = await getConnectionOverview(db, access.tenantId);
+  const tasks = await taskSummary(db, access.tenantId);
   return (
     <>
       <div className="flex items-start justify-between">

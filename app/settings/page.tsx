@@ -1,7 +1,7 @@
 import type { Metadata } from "next";
 import { getDb } from "@/db/client";
 import { Card, PageTitle } from "@/components/ui/card";
-import { requireResellerAdmin } from "@/lib/auth/session";
+import { requireTenantReader } from "@/lib/auth/session";
 import { getConfig } from "@/lib/config";
 import { getSettings, SETTING_LABELS, type SettingsInput } from "@/lib/settings/settings";
 import { getTaxRules, listProductMpns } from "@/lib/settings/tax-rules-settings";
@@ -27,8 +27,8 @@ export const metadata: Metadata = { title: "Settings" };
 
 export default async function SettingsPage({ searchParams }: { searchParams: Promise<{ setup?: string }> }) {
   const { setup } = await searchParams;
-  const user = await requireResellerAdmin("/settings");
-  const settings = await getSettings(await getDb(), user.tenantId);
+  const access = await requireTenantReader("/settings");
+  const settings = await getSettings(await getDb(), access.tenantId);
   const fields = (Object.keys(SETTING_LABELS) as (keyof SettingsInput)[]).map((name) => ({
     name,
     label: SETTING_LABELS[name].label,
@@ -38,9 +38,9 @@ export default async function SettingsPage({ searchParams }: { searchParams: Pro
   const values = Object.fromEntries(fields.map((f) => [f.name, String(settings[f.name as keyof SettingsInput])]));
   const isSetup = setup === "1" || !settings.confirmed;
   const db = await getDb();
-  const taxRules = await getTaxRules(db, user.tenantId);
-  const mpns = await listProductMpns(db, user.tenantId);
-  const connection = await findActiveConnection(db, user.tenantId);
+  const taxRules = await getTaxRules(db, access.tenantId);
+  const mpns = await listProductMpns(db, access.tenantId);
+  const connection = await findActiveConnection(db, access.tenantId);
   const target = connection ? getSageTarget(connection.target) : null;
   return (
     <div role="dialog" aria-labelledby="settings-title" className="mx-auto max-w-3xl space-y-6">

@@ -1,7 +1,7 @@
 "use server";
 
 import { getDb } from "@/db/client";
-import { getSessionUser } from "@/lib/auth/session";
+import { authorizeResellerAction } from "@/lib/auth/session";
 import { actorFor } from "@/lib/auth/session-user";
 import { checkChanges, CheckChangesError } from "@/lib/marketplace/check-changes";
 
@@ -9,8 +9,8 @@ export type CheckChangesState = { ok?: boolean; message?: string; error?: string
 
 /** Dashboard "Check Changes": read new marketplace orders now (pull) and turn them into tasks. */
 export async function checkChangesAction(): Promise<CheckChangesState> {
-  const user = await getSessionUser();
-  if (!user?.tenantId || user.role !== "reseller_admin") return { error: "Only a reseller administrator can check for changes." };
+  const { user, error } = await authorizeResellerAction("run Check Changes", { refusal: "Only a reseller administrator can check for changes." });
+  if (error !== undefined) return { error };
   try {
     const result = await checkChanges(await getDb(), { tenantId: user.tenantId, actor: actorFor(user) });
     return {

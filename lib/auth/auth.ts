@@ -4,7 +4,7 @@ import Credentials from "next-auth/providers/credentials";
 import { z } from "zod";
 import { getDb } from "@/db/client";
 import { trustsForwardedHeaders } from "@/lib/config";
-import { devSecret } from "@/lib/config/dev-secrets";
+import { authSecret } from "./auth-secret";
 import { LaunchTokenError, signInWithLaunchToken } from "./launch-token";
 import { clientAddress, signInWithPassword, SignInThrottledError } from "./password-sign-in";
 import { safeAppPath } from "./redirects";
@@ -40,7 +40,7 @@ const crossSiteCookie = { httpOnly: true, sameSite: "none" as const, secure: tru
 const passwordCredentials = z.object({ email: z.string().email().max(320), password: z.string().min(1).max(1024) });
 
 export const { handlers, auth, signIn, signOut } = NextAuth({
-  secret: process.env.AUTH_SECRET ?? devSecret("auth.secret"),
+  secret: authSecret(),
   // next-auth needs a trusted host; unless AUTH_TRUST_HOST is set, that host is AUTH_URL (= APP_URL), above
   trustHost: true,
   session: { strategy: "jwt", maxAge: 8 * 3600 },

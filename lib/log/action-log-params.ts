@@ -10,6 +10,8 @@ import { ACTION_LOG_DEFAULT_PAGE, ACTION_LOG_MAX_PAGE, decodeActionLogCursor, ty
  *   actor=<part of the actor's label> · from=<ISO date-time, inclusive> · to=<ISO date-time, exclusive>
  *   q=<part of the message> · limit=1–200 (list only) · cursor=<nextCursor of the previous page> (list only)
  *
+ *   tenant=<tenant id> (support only; a reseller always reads their own log)
+ *
  * Every value is checked: an unknown level, a date that is not one, a forged cursor → a 400 naming it.
  */
 
@@ -46,6 +48,8 @@ const dateTime = (name: string) =>
     });
 
 const filterShape = {
+  /** support only: one tenant's log (a reseller always reads their own; the value is ignored for them) */
+  tenant: z.string().uuid("tenant must be a tenant id (UUID)").optional(),
   level: list("level", LOG_LEVELS),
   category: list("category", LOG_CATEGORIES),
   actorType: z.enum(ACTOR_TYPES, { error: `actorType must be one of ${ACTOR_TYPES.join(", ")}` }).optional(),

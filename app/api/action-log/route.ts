@@ -1,5 +1,5 @@
 import { getDb } from "@/db/client";
-import { authorizeResellerAdmin } from "@/lib/auth/session";
+import { authorizeActionLogRead } from "./_shared";
 import { actionLogListParams, describeParamError, filterFromParams, searchParamsObject } from "@/lib/log/action-log-params";
 import { queryActionLog } from "@/lib/log/action-log-query";
 
@@ -10,8 +10,8 @@ import { queryActionLog } from "@/lib/log/action-log-query";
 export async function GET(request: Request) {
   const parsed = actionLogListParams.safeParse(searchParamsObject(new URL(request.url).searchParams));
   if (!parsed.success) return Response.json({ error: describeParamError(parsed.error) }, { status: 400 });
-  const { user, error } = await authorizeResellerAdmin();
+  const { scope, error } = await authorizeActionLogRead(parsed.data.tenant);
   if (error) return error;
-  const page = await queryActionLog(await getDb(), { kind: "tenant", tenantId: user.tenantId }, filterFromParams(parsed.data), { limit: parsed.data.limit, cursor: parsed.data.cursor });
+  const page = await queryActionLog(await getDb(), scope, filterFromParams(parsed.data), { limit: parsed.data.limit, cursor: parsed.data.cursor });
   return Response.json({ entries: page.entries.map((e) => ({ ...e, at: e.at.toISOString() })), nextCursor: page.nextCursor });
 }

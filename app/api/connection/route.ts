@@ -1,9 +1,9 @@
 import { getDb } from "@/db/client";
-import { authorizeResellerAdmin } from "@/lib/auth/session";
+import { authorizeTenantRead } from "@/lib/auth/session";
 import { getConnectionOverview } from "@/lib/connections/overview";
 
 export async function GET() {
-  const { user, error } = await authorizeResellerAdmin();
+  const { access, error } = await authorizeTenantRead();
   if (error) return error;
-  return Response.json({ connection: await getConnectionOverview(await getDb(), user.tenantId) });
+  return Response.json({ connection: await getConnectionOverview(await getDb(), access.tenantId) });
 }

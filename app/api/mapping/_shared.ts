@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { authorizeResellerAdmin } from "@/lib/auth/session";
+import { authorizeResellerAdmin, authorizeTenantRead } from "@/lib/auth/session";
 import { parseJsonBody } from "@/lib/http/json-body";
 import { actorFor, type SessionUser } from "@/lib/auth/session-user";
 import { MappingError } from "@/lib/mapping/common";
@@ -33,3 +33,6 @@ export async function answer(fn: () => Promise<unknown>, status = 200): Promise<
 }
 
 export { actorFor };
+
+/** Reads: the reseller admin, or support viewing the tenant read only (view as). */
+export const tenantReader = () => authorizeTenantRead();

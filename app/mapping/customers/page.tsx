@@ -1,6 +1,6 @@
 import type { Metadata } from "next";
 import { CustomersTab } from "@/components/mapping/customers-tab";
-import { requireResellerAdmin } from "@/lib/auth/session";
+import { requireTenantReader } from "@/lib/auth/session";
 
 type Params = Promise<Record<string, string | string[] | undefined>>;
 const one = (v: string | string[] | undefined) => (typeof v === "string" ? v : undefined);
@@ -11,6 +11,6 @@ export const metadata: Metadata = { title: "Customers · Mapping" };
 export default async function MappingCustomersPage({ searchParams }: { searchParams: Params }) {
   const sp = await searchParams;
   const unmapped = ["1", "true", "on"].includes(one(sp.unmapped) ?? "");
-  await requireResellerAdmin(`/mapping/customers${unmapped ? "?unmapped=1" : ""}`);
+  await requireTenantReader(`/mapping/customers${unmapped ? "?unmapped=1" : ""}`);
   return <CustomersTab initial={{ search: one(sp.search) ?? "", unmapped }} />;
 }

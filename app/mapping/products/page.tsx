@@ -3,7 +3,7 @@ import { FeesPane } from "@/components/mapping/fees-pane";
 import { ProductsTab } from "@/components/mapping/products-tab";
 import Link from "next/link";
 import { tasksBackPath } from "@/lib/auth/redirects";
-import { requireResellerAdmin } from "@/lib/auth/session";
+import { requireTenantReader } from "@/lib/auth/session";
 
 type Params = Promise<Record<string, string | string[] | undefined>>;
 const one = (v: string | string[] | undefined) => (typeof v === "string" ? v : undefined);
@@ -15,7 +15,7 @@ export default async function MappingProductsPage({ searchParams }: { searchPara
   const sp = await searchParams;
   const unmapped = ["1", "true", "on"].includes(one(sp.unmapped) ?? "");
   const back = tasksBackPath(one(sp.from));
-  await requireResellerAdmin(`/mapping/products${unmapped ? "?unmapped=1" : ""}`);
+  await requireTenantReader(`/mapping/products${unmapped ? "?unmapped=1" : ""}`);
   return (
     <div className="space-y-6">
       {back && (

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { getDb } from "@/db/client";
-import { authorizeResellerAdmin } from "@/lib/auth/session";
+import { authorizeActionLogRead } from "../_shared";
 import { actionLogEntry } from "@/lib/log/action-log-query";
 
 const params = z.object({ id: z.coerce.number({ error: "the id must be a positive whole number" }).int("the id must be a positive whole number").positive("the id must be a positive whole number").max(Number.MAX_SAFE_INTEGER) });
@@ -9,9 +9,9 @@ const params = z.object({ id: z.coerce.number({ error: "the id must be a positiv
 export async function GET(_request: Request, context: { params: Promise<{ id: string }> }) {
   const parsed = params.safeParse(await context.params);
   if (!parsed.success) return Response.json({ error: parsed.error.issues[0]?.message ?? "bad id" }, { status: 400 });
-  const { user, error } = await authorizeResellerAdmin();
+  const { scope, error } = await authorizeActionLogRead(undefined);
   if (error) return error;
-  const entry = await actionLogEntry(await getDb(), { kind: "tenant", tenantId: user.tenantId }, parsed.data.id);
+  const entry = await actionLogEntry(await getDb(), scope, parsed.data.id);
   if (!entry) return Response.json({ error: "No such Action Log entry." }, { status: 404 });
   return Response.json({ entry: { ...entry, at: entry.at.toISOString() } });
 }

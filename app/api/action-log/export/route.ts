@@ -1,5 +1,5 @@
 import { getDb } from "@/db/client";
-import { authorizeResellerAdmin } from "@/lib/auth/session";
+import { authorizeActionLogRead } from "../_shared";
 import { actionLogCsvFileName, actionLogCsvStream } from "@/lib/log/action-log-csv";
 import { actionLogFilterParams, describeParamError, filterFromParams, searchParamsObject } from "@/lib/log/action-log-params";
 
@@ -10,9 +10,9 @@ import { actionLogFilterParams, describeParamError, filterFromParams, searchPara
 export async function GET(request: Request) {
   const parsed = actionLogFilterParams.safeParse(searchParamsObject(new URL(request.url).searchParams));
   if (!parsed.success) return Response.json({ error: describeParamError(parsed.error) }, { status: 400 });
-  const { user, error } = await authorizeResellerAdmin();
+  const { scope, error } = await authorizeActionLogRead(parsed.data.tenant);
   if (error) return error;
-  const body = actionLogCsvStream(await getDb(), { kind: "tenant", tenantId: user.tenantId }, filterFromParams(parsed.data));
+  const body = actionLogCsvStream(await getDb(), scope, filterFromParams(parsed.data));
   return new Response(body, {
     headers: {
       "Content-Type": "text/csv; charset=utf-8",

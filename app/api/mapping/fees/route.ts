@@ -1,12 +1,12 @@
 import { getDb } from "@/db/client";
 import { listFeeMappings, mapFee, mapFeeInputSchema } from "@/lib/mapping/fees";
-import { actorFor, answer, badRequest, parseBody, resellerAdmin } from "../_shared";
+import { actorFor, answer, badRequest, parseBody, resellerAdmin, tenantReader } from "../_shared";
 
 /** Fees Mapping pane: each fee (the cancellation fee) and its Sage item. */
 export async function GET() {
-  const { user, error } = await resellerAdmin();
+  const { access, error } = await tenantReader();
   if (error) return error;
-  return Response.json({ fees: await listFeeMappings(await getDb(), user.tenantId) });
+  return Response.json({ fees: await listFeeMappings(await getDb(), access.tenantId) });
 }
 
 export async function POST(request: Request) {

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { getDb } from "@/db/client";
 import { getRequestOutcomes, requestIdsSchema } from "@/lib/mapping/status";
-import { badRequest, parseQuery, resellerAdmin } from "../_shared";
+import { badRequest, parseQuery, resellerAdmin, tenantReader } from "../_shared";
 
 const query = z.object({ ids: requestIdsSchema });
 
@@ -9,7 +9,7 @@ const query = z.object({ ids: requestIdsSchema });
 export async function GET(request: Request) {
   const parsed = parseQuery(request, query);
   if (!parsed.success) return badRequest(parsed.error);
-  const { user, error } = await resellerAdmin();
+  const { access, error } = await tenantReader();
   if (error) return error;
-  return Response.json({ outcomes: await getRequestOutcomes(await getDb(), user.tenantId, parsed.data.ids) });
+  return Response.json({ outcomes: await getRequestOutcomes(await getDb(), access.tenantId, parsed.data.ids) });
 }

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { getDb } from "@/db/client";
-import { authorizeResellerAdmin } from "@/lib/auth/session";
+import { authorizeResellerAdmin, authorizeTenantRead } from "@/lib/auth/session";
 import { actorFor } from "@/lib/auth/session-user";
 import { MAX_TAX_RULES } from "@/lib/sync/tax-rules";
 import { getTaxRules, saveTaxRules } from "@/lib/settings/tax-rules-settings";
@@ -9,9 +9,9 @@ import { getTaxRules, saveTaxRules } from "@/lib/settings/tax-rules-settings";
 const bodySchema = z.object({ rules: z.array(z.unknown()).max(MAX_TAX_RULES, `At most ${MAX_TAX_RULES} rules. Nothing was saved.`).nullable() }).strict();
 
 export async function GET() {
-  const { user, error } = await authorizeResellerAdmin();
+  const { access, error } = await authorizeTenantRead();
   if (error) return error;
-  return Response.json(await getTaxRules(await getDb(), user.tenantId));
+  return Response.json(await getTaxRules(await getDb(), access.tenantId));
 }
 
 /** Settings › VAT by customer → Save rules / Restore defaults. */

@@ -1,3 +1,4 @@
+import { authorizeTenantRead } from "@/lib/auth/session";
 import { z } from "zod";
 import { getDb } from "@/db/client";
 import { documentsForTasks } from "@/lib/sync/dispatch";
@@ -14,7 +15,7 @@ const query = z.object({
 export async function GET(request: Request) {
   const parsed = query.safeParse(Object.fromEntries(new URL(request.url).searchParams));
   if (!parsed.success) return issues(parsed.error);
-  const auth = await syncAdmin();
+  const auth = await authorizeTenantRead();
   if (auth.error) return auth.error;
-  return Response.json({ documents: await documentsForTasks(await getDb(), auth.user.tenantId, parsed.data.ids) });
+  return Response.json({ documents: await documentsForTasks(await getDb(), auth.access.tenantId, parsed.data.ids) });
 }

@@ -3,7 +3,8 @@ import { getDb } from "@/db/client";
 import { parseJsonBody } from "@/lib/http/json-body";
 import { syncBatchProgress } from "@/lib/sync/batches";
 import { syncProgress } from "@/lib/sync/dispatch";
-import { issues, syncAdmin } from "../_shared";
+import { authorizeTenantRead } from "@/lib/auth/session";
+import { issues } from "../_shared";
 
 const body = z.union(
   [
@@ -23,13 +24,13 @@ const body = z.union(
 export async function POST(request: Request) {
   const parsed = await parseJsonBody(request, body);
   if (!parsed.success) return issues(parsed.error);
-  const auth = await syncAdmin();
+  const auth = await authorizeTenantRead(); // a read: support viewing the tenant may follow a sync
   if (auth.error) return auth.error;
   const db = await getDb();
   if ("batchId" in parsed.data) {
-    const progress = await syncBatchProgress(db, auth.user.tenantId, parsed.data.batchId);
+    const progress = await syncBatchProgress(db, auth.access.tenantId, parsed.data.batchId);
     return progress ? Response.json(progress) : Response.json({ error: "No such sync for this account." }, { status: 404 });
   }
   const { taskIds, since } = parsed.data;
-  return Response.json(await syncProgress(db, auth.user.tenantId, [...new Set(taskIds)], since ? new Date(since) : undefined));
+  return Response.json(await syncProgress(db, auth.access.tenantId, [...new Set(taskIds)], since ? new Date(since) : undefined));
 }

@@ -1,3 +1,4 @@
+import { authorizeTenantRead } from "@/lib/auth/session";
 import { z } from "zod";
 import { getDb } from "@/db/client";
 import { fileUploadsOverview } from "@/lib/tasks/file-uploads";
@@ -9,7 +10,7 @@ const query = z.object({ limit: z.coerce.number({ message: "limit is a number" }
 export async function GET(request: Request) {
   const parsed = query.safeParse(Object.fromEntries(new URL(request.url).searchParams));
   if (!parsed.success) return issues(parsed.error);
-  const auth = await syncAdmin();
+  const auth = await authorizeTenantRead();
   if (auth.error) return auth.error;
-  return Response.json({ overview: await fileUploadsOverview(await getDb(), auth.user.tenantId, parsed.data.limit) });
+  return Response.json({ overview: await fileUploadsOverview(await getDb(), auth.access.tenantId, parsed.data.limit) });
 }
