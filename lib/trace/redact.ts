@@ -14,11 +14,11 @@ const KEEP_KEY = /(_id|Id|_ids|Ids)$|^id$|^displayed_as$|^description$|^referenc
 
 const EMAIL = /[A-Z0-9._%+-]+@[A-Z0-9.-]+\.[A-Z]{2,}/gi;
 const BEARER = /bearer\s+[A-Za-z0-9._~+/=-]+/gi;
-/** long digit runs with separators that look like phone numbers (not amounts: no decimal point) */
-const PHONE = /\+?\d[\d ()-]{7,}\d/g;
+/** international phone numbers in free text (`+44 20 7946 0958`); ids and references carry no `+` */
+const PHONE = /\+\d[\d ()-]{7,}\d/g;
 
 function scrubString(v: string): string {
-  return v.replace(EMAIL, "[email]").replace(BEARER, "Bearer [redacted]").replace(PHONE, (m) => (/^\d{4}-\d{2}-\d{2}/.test(m) ? m : "[phone]"));
+  return v.replace(EMAIL, "[email]").replace(BEARER, "Bearer [redacted]").replace(PHONE, "[phone]");
 }
 
 export function redactValue(value: unknown, depth = 0): unknown {
