@@ -35,14 +35,20 @@ export type SupportSearchResult = { tenants: SupportTenantHit[]; orders: Support
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** The text as an ILIKE pattern that matches only itself (case-insensitively): `%`, `_` and `\\` escaped. */
+function literally(text: string) {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
 /** `%text%` for ILIKE, with the pattern characters escaped. */
 function containing(text: string) {
-  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  return `%${literally(text)}%`;
 }
 
 export async function supportSearch(db: Queryable, rawQuery: string, limit = 20): Promise<SupportSearchResult> {
   const q = rawQuery.trim();
   const like = containing(q);
+  const same = literally(q);
   const isUuid = UUID.test(q);
 
   // ─── tenants ───
@@ -54,7 +60,7 @@ export async function supportSearch(db: Queryable, rawQuery: string, limit = 20)
   for (const t of await db
     .select(tenantCols)
     .from(tenants)
-    .where(or(isUuid ? eq(tenants.id, q) : undefined, ilike(tenants.marketplaceAccountId, q), ilike(tenants.name, like)))
+    .where(or(isUuid ? eq(tenants.id, q) : undefined, ilike(tenants.marketplaceAccountId, same), ilike(tenants.name, like)))
     .orderBy(tenants.name)
     .limit(limit)) {
     addTenant(t, isUuid && t.id === q.toLowerCase() ? "tenant id" : t.account.toLowerCase() === q.toLowerCase() ? "marketplace account" : "tenant name");
@@ -102,14 +108,14 @@ export async function supportSearch(db: Queryable, rawQuery: string, limit = 20)
   const documentTasks = await db
     .selectDistinct({ taskId: sageDocuments.taskId })
     .from(sageDocuments)
-    .where(and(sql`${sageDocuments.taskId} is not null`, or(eq(sageDocuments.sageId, q), ilike(sageDocuments.displayedAs, q), ilike(sageDocuments.reference, q))))
+    .where(and(sql`${sageDocuments.taskId} is not null`, or(eq(sageDocuments.sageId, q), ilike(sageDocuments.displayedAs, same), ilike(sageDocuments.reference, same))))
     .limit(limit);
   const docIds = documentTasks.map((d) => d.taskId).filter((id): id is string => !!id);
   if (docIds.length) await tasksWhere(inArray(syncTasks.id, docIds), "Sage document");
   const customers = await db
     .select({ tenantId: marketplaceCustomers.tenantId, customerId: marketplaceCustomers.marketplaceCustomerId })
     .from(marketplaceCustomers)
-    .where(or(ilike(marketplaceCustomers.name, like), ilike(marketplaceCustomers.email, q)))
+    .where(or(ilike(marketplaceCustomers.name, like), ilike(marketplaceCustomers.email, same)))
     .limit(limit);
   if (customers.length) {
     await tasksWhere(or(...customers.map((c) => and(eq(syncTasks.tenantId, c.tenantId), eq(syncTasks.marketplaceCustomerId, c.customerId)))), "customer name");
