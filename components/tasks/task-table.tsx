@@ -320,6 +320,7 @@ export function TaskTable({ initial }: { initial: TaskFilters }) {
                 <td className="whitespace-nowrap py-2 pr-4 font-mono text-xs">
                   {t.marketplaceOrderId}
                   <div className="font-sans text-slate-400" title="How the order arrived">{t.source === "push" ? "pushed" : "Check Changes"}</div>
+                  <Link href={`/tasks/${t.id}/trace`} className="font-sans text-brand underline" aria-label={`Trace of ${t.marketplaceOrderId}`} data-testid="task-trace-link">Trace</Link>
                 </td>
                 <td className="py-2 pr-4">
                   {t.customerName ?? "—"}
