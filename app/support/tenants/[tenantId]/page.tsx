@@ -10,6 +10,7 @@ import { formatDateTime, formatDuration } from "@/lib/locale/format";
 import { requestFormatContext } from "@/lib/locale/request";
 import { SETTING_LABELS } from "@/lib/settings/settings";
 import { supportTenantOverview } from "@/lib/support/tenant-overview";
+import { getResyncReview } from "@/lib/sync/resync-guard";
 import { TASK_STATE_LABELS, TASK_STATE_ORDER } from "@/lib/tasks/labels";
 import { ViewAsButton } from "../../view-as-button";
 
@@ -22,8 +23,10 @@ export default async function SupportTenantPage({ params: raw }: { params: Promi
   const parsed = params.safeParse(await raw);
   if (!parsed.success) notFound();
   await requireSupport(`/support/tenants/${parsed.data.tenantId}`);
-  const overview = await supportTenantOverview(await getDb(), parsed.data.tenantId);
+  const db = await getDb();
+  const overview = await supportTenantOverview(db, parsed.data.tenantId);
   if (!overview) notFound();
+  const review = await getResyncReview(db, parsed.data.tenantId, { listLimit: 20 });
   const ctx = await requestFormatContext();
   const { tenant, settings, mappings } = overview;
   return (
@@ -65,6 +68,19 @@ export default async function SupportTenantPage({ params: raw }: { params: Promi
           </table>
         )}
       </Card>
+      {review && (
+        <Card title="Re-sync review (after a reconnect)">
+          <div className="space-y-1 text-sm" data-testid="support-resync-review">
+            <p>
+              {review.businessName ?? review.businessId}: <strong>{review.status.replace(/_/g, " ")}</strong> — checked {review.progress.checked} of {review.progress.total} customers
+              ({review.progress.contactsRead} Sage contacts read); {review.matched} matched to existing contacts, {review.toCreate} would be created, {review.created} created.
+            </p>
+            {review.holding && <p className="text-amber-800">New Sage contacts are held until the reseller confirms; {review.heldTasks} order(s) wait. Only the reseller can confirm.</p>}
+            {review.lastError && <p className="text-red-700">{review.lastError}</p>}
+            {review.toCreateCustomers.length > 0 && <p className="text-slate-600">Would be created: {review.toCreateCustomers.map((c) => c.name).join(", ")}{review.toCreate > review.toCreateCustomers.length ? ", …" : ""}</p>}
+          </div>
+        </Card>
+      )}
       <Card title="Tasks">
         <ul className="flex flex-wrap gap-4 text-sm" aria-label="Tasks by state">
           {TASK_STATE_ORDER.map((s) => <li key={s}>{TASK_STATE_LABELS[s]}: <strong>{overview.taskCounts[s] ?? 0}</strong></li>)}
