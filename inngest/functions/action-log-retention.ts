@@ -1,7 +1,6 @@
 import { getDb } from "@/db/client";
 import { getConfig } from "@/lib/config";
 import { ACTION_LOG_PURGE_ROWS_PER_STEP, listActionLogPurgesDue, purgeActionLogSlice } from "@/lib/log/retention";
-import { purgeSageCallsSlice, sageCallCutoff, SAGE_CALL_PURGE_ROWS_PER_STEP } from "@/lib/trace/sage-call-recorder";
 import { defineFunction } from "../define";
 import { actionLogRetentionPurgeRequested } from "../events";
 
@@ -12,8 +11,6 @@ export const RETENTION_TENANTS_PER_STEP = 100;
 const LIST_PAGES_PER_RUN = 400;
 /** slices per purge run (Inngest allows 1,000 steps a run); past them it continues in a new run */
 const SLICES_PER_RUN = 200;
-/** recorded Sage calls purged per daily run, in slices of SAGE_CALL_PURGE_ROWS_PER_STEP (the rest the next day) */
-const SAGE_CALL_SLICES_PER_RUN = 100;
 
 /**
  * Daily: every tenant whose Action Log holds rows older than its retention (tenant setting, else
@@ -38,15 +35,7 @@ export const actionLogRetentionDaily = defineFunction(
       if (tenantIds.length < RETENTION_TENANTS_PER_STEP) break;
       after = tenantIds.at(-1)!;
     }
-    // the order trace's record of Sage calls (sage_calls): older than SAGE_CALL_RETENTION_DAYS, in bounded slices
-    const sageCallsBefore = sageCallCutoff(now, getConfig().sageCallRetentionDays);
-    let sageCallsDeleted = 0;
-    for (let slice = 0; slice < SAGE_CALL_SLICES_PER_RUN; slice++) {
-      const purged = await step.run(`purge-sage-calls-${slice}`, async () => purgeSageCallsSlice(await getDb(), { before: sageCallsBefore, limit: SAGE_CALL_PURGE_ROWS_PER_STEP }));
-      sageCallsDeleted += purged.deleted;
-      if (purged.done) break;
-    }
-    return { dispatched, sageCallsDeleted };
+    return { dispatched };
   },
 );
 

@@ -12,6 +12,7 @@ import { tenantDataPurge, tenantDataPurgeDaily } from "./tenant-data-purge";
 import { fileExchangeDownload } from "./file-exchange-download";
 import { actionLogRetentionDaily, actionLogRetentionPurge } from "./action-log-retention";
 import { resyncReview, resyncReviewConfirm } from "./resync-review";
+import { sageCallRetentionDaily } from "./sage-call-retention";
 
 /** Every Inngest function of the app: served by app/api/inngest, run inline by the inline runner. */
 export const functions = [
@@ -33,6 +34,7 @@ export const functions = [
   tenantDataPurge,
   actionLogRetentionDaily,
   actionLogRetentionPurge,
+  sageCallRetentionDaily,
   fileExchangeDownload,
   resyncReview,
   resyncReviewConfirm,

@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { randomUUID } from "node:crypto";
 import { and, eq, isNull } from "drizzle-orm";
-import { sageCalls, syncTasks, tenants } from "@/db/schema";
+import { inlineCronMarks, sageCalls, syncTasks, tenants } from "@/db/schema";
+import { InlineRunner } from "@/inngest/inline-runner";
+import { sageCallRetentionDaily } from "@/inngest/functions/sage-call-retention";
 import { resetConfigForTests, getConfig } from "@/lib/config";
 import { receiveMarketplaceWebhook } from "@/lib/marketplace/webhook-intake";
 import { marketplaceEventReceived } from "@/inngest/functions/marketplace-event-received";
@@ -217,5 +219,20 @@ describe("order trace", () => {
     delete process.env.SAGE_CALL_RETENTION_DAYS;
     resetConfigForTests();
     expect(getConfig().sageCallRetentionDays).toBe(30);
+
+    // the daily flow (its cron's latest tick, marked as last fired two days ago), at the default 30 days
+    await sw.db.insert(sageCalls).values([row(45), row(32), row(31.5), row(29.5)]); // the cut-off is 30 days before the tick (within the last day)
+    const total = (await sw.db.select().from(sageCalls)).length;
+    await sw.db.insert(inlineCronMarks).values({ functionId: "sage-call-retention-daily", lastFiredAt: new Date(now.getTime() - 2 * day) });
+    const runner = new InlineRunner({ db: sw.db, functions: [sageCallRetentionDaily], pollIntervalMs: 20, leaseMs: 2_000, retryBaseDelayMs: 50, logger: false });
+    runner.start();
+    try {
+      await runner.drain({ timeoutMs: 30_000 });
+    } finally {
+      await runner.stop();
+    }
+    const daily = await runner.listRuns({ functionId: "sage-call-retention-daily" });
+    expect(daily.map((r) => [r.status, (r.output as { deleted: number; done: boolean }).deleted, (r.output as { done: boolean }).done])).toEqual([["completed", 3, true]]);
+    expect((await sw.db.select().from(sageCalls)).length).toBe(total - 3);
   });
 });
