@@ -4,7 +4,7 @@ import { z } from "zod";
 import { OrderTraceView } from "@/components/order-trace";
 import { Card, PageTitle } from "@/components/ui/card";
 import { getDb } from "@/db/client";
-import { requireResellerAdmin } from "@/lib/auth/session";
+import { requireTenantReader } from "@/lib/auth/session";
 import { requestFormatContext } from "@/lib/locale/request";
 import { getOrderTrace } from "@/lib/trace/order-trace";
 
@@ -12,13 +12,13 @@ export const metadata: Metadata = { title: "Order trace" };
 
 const params = z.object({ taskId: z.string().uuid() });
 
-/** The reseller's trace of one of their orders (from the task row); another tenant's task is a 404. */
+/** The reseller's trace of one of their orders (from the task row; support viewing as reads it too); another tenant's task is a 404. */
 export default async function OrderTracePage({ params: raw }: { params: Promise<{ taskId: string }> }) {
   const parsed = params.safeParse(await raw);
   if (!parsed.success) notFound();
   const { taskId } = parsed.data;
-  const user = await requireResellerAdmin(`/tasks/${taskId}/trace`);
-  const trace = await getOrderTrace(await getDb(), { tenantId: user.tenantId, taskId });
+  const access = await requireTenantReader(`/tasks/${taskId}/trace`);
+  const trace = await getOrderTrace(await getDb(), { tenantId: access.tenantId, taskId });
   if (!trace) notFound();
   const format = await requestFormatContext();
   return (
