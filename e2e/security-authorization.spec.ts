@@ -219,6 +219,16 @@ const FIXTURES: Record<string, Fixture> = {
     // no id: B tests its own connection (the result lands in B's Action Log)
     asB: { status: 202 },
   },
+  "GET /api/resync-review": {
+    sample: () => ({}),
+    // B reads its own review: it never reconnected, so there is none
+    asB: { status: 200, check: (body) => expect(body).toEqual({ review: null }) },
+  },
+  "POST /api/resync-review/confirm": {
+    // no body: the caller's own tenant's review; B has none to confirm
+    sample: () => ({}),
+    asB: { status: 404 },
+  },
   "GET /api/settings/tax-rules": {
     sample: () => ({}),
     // B reads its own table (the defaults for its GB business)
@@ -855,7 +865,7 @@ test.describe("tenant isolation", () => {
         answer = await response.text();
         await route.fulfill({ response, body: answer });
       });
-      for (const [who, refusal] of [[support, "Only a reseller administrator can check for changes."], [viewingA, "Read only: you are viewing"], [[], "Only a reseller administrator can check for changes."]] as const) {
+      for (const [who, refusal] of [[support, "Only a reseller administrator can check for changes."], [viewingA, "Read only: you are viewing"], [[], "Your session has ended: sign in again."]] as const) {
         await page.goto(`${APP}/dashboard`);
         answer = "";
         await useSession(ctxB, [...who]);

@@ -113,6 +113,7 @@ const BODIES: Record<string, (ids: Ids) => Record<string, unknown> | null> = {
   "/api/mapping/products/map": (ids) => ({ productIds: [ids.unmappedProduct], sageItemId: ids.freeSageItem }),
   "/api/mapping/products/unmap": (ids) => ({ productIds: [ids.mappedProduct] }),
   "/api/mapping/refresh": () => ({ source: "both" }),
+  "/api/resync-review/confirm": () => null,
   "/api/settings/tax-rules": () => ({ rules: [{ region: "domestic", vatRegistered: "any", treatment: "exempt" }] }),
   "/api/sync": (ids) => ({ taskIds: ids.syncTasks }),
   "/api/sync/progress": (ids) => ({ taskIds: ids.syncTasks }),

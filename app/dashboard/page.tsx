@@ -15,6 +15,8 @@ import { TaskCounts } from "@/components/tasks/tasks-card";
 import { SyncAllButton } from "@/components/tasks/use-sync";
 import { taskSummary } from "@/lib/tasks/tasks";
 import { checkChangesAction } from "@/app/tasks/actions";
+import { ResyncReviewCard } from "@/components/resync/resync-review-card";
+import { getResyncReview } from "@/lib/sync/resync-guard";
 
 function GearIcon() {
   return (
@@ -39,6 +41,7 @@ export default async function DashboardPage() {
   }
   const connection = await getConnectionOverview(db, access.tenantId);
   const tasks = await taskSummary(db, access.tenantId);
+  const resyncReview = await getResyncReview(db, access.tenantId);
   return (
     <>
       <div className="flex items-start justify-between">
@@ -51,6 +54,7 @@ export default async function DashboardPage() {
         <Card title="Sage connection">
           <ConnectionStatus initial={connection} />
         </Card>
+        {resyncReview && <ResyncReviewCard initial={resyncReview} readOnly={access.viewAs !== null} />}
         <Card title="Tasks" actions={<Link href="/tasks" className="text-sm text-brand hover:underline">Open tasks</Link>}>
           <div className="space-y-4">
             <TaskCounts counts={tasks.counts} />
