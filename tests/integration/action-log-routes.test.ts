@@ -91,7 +91,7 @@ describe("Action Log routes and CSV export", () => {
     expect(refusal(actionLogListParams, "level=error&limit=50")).toBeNull();
     expect(refusal(actionLogFilterParams, "level=bogus")).toMatch(/level must be one of/);
     // the export takes no page
-    expect(refusal(actionLogFilterParams, "cursor=x")).toBe("unknown parameter cursor (known: level, category, actorType, actor, from, to, q)");
+    expect(refusal(actionLogFilterParams, "cursor=x")).toBe("unknown parameter cursor (known: tenant, level, category, actorType, actor, from, to, q)");
   });
 
   it("a reseller reads only its own tenant's rows: pages by cursor, filters, and the drill-down (another tenant's id → 404)", async () => {

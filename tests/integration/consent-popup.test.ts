@@ -66,9 +66,19 @@ describe("consent popup: ticket and binding", () => {
     const bound = await resolveConsentBinding(world.db.db, { binding: binding.value, state: params.get("state") });
     const [admin] = await world.db.db.select().from(users).where(eq(users.id, world.adminId));
     expect(bound).toEqual({ ok: true, tenantId: world.tenantId, actor: { type: "user", id: world.adminId, label: `${admin!.name} <${admin!.email}>` } });
-    expect(await completeSageAuthorizationInPopup(world.db.db, { binding: binding.value, params })).toEqual({ ok: true, next: "/settings?setup=1" });
+    expect(await completeSageAuthorizationInPopup(world.db.db, { binding: binding.value, params })).toEqual({
+      ok: true,
+      next: "/settings?setup=1",
+      tenantId: world.tenantId,
+      outcome: { kind: "connected", connectionId: (await world.connection())!.id, needsBusiness: false, resyncReviewId: null },
+    });
     // once: the state is spent, the same answer again goes to the problem page
-    expect(await completeSageAuthorizationInPopup(world.db.db, { binding: binding.value, params })).toEqual({ ok: true, next: "/connect/problem?reason=replayed" });
+    expect(await completeSageAuthorizationInPopup(world.db.db, { binding: binding.value, params })).toEqual({
+      ok: true,
+      next: "/connect/problem?reason=replayed",
+      tenantId: world.tenantId,
+      outcome: { kind: "state_error", reason: "replayed", message: "This sign-in answer was already used." },
+    });
     expect((await world.connection())!.businessName).toBe("Morgan Digital Ltd");
     // the Action Log names the reseller admin who started it in the frame
     const rows = await world.db.db.select().from(actionLog).where(eq(actionLog.tenantId, world.tenantId));
