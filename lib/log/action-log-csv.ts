@@ -17,8 +17,7 @@ import { atMicros, queryActionLogLines, type ActionLogFilter, type ActionLogScop
  * (`actionLogCsvRecord`, the same rules as `csvField` in SQL), so a page reaches JavaScript as one
  * string per row that is joined and encoded once. Mapping rows to objects and formatting them field by
  * field in JavaScript made ~1 MB of a page survive each young-generation GC and pile up in the old
- * generation until the next full GC (RSS +40–60 MB for 100,000 rows on PostgreSQL; now ~+20 MB, the
- * young generation's own growth).
+ * generation until the next full GC (RSS +40–60 MB for 100,000 rows on PostgreSQL; now about +9 MB).
  */
 
 export const ACTION_LOG_CSV_COLUMNS = ["id", "at", "tenant_id", "level", "category", "actor_type", "actor_label", "message", "task_id", "details"] as const;
