@@ -94,8 +94,8 @@ export class InvalidActionLogCursorError extends Error {
 
 // ─── queries ─────────────────────────────────────────────────────────────────────────────────────
 
-/** `at` in UTC to the microsecond, the form a cursor carries */
-const atMicros = sql<string>`to_char(${actionLog.at} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+/** `at` in UTC to the microsecond, the form a cursor carries (and the CSV export's `at`) */
+export const atMicros = sql<string>`to_char(${actionLog.at} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
 const listColumns = {
   id: actionLog.id,
@@ -148,47 +148,20 @@ function pageLimit(limit: number | undefined, max: number): number {
   return n;
 }
 
-/** A row as the CSV export writes it: text as PostgreSQL gives it (no Date, no JSON parse and re-stringify per row). */
-export type ActionLogExportRow = {
-  id: number;
-  /** UTC, to the microsecond */
-  at: string;
-  tenantId: string | null;
-  level: LogLevel;
-  category: LogCategory;
-  actorType: ActorType;
-  actorLabel: string;
-  message: string;
-  taskId: string | null;
-  /** the details as JSON text */
-  details: string;
-};
-
-const exportColumns = {
-  id: actionLog.id,
-  tenantId: actionLog.tenantId,
-  level: actionLog.level,
-  category: actionLog.category,
-  actorType: actionLog.actorType,
-  actorLabel: actionLog.actorLabel,
-  message: actionLog.message,
-  taskId: actionLog.taskId,
-  details: sql<string>`${actionLog.details}::text`,
-};
-
 /**
  * The statement of one page (limit + 1 rows, to know whether more follow), not yet run: the
  * benchmark prints its EXPLAIN. Throws for a forged cursor or a page size out of range.
+ * With `line` (the export), a row is only that text expression, its id and its cursor `at`.
  */
-export function actionLogPageStatement(db: Queryable, scope: ActionLogScope, filter: ActionLogFilter, page: ActionLogPageRequest, shape: "list" | "export" = "list") {
-  const limit = pageLimit(page.limit, shape === "export" ? ACTION_LOG_MAX_EXPORT_PAGE : ACTION_LOG_MAX_PAGE);
+export function actionLogPageStatement(db: Queryable, scope: ActionLogScope, filter: ActionLogFilter, page: ActionLogPageRequest, line?: SQL<string>) {
+  const limit = pageLimit(page.limit, line ? ACTION_LOG_MAX_EXPORT_PAGE : ACTION_LOG_MAX_PAGE);
   let after: ActionLogCursor | null = null;
   if (page.cursor) {
     after = decodeActionLogCursor(page.cursor);
     if (!after) throw new InvalidActionLogCursorError();
   }
   const statement = db
-    .select(shape === "export" ? { ...exportColumns, cursorAt: atMicros } : { ...listColumns, cursorAt: atMicros })
+    .select(line ? { id: actionLog.id, cursorAt: atMicros, line } : { ...listColumns, cursorAt: atMicros })
     .from(actionLog)
     .where(conditions(scope, filter, after))
     .orderBy(desc(actionLog.at), desc(actionLog.id))
@@ -209,16 +182,21 @@ function selectPage<R extends { id: number; cursorAt: string }>(rows: R[], limit
  * RangeError for a page size outside 1–200.
  */
 export async function queryActionLog(db: Queryable, scope: ActionLogScope, filter: ActionLogFilter = {}, page: ActionLogPageRequest = {}): Promise<ActionLogPage> {
-  const { statement, limit } = actionLogPageStatement(db, scope, filter, page, "list");
+  const { statement, limit } = actionLogPageStatement(db, scope, filter, page);
   const { shown, nextCursor } = selectPage((await statement) as (ActionLogListEntry & { cursorAt: string })[], limit);
   return { entries: shown.map(({ cursorAt: _cursorAt, ...entry }) => entry), nextCursor };
 }
 
-/** The pages the CSV export is written from (up to 1,000 rows a page). */
-export async function queryActionLogForExport(db: Queryable, scope: ActionLogScope, filter: ActionLogFilter = {}, page: ActionLogPageRequest = {}): Promise<ActionLogPage<ActionLogExportRow>> {
-  const { statement, limit } = actionLogPageStatement(db, scope, filter, page, "export");
-  const { shown, nextCursor } = selectPage((await statement) as (Omit<ActionLogExportRow, "at"> & { cursorAt: string })[], limit);
-  return { entries: shown.map(({ cursorAt, ...row }) => ({ ...row, at: cursorAt })), nextCursor };
+/**
+ * The pages the CSV export is written from (up to 1,000 rows a page), each row as one text that
+ * PostgreSQL builds with `line` (the export's CSV record, lib/log/action-log-csv.ts): no row objects,
+ * no Date, no JSON parsed and re-stringified — per row the driver makes one string (and the id and
+ * `at` the cursor needs).
+ */
+export async function queryActionLogLines(db: Queryable, scope: ActionLogScope, filter: ActionLogFilter, page: ActionLogPageRequest, line: SQL<string>): Promise<ActionLogPage<string>> {
+  const { statement, limit } = actionLogPageStatement(db, scope, filter, page, line);
+  const { shown, nextCursor } = selectPage((await statement) as { id: number; cursorAt: string; line: string }[], limit);
+  return { entries: shown.map((row) => row.line), nextCursor };
 }
 
 /** The drill-down: one row with its details, or null when it is not in the scope (another tenant's id). */

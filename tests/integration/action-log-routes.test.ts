@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sql } from "drizzle-orm";
 import { actionLog, tenants } from "@/db/schema";
 import { setDatabaseHandleForTests } from "@/db/client";
-import { actionLogCsvFileName, actionLogCsvStream, csvField } from "@/lib/log/action-log-csv";
+import { ACTION_LOG_CSV_COLUMNS, actionLogCsvFileName, actionLogCsvStream, csvField, csvLine } from "@/lib/log/action-log-csv";
 import { actionLogFilterParams, actionLogListParams, describeParamError, filterFromParams, searchParamsObject } from "@/lib/log/action-log-params";
 import { actionLogEntry, queryActionLog } from "@/lib/log/action-log-query";
 import { openTestDatabase, type TestDatabase } from "../helpers/db";
@@ -161,6 +161,51 @@ describe("Action Log routes and CSV export", () => {
     const errorsOnly = parseCsv(await exportAs(c, "level=error&q=bulk%201"));
     expect(errorsOnly.slice(1).every((r) => r[3] === "error" && r[7]!.startsWith("bulk 1"))).toBe(true);
     expect(errorsOnly.length - 1).toBe([...Array(N - 5).keys()].map((i) => i + 1).filter((g) => g % 5 === 3 && String(g).startsWith("1")).length);
+  });
+
+  it("the CSV record the database writes is byte for byte csvLine of the row", async () => {
+    const [td] = await t.db.insert(tenants).values({ marketplaceAccountId: "RES-LOGR-D", name: "Route D Ltd" }).returning();
+    const d = td!.id;
+    const texts = ["plain", "", "a,b", 'say "x"', "line\r\nbreak", "lf\nonly", "cr\ronly", "=1+1", "+1", "-1", "@x", "\tx", "\rx", "=a,b", "a=b", " =lead space", "'quoted already", "é ünïcödé ✓ 😀", '"', ",", "x\u2028y"];
+    const detailsList: Record<string, unknown>[] = [{}, { note: 'a "quoted" value' }, { a: "x,\r\ny", n: 1.5, list: [1, "=2"] }, { "=k": "-v" }];
+    const taskId = "4b0e2c59-1f7d-4a7e-9d51-2b0c8a9e6f10";
+    const values = texts.map((text, i) => ({
+      tenantId: d,
+      at: new Date(Date.UTC(2026, 10, 22, 0, 0, i, 123)),
+      actorType: "user" as const,
+      actorLabel: texts[(i * 7) % texts.length]!,
+      level: "info" as const,
+      category: "mapping" as const,
+      message: text,
+      details: detailsList[i % detailsList.length]!,
+      taskId: i % 3 === 0 ? taskId : null,
+    }));
+    await t.db.insert(actionLog).values(values);
+    // the same rows as JavaScript values, formatted by csvLine
+    const rows = (await t.db
+      .select({
+        id: actionLog.id,
+        at: sql<string>`to_char(${actionLog.at} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`,
+        tenantId: actionLog.tenantId,
+        level: actionLog.level,
+        category: actionLog.category,
+        actorType: actionLog.actorType,
+        actorLabel: actionLog.actorLabel,
+        message: actionLog.message,
+        taskId: actionLog.taskId,
+        details: sql<string>`${actionLog.details}::text`,
+      })
+      .from(actionLog)
+      .where(sql`${actionLog.tenantId} = ${d}`)
+      .orderBy(sql`${actionLog.at} desc, ${actionLog.id} desc`)) as { id: number; at: string; tenantId: string; level: string; category: string; actorType: string; actorLabel: string; message: string; taskId: string | null; details: string }[];
+    expect(rows).toHaveLength(texts.length);
+    const expected = csvLine([...ACTION_LOG_CSV_COLUMNS]) + rows.map((r) => csvLine([r.id, r.at, r.tenantId, r.level, r.category, r.actorType, r.actorLabel, r.message, r.taskId, r.details === "{}" ? "" : r.details])).join("");
+    expect(await exportAs(d)).toBe(expected);
+    // and the same across pages of 4
+    const reader = actionLogCsvStream(t.db, { kind: "tenant", tenantId: d }, {}, { pageSize: 4 }).getReader();
+    let paged = "";
+    for (let r = await reader.read(); !r.done; r = await reader.read()) paged += new TextDecoder().decode(r.value);
+    expect(paged).toBe(expected);
   });
 
   it("the export stream reads a page only when the consumer asks for more", async () => {
