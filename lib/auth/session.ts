@@ -90,6 +90,15 @@ async function refuseSupport(user: SessionUser, attempted: string): Promise<{ re
 }
 
 /**
+ * A support user's write refused outside the usual guards (a route authenticated by something other
+ * than the session, e.g. the consent popup's ticket): logged like every support refusal; the message
+ * to answer — the read-only notice while viewing a tenant, else `fallback`.
+ */
+export async function supportWriteRefusal(user: SessionUser, attempted: string, fallback: string): Promise<string> {
+  return (await refuseSupport(user, attempted)).readOnlyMessage ?? fallback;
+}
+
+/**
  * Route handlers that act for a reseller: the signed-in reseller admin, or the answer to give —
  * 401 when nobody is signed in, 403 when someone is but may not do this (support staff never act
  * for a reseller, also not while viewing as the reseller; each such attempt is logged).

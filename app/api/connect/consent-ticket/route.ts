@@ -1,7 +1,7 @@
 import { NextResponse } from "next/server";
 import { z } from "zod";
 import { getDb } from "@/db/client";
-import { getSessionUser } from "@/lib/auth/session";
+import { getSessionUser, supportWriteRefusal } from "@/lib/auth/session";
 import { CONSENT_BINDING_COOKIE, CONSENT_BINDING_COOKIE_PATH, ConsentTicketError, redeemConsentTicket } from "@/lib/connections/consent-popup";
 import { getConfig } from "@/lib/config";
 import { parseJsonBody } from "@/lib/http/json-body";
@@ -19,8 +19,12 @@ export async function POST(request: Request) {
   if (!parsed.success) return Response.json({ error: parsed.error.issues[0]?.message ?? "Invalid request. Nothing was changed." }, { status: 400 });
   // support staff never authorize Sage for a reseller, whatever they hold
   const session = await getSessionUser();
+  if (session?.role === "support") {
+    const message = await supportWriteRefusal(session, "authorize Sage for the reseller (consent popup)", new ConsentTicketError("support").message);
+    return Response.json({ error: message, reason: "support", message }, { status: 403 });
+  }
   try {
-    const { consentUrl, binding } = await redeemConsentTicket(await getDb(), { ticket: parsed.data.ticket, supportSession: session?.role === "support" });
+    const { consentUrl, binding } = await redeemConsentTicket(await getDb(), { ticket: parsed.data.ticket });
     const response = NextResponse.json({ url: consentUrl });
     response.cookies.set(CONSENT_BINDING_COOKIE, binding.value, {
       httpOnly: true,
