@@ -66,7 +66,10 @@ function unusableForwardedHeader(headers: Headers): string | null {
 function withSecurityHeaders<T extends Response>(response: T, pathname: string): T {
   const ancestors = ["'self'", ...frameAncestorOrigins()].join(" ");
   response.headers.set("Content-Security-Policy", `frame-ancestors ${ancestors}; base-uri 'self'; form-action 'self' ${formTargets()}; object-src 'none'`);
-  response.headers.set("Referrer-Policy", "no-referrer");
+  // same-origin, not no-referrer: nothing leaves for another site (Sage, the portal), and a form posted
+  // before hydration (a server action as a native POST) keeps its Origin header — under no-referrer
+  // browsers send `Origin: null` there and Next refuses the action ("Invalid Server Actions request")
+  response.headers.set("Referrer-Policy", "same-origin");
   response.headers.set("X-Content-Type-Options", "nosniff");
   response.headers.set("Permissions-Policy", "camera=(), microphone=(), geolocation=()");
   response.headers.delete("X-Frame-Options");

@@ -58,7 +58,7 @@ function Entry({ entry, format, showBodies }: { entry: OrderTraceEntry; format: 
       <td className="py-2 pr-3 text-sm">
         {call ? (
           <span className="font-mono text-xs">
-            <span className="font-semibold">{call.method}</span> {call.path}
+            <span className="font-semibold" data-testid="sage-call-method">{call.method}</span> <span data-testid="sage-call-path">{call.path}</span>
             {call.retry && (
               <span className="ml-2 rounded bg-amber-100 px-1.5 py-0.5 font-sans text-[11px] font-medium text-amber-800" data-testid="retry-badge">
                 retry · attempt {call.attempt}

@@ -91,11 +91,12 @@ async function refuseSupport(user: SessionUser, attempted: string): Promise<{ re
 
 /**
  * A support user's write refused outside the usual guards (a route authenticated by something other
- * than the session, e.g. the consent popup's ticket): logged like every support refusal; the message
+ * than the session, e.g. the consent popup's ticket): logged like every support refusal ("call POST
+ * /api/…"); the message
  * to answer — the read-only notice while viewing a tenant, else `fallback`.
  */
-export async function supportWriteRefusal(user: SessionUser, attempted: string, fallback: string): Promise<string> {
-  return (await refuseSupport(user, attempted)).readOnlyMessage ?? fallback;
+export async function supportWriteRefusal(user: SessionUser, fallback: string): Promise<string> {
+  return (await refuseSupport(user, `call ${await requestLabel()}`)).readOnlyMessage ?? fallback;
 }
 
 /**

@@ -20,7 +20,7 @@ export async function POST(request: Request) {
   // support staff never authorize Sage for a reseller, whatever they hold
   const session = await getSessionUser();
   if (session?.role === "support") {
-    const message = await supportWriteRefusal(session, "authorize Sage for the reseller (consent popup)", new ConsentTicketError("support").message);
+    const message = await supportWriteRefusal(session, new ConsentTicketError("support").message);
     return Response.json({ error: message, reason: "support", message }, { status: 403 });
   }
   try {
