@@ -53,9 +53,10 @@ export function ResyncReviewCard({ initial, readOnly = false }: { initial: Resyn
   });
   const confirm = useMutation({
     mutationFn: async () => {
-      const res = await fetch("/api/resync-review/confirm", { method: "POST", headers: { Accept: "application/json" } });
-      const json = (await res.json().catch(() => ({}))) as { error?: string };
-      if (!res.ok) throw new Error(json.error ?? `The server answered ${res.status}.`);
+      // a write: same-origin JSON (the write guard refuses anything else), no fields
+      const res = await fetch("/api/resync-review/confirm", { method: "POST", headers: { "Content-Type": "application/json", Accept: "application/json" }, body: "{}" });
+      const json = (await res.json().catch(() => ({}))) as { error?: string; message?: string };
+      if (!res.ok) throw new Error(json.message ?? json.error ?? `The server answered ${res.status}.`);
       return json;
     },
     onSettled: () => queryClient.invalidateQueries({ queryKey: KEY }),

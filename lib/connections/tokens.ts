@@ -17,8 +17,10 @@ const inflight = new Map<string, Promise<UsableAccessToken>>();
 
 /**
  * Decrypted access tokens kept in memory until shortly before they expire, so a sync does not read
- * and decrypt the connection row on every Sage call. The database stays the source of truth: a
- * 401 (`rejectedToken`) or a refresh bypasses and replaces the cached token.
+ * and decrypt the whole connection row on every Sage call. The database stays the source of truth:
+ * every use re-reads the connection's status and business (a change of business or a disconnect on
+ * any instance takes effect at the next call), and a 401 (`rejectedToken`) or a refresh bypasses and
+ * replaces the cached token.
  */
 const memory = new Map<string, { token: UsableAccessToken; expiresAt: number }>();
 
@@ -56,7 +58,13 @@ export async function getAccessToken(
 ): Promise<UsableAccessToken> {
   if (!opts.rejectedToken && !opts.forceRefresh) {
     const cached = memory.get(connectionId);
-    if (cached && cached.expiresAt - REFRESH_MARGIN_MS > Date.now()) return cached.token;
+    if (cached && cached.expiresAt - REFRESH_MARGIN_MS > Date.now()) {
+      // the cache saves the decrypt, never the check: another instance (or a transaction that had not
+      // committed when this one cached) may have changed the business or disconnected — one PK read
+      const [now] = await db.select({ status: connections.status, businessId: connections.businessId }).from(connections).where(eq(connections.id, connectionId));
+      if (now && now.businessId === cached.token.businessId && (now.status === "connected" || now.status === "refreshing")) return cached.token;
+      memory.delete(connectionId);
+    }
     const [row] = await db.select().from(connections).where(eq(connections.id, connectionId));
     assertActive(row, connectionId);
     const token = usable(row, Date.now());
