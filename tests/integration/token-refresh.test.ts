@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { sql } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import { actionLog, connections } from "@/db/schema";
 import { sageGetJson } from "@/lib/sage/accounting/client";
 import { sageSession } from "@/lib/connections/sage-session";
+import { getAccessToken } from "@/lib/connections/tokens";
 import { SageError } from "@/lib/sage/errors";
 import { startWorld, type World } from "../helpers/world";
 
@@ -63,6 +64,23 @@ describe("Sage tokens: single-flight refresh, rotation, persistence, encryption 
     expect(row!.credentialsEncrypted).toMatch(/^v1\./);
     expect(row!.tokensIssuedAt).toBeInstanceOf(Date);
     expect(row!.accessTokenExpiresAt!.getTime()).toBeGreaterThan(Date.now());
+  });
+
+  it("a token cached here follows a business change or a disconnect made elsewhere (another instance): the next call uses the new business, or none", async () => {
+    const before = await getAccessToken(world.db.db, connectionId);
+    expect((await getAccessToken(world.db.db, connectionId)).accessToken).toBe(before.accessToken); // cached
+    const original = (await world.connection())!.businessId;
+    // another app instance changed the business: this process's cache knows nothing of it
+    await world.db.db.update(connections).set({ businessId: "another-business-id" }).where(eq(connections.id, connectionId));
+    const after = await getAccessToken(world.db.db, connectionId);
+    expect(after.businessId).toBe("another-business-id");
+    await world.db.db.update(connections).set({ businessId: original }).where(eq(connections.id, connectionId));
+    expect((await getAccessToken(world.db.db, connectionId)).businessId).toBe(original);
+    // … and disconnected there: no token is handed out any more
+    await world.db.db.update(connections).set({ status: "disconnected" }).where(eq(connections.id, connectionId));
+    await expect(getAccessToken(world.db.db, connectionId)).rejects.toSatisfy((e: unknown) => e instanceof SageError && e.reconnectRequired);
+    await world.db.db.update(connections).set({ status: "connected" }).where(eq(connections.id, connectionId));
+    expect((await getAccessToken(world.db.db, connectionId)).businessId).toBe(original);
   });
 
   it("a refresh Sage rejects (invalid_grant) turns the connection reconnect_required with an Action Log error", async () => {
