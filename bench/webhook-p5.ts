@@ -286,13 +286,14 @@ async function main() {
     const acceptedOrders = new Set(accepted.map((l) => l.orderId));
     // every recorded event is processed, answered or not (an unanswered one the marketplace would retry)
     const recordedOrders = new Set(ledger.filter((l) => inboxIds.has(l.webhookId)).map((l) => l.orderId));
+    // read before the tasks: a row is processed in the transaction that records its task, so none read here lacks it
+    const processedIds = new Set((await app.db.select({ id: inboxEvents.webhookId }).from(inboxEvents).where(and(eq(inboxEvents.installationId, app.installationId), sql`${inboxEvents.processedAt} is not null`))).map((r) => r.id));
     const tasks = await app.db.select({ orderId: syncTasks.marketplaceOrderId }).from(syncTasks).where(eq(syncTasks.tenantId, app.tenantId));
     const taskOrders = new Map<string, number>();
     for (const t of tasks) taskOrders.set(t.orderId, (taskOrders.get(t.orderId) ?? 0) + 1);
     const duplicateTasks = [...taskOrders.values()].filter((n) => n > 1).length;
     const missingTasks = [...acceptedOrders].filter((o) => !taskOrders.has(o)).length;
     // what the processing has applied so far (all of it, once the drain finished): each of those orders has its one task
-    const processedIds = new Set((await app.db.select({ id: inboxEvents.webhookId }).from(inboxEvents).where(and(eq(inboxEvents.installationId, app.installationId), sql`${inboxEvents.processedAt} is not null`))).map((r) => r.id));
     const processedOrders = new Set(ledger.filter((l) => processedIds.has(l.webhookId)).map((l) => l.orderId));
     const processedWithoutTask = [...processedOrders].filter((o) => !taskOrders.has(o)).length;
     console.log(`    applied: ${processedIds.size} of ${inboxIds.size} inbox rows (${(processedIds.size / Math.max(1, (performance.now() - loadEnded) / 1000)).toFixed(0)} /s since the load ended), their ${processedOrders.size} distinct orders: ${processedWithoutTask} without a task`);
