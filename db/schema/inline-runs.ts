@@ -1,3 +1,4 @@
+import { sql } from "drizzle-orm";
 import { pgTable, uuid, text, timestamp, jsonb, integer, index } from "drizzle-orm/pg-core";
 
 export const INLINE_RUN_STATUSES = ["queued", "running", "completed", "failed"] as const;
@@ -25,7 +26,12 @@ export const inlineRuns = pgTable(
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [index("inline_runs_due_idx").on(t.status, t.runAt)],
+  (t) => [
+    index("inline_runs_due_idx").on(t.status, t.runAt),
+    // `send` looks an explicit event id up (the 24 h dedupe) on every event: without this index that is a
+    // sequential scan of every run (~14 ms at 30,000 runs, bench/webhook-p5.ts), with it ~0.05 ms
+    index("inline_runs_event_id_idx").using("btree", sql`(${t.event}->>'id')`),
+  ],
 );
 
 /** Last time each cron-triggered function fired (so a restart neither skips nor repeats a tick). */

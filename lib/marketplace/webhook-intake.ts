@@ -1,4 +1,4 @@
-import { and, eq, isNull } from "drizzle-orm";
+import { and, eq, isNull, sql } from "drizzle-orm";
 import { Webhook, WebhookVerificationError } from "standardwebhooks";
 import type { Database } from "@/db/client";
 import { inboxEvents, installations, tenants } from "@/db/schema";
@@ -30,6 +30,14 @@ import { isPermanent, logRejectedRecord, recordLabel, type RejectedKind } from "
  * 400 unknown event type / shape wrong / another account (the message names the problem) →
  * inbox row keyed by (installation, `webhook-id`) (ON CONFLICT DO NOTHING): already there → 200
  * `{duplicate:true}`; new → enqueue processing (an Inngest event) → 202.
+ *
+ * The installation (its tenant's account, state and decrypted secret) is read once and kept per
+ * process for a few seconds (INSTALLATION_CACHE_TTL_MS): a marketplace sends bursts of events for one
+ * installation, and the look-up was one database round trip and two AES-GCM opens per event. The cache
+ * never decides against a sender: any refusal it would cause (no secret, bad signature — e.g. just after
+ * a rotation —, uninstalled) is decided again on a fresh read; and the inbox insert itself only inserts
+ * while the installation is not uninstalled (one statement), so an event for an installation uninstalled
+ * a moment ago by another process is answered 410, never accepted from a stale entry.
  */
 
 export const MAX_WEBHOOK_BODY_BYTES = 1024 * 1024;
@@ -98,6 +106,43 @@ export async function readBodyLimited(body: WebhookIntakeInput["body"], limit = 
   return out;
 }
 
+/** How long a process trusts what it read about an installation (positive answers only, see above). */
+export const INSTALLATION_CACHE_TTL_MS = 5_000;
+const INSTALLATION_CACHE_MAX = 10_000;
+
+type InstallationRow = typeof installations.$inferSelect;
+type KnownInstallation = { installation: InstallationRow; accountId: string; secret: string | null; cached: boolean };
+type CacheEntry = { value: Omit<KnownInstallation, "cached">; until: number };
+/** per database handle (tests open many), installation id → what was read */
+const installationCache = new WeakMap<Database, Map<string, CacheEntry>>();
+
+async function lookupInstallation(db: Database, installationId: string, fresh = false): Promise<KnownInstallation | undefined> {
+  let cache = installationCache.get(db);
+  if (!cache) installationCache.set(db, (cache = new Map()));
+  const now = Date.now();
+  const hit = cache.get(installationId);
+  if (hit && !fresh && hit.until > now) return { ...hit.value, cached: true };
+  const [row] = await db
+    .select({ installation: installations, accountId: tenants.marketplaceAccountId })
+    .from(installations)
+    .innerJoin(tenants, eq(tenants.id, installations.tenantId))
+    .where(eq(installations.id, installationId));
+  if (!row) {
+    cache.delete(installationId); // an unknown id is never remembered (404 is always the database's answer)
+    return undefined;
+  }
+  const value = { installation: row.installation, accountId: row.accountId, secret: row.installation.webhookSecretEncrypted ? decryptSecret(row.installation.webhookSecretEncrypted) : null };
+  cache.delete(installationId);
+  if (cache.size >= INSTALLATION_CACHE_MAX) cache.delete(cache.keys().next().value!);
+  cache.set(installationId, { value, until: now + INSTALLATION_CACHE_TTL_MS });
+  return { ...value, cached: false };
+}
+
+/** Forget what this process read about an installation (it was just changed here). */
+export function forgetInstallation(db: Database, installationId: string) {
+  installationCache.get(db)?.delete(installationId);
+}
+
 const tooLarge = () => problem(413, "payload_too_large", `The body is larger than ${MAX_WEBHOOK_BODY_BYTES} bytes (1 MB); nothing was recorded.`);
 
 /** Verify, validate and record one webhook delivery. The route handler only maps the result to HTTP. */
@@ -105,15 +150,9 @@ export async function receiveMarketplaceWebhook(db: Database, input: WebhookInta
   const declared = Number(input.headers.get("content-length") ?? NaN);
   if (Number.isFinite(declared) && declared > MAX_WEBHOOK_BODY_BYTES) return tooLarge();
 
-  const found = UUID.test(input.installationId)
-    ? await db
-        .select({ installation: installations, accountId: tenants.marketplaceAccountId })
-        .from(installations)
-        .innerJoin(tenants, eq(tenants.id, installations.tenantId))
-        .where(eq(installations.id, input.installationId))
-    : [];
-  const row = found[0];
-  if (!row) return problem(404, "unknown_installation", "No installation with this id: events for it are not accepted.");
+  let row = UUID.test(input.installationId) ? await lookupInstallation(db, input.installationId) : undefined;
+  const unknown = () => problem(404, "unknown_installation", "No installation with this id: events for it are not accepted.");
+  if (!row) return unknown();
 
   let raw: Uint8Array;
   try {
@@ -132,24 +171,20 @@ export async function receiveMarketplaceWebhook(db: Database, input: WebhookInta
   }
   const text = new TextDecoder("utf-8").decode(raw);
 
-  if (!row.installation.webhookSecretEncrypted) {
-    return problem(401, "no_webhook_secret", "This installation has no webhook secret yet, so no event can be verified.");
-  }
   const webhookId = input.headers.get("webhook-id");
-  if (webhookId && webhookId.length > MAX_WEBHOOK_ID_LENGTH) {
-    return problem(400, "invalid_webhook_id", `The webhook-id header is longer than ${MAX_WEBHOOK_ID_LENGTH} characters. Nothing was recorded.`);
-  }
   const headers = {
     "webhook-id": webhookId ?? "",
     "webhook-timestamp": input.headers.get("webhook-timestamp") ?? "",
     "webhook-signature": input.headers.get("webhook-signature") ?? "",
   };
-  const verdict = verifySignature(decryptSecret(row.installation.webhookSecretEncrypted), text, headers);
-  if (verdict) return problem(401, "invalid_signature", verdict);
-  // uninstalled: Standard Webhooks' 410 Gone tells the sender to stop (after the signature, so only the marketplace learns it)
-  if (row.installation.uninstalledAt) {
-    return problem(410, "uninstalled", `This installation was uninstalled on ${row.installation.uninstalledAt.toISOString().slice(0, 10)}: its events are no longer accepted. Nothing was recorded.`);
+  // a refusal decided on a remembered installation is decided again on a fresh read (rotated secret, reinstalled)
+  let refusal = authenticate(row, text, headers);
+  if (refusal && row.cached) {
+    row = await lookupInstallation(db, input.installationId, true);
+    if (!row) return unknown();
+    refusal = authenticate(row, text, headers);
   }
+  if (refusal) return refusal;
 
   // depth checked on the raw text before parsing, then every string and key (lib/http/storable-json.ts)
   const body = parseStorableJson(text);
@@ -170,22 +205,32 @@ export async function receiveMarketplaceWebhook(db: Database, input: WebhookInta
     return problem(400, "wrong_account", `The event is for account ${parsed.data.data.account_id}, but this installation belongs to ${row.accountId}.`);
   }
 
-  const [inserted] = await db
-    .insert(inboxEvents)
-    .values({ webhookId: webhookId!, installationId: row.installation.id, tenantId: row.installation.tenantId, type, payload: json as Record<string, unknown> })
-    .onConflictDoNothing({ target: [inboxEvents.installationId, inboxEvents.webhookId] })
-    .returning({ webhookId: inboxEvents.webhookId });
+  // one statement: inserted only while the installation is not uninstalled (whatever this process remembers)
+  const insertedRows = await db.execute(sql`
+    insert into ${inboxEvents} (webhook_id, installation_id, tenant_id, type, payload)
+    select ${webhookId!}::text, ${installations.id}, ${installations.tenantId}, ${type}::text, ${JSON.stringify(json)}::jsonb
+    from ${installations}
+    where ${installations.id} = ${row.installation.id}::uuid and ${installations.uninstalledAt} is null
+    on conflict (installation_id, webhook_id) do nothing
+    returning webhook_id`);
+  const inserted = ((insertedRows as unknown as { rows: unknown[] }).rows ?? []).length > 0;
   if (!inserted) {
+    const [state] = await db
+      .select({ uninstalledAt: installations.uninstalledAt, known: inboxEvents.webhookId, processedAt: inboxEvents.processedAt })
+      .from(installations)
+      .leftJoin(inboxEvents, and(eq(inboxEvents.installationId, installations.id), eq(inboxEvents.webhookId, webhookId!)))
+      .where(eq(installations.id, row.installation.id));
+    if (!state) return unknown();
+    if (state.uninstalledAt) {
+      forgetInstallation(db, row.installation.id);
+      return gone(state.uninstalledAt);
+    }
     // A retry of a delivery we already have (same installation, same webhook-id; another
     // installation's event with the same id is a different event). If its processing was never
     // handed over (the process died between the insert and the enqueue), hand it over again: the
     // event id is derived from both ids, so an enqueue that did happen is not repeated, and
     // processing is idempotent anyway.
-    const [known] = await db
-      .select({ processedAt: inboxEvents.processedAt })
-      .from(inboxEvents)
-      .where(and(eq(inboxEvents.installationId, row.installation.id), eq(inboxEvents.webhookId, webhookId!)));
-    if (known && !known.processedAt) await deps.enqueue(webhookId!, row.installation.id);
+    if (state.known && !state.processedAt) await deps.enqueue(webhookId!, row.installation.id);
     return { status: 200, body: { duplicate: true, webhookId } };
   }
   await deps.enqueue(webhookId!, row.installation.id);
@@ -238,6 +283,23 @@ async function refuseUnstorable(
       path: input.problem.path,
     },
   };
+}
+
+/** 410 Gone: Standard Webhooks' "stop sending" (after the signature, so only the marketplace learns it). */
+function gone(uninstalledAt: Date): WebhookResponse {
+  return problem(410, "uninstalled", `This installation was uninstalled on ${uninstalledAt.toISOString().slice(0, 10)}: its events are no longer accepted. Nothing was recorded.`);
+}
+
+/** The checks that depend on the installation, in the documented order: secret, webhook-id, signature, uninstalled. */
+function authenticate(row: KnownInstallation, text: string, headers: Record<"webhook-id" | "webhook-timestamp" | "webhook-signature", string>): WebhookResponse | undefined {
+  if (!row.secret) return problem(401, "no_webhook_secret", "This installation has no webhook secret yet, so no event can be verified.");
+  if (headers["webhook-id"].length > MAX_WEBHOOK_ID_LENGTH) {
+    return problem(400, "invalid_webhook_id", `The webhook-id header is longer than ${MAX_WEBHOOK_ID_LENGTH} characters. Nothing was recorded.`);
+  }
+  const verdict = verifySignature(row.secret, text, headers);
+  if (verdict) return problem(401, "invalid_signature", verdict);
+  if (row.installation.uninstalledAt) return gone(row.installation.uninstalledAt);
+  return undefined;
 }
 
 /** undefined when valid, else why not (in words for the sender's logs). */

@@ -1,0 +1,1 @@
+CREATE INDEX "inline_runs_event_id_idx" ON "inline_runs" USING btree (("event"->>'id'));
