@@ -1,4 +1,5 @@
 import { pgTable, uuid, text, timestamp, jsonb, numeric, unique, index } from "drizzle-orm/pg-core";
+import { sql } from "drizzle-orm";
 import { tenants } from "./tenants";
 import { installations } from "./installations";
 
@@ -15,7 +16,13 @@ export const marketplaceCustomers = pgTable(
     raw: jsonb("raw").$type<Record<string, unknown>>().notNull().default({}),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [unique("marketplace_customers_tenant_mp_uq").on(t.tenantId, t.marketplaceCustomerId), index("marketplace_customers_tenant_name_idx").on(t.tenantId, t.name)],
+  (t) => [
+    unique("marketplace_customers_tenant_mp_uq").on(t.tenantId, t.marketplaceCustomerId),
+    index("marketplace_customers_tenant_name_idx").on(t.tenantId, t.name),
+    // support's search across tenants: a name that contains the text, an exact e-mail (any case)
+    index("marketplace_customers_name_trgm_idx").using("gin", t.name.op("gin_trgm_ops")),
+    index("marketplace_customers_email_lower_idx").on(sql`lower(${t.email})`),
+  ],
 );
 
 export const PRODUCT_KINDS = ["item", "fee"] as const;

@@ -1,4 +1,5 @@
 import { pgTable, uuid, text, timestamp, jsonb, unique, index } from "drizzle-orm/pg-core";
+import { sql } from "drizzle-orm";
 import { tenants } from "./tenants";
 import { connections } from "./connections";
 import { syncTasks } from "./sync-tasks";
@@ -32,6 +33,10 @@ export const sageDocuments = pgTable(
     unique("sage_documents_idempotency_uq").on(t.idempotencyId),
     index("sage_documents_connection_kind_sage_idx").on(t.connectionId, t.kind, t.sageId),
     index("sage_documents_task_idx").on(t.taskId),
+    // support's search across tenants: a Sage id, a number (SI-12) or a reference, case-insensitively
+    index("sage_documents_sage_id_idx").on(t.sageId),
+    index("sage_documents_displayed_as_lower_idx").on(sql`lower(${t.displayedAs})`),
+    index("sage_documents_reference_lower_idx").on(sql`lower(${t.reference})`),
   ],
 );
 

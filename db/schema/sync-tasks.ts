@@ -52,6 +52,9 @@ export const syncTasks = pgTable(
   (t) => [
     unique("sync_tasks_tenant_order_uq").on(t.tenantId, t.marketplaceOrderId),
     index("sync_tasks_tenant_state_idx").on(t.tenantId, t.state, t.createdAt),
+    // support's search across tenants: an order id or a customer id without its tenant
+    index("sync_tasks_order_idx").on(t.marketplaceOrderId),
+    index("sync_tasks_customer_idx").on(t.marketplaceCustomerId),
   ],
 );
 
