@@ -84,6 +84,15 @@ describe("Reconnect releases tasks halted by reconnect_required", () => {
     expect(haltRows.map((r) => r.message)).toEqual([
       `Sync halted: Sage refused the connection's authorization. ${100 - synced} tasks wait for Reconnect (dashboard); they are released to sync again as soon as Sage is reconnected.`,
     ]);
+    // the run gave up: its onFailure (a run of its own, after the failed run ended) says where Sync all stopped
+    let stopped: string[] = [];
+    for (let i = 0; i < 200 && stopped.length === 0; i++) {
+      stopped = (await sw.db.select({ message: actionLog.message }).from(actionLog).where(and(eq(actionLog.tenantId, sw.world.tenantId), sql`${actionLog.message} like 'Sync all stopped after %'`))).map((r) => r.message);
+      if (stopped.length === 0) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(stopped).toEqual([
+      `Sync all stopped after ${synced} of ${ORDERS} tasks: The Sage connection needs to be reconnected by the reseller. What is synced stays synced; the rest stay to sync — click Sync all to go on (nothing is written twice).`,
+    ]);
     // while broken, Sync all says reconnect first
     await expect(prepareSyncRequest(sw.db, { tenantId: sw.world.tenantId })).rejects.toThrow("Reconnect Sage first: Sage refused the connection's authorization.");
   }, 300_000);
