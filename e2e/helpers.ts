@@ -62,6 +62,15 @@ export async function installConnectWithDefaults(page: Page, account: string, sa
   await expect(page.getByTestId("connection-business")).toContainText(business);
 }
 
+/** The login page with an e-mail and password; ends anywhere but /login. */
+export async function signInWithPassword(page: Page, email: string, password: string) {
+  await page.goto(`${APP}/login`);
+  await page.getByLabel("E-mail").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).not.toHaveURL(/\/login/);
+}
+
 export async function answerConsent(app: Surface, userLabel: string, decision: "Allow" | "Deny") {
   await expect(app.getByRole("button", { name: "Allow" })).toBeVisible();
   await app.getByLabel(userLabel).check();

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { expect, request as newRequestContext, test, type APIRequestContext, type APIResponse, type BrowserContext, type Cookie, type Page } from "@playwright/test";
-import { APP, SANDBOX, answerConsent, chooseSetting, launchTopLevel } from "./helpers";
+import { APP, SANDBOX, answerConsent, chooseSetting, launchTopLevel, signInWithPassword } from "./helpers";
 
 /**
  * Issue #9 — authorization, generated from the route list.
@@ -561,14 +561,6 @@ const sessionCookies = async (ctx: BrowserContext) => (await ctx.cookies(APP)).f
 async function useSession(ctx: BrowserContext, cookies: Cookie[]) {
   await ctx.clearCookies({ name: /^sc\.(session|view-as)/ });
   if (cookies.length > 0) await ctx.addCookies(cookies);
-}
-
-async function signInWithPassword(page: Page, email: string, password: string) {
-  await page.goto(`${APP}/login`);
-  await page.getByLabel("E-mail").fill(email);
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page).not.toHaveURL(/\/login/);
 }
 
 async function sandboxJson(p: string): Promise<any> {

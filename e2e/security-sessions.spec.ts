@@ -1,5 +1,5 @@
 import { expect, test, type Browser, type BrowserContext, type Page } from "@playwright/test";
-import { APP, PORTAL, mintLaunchToken } from "./helpers";
+import { APP, PORTAL, mintLaunchToken, signInWithPassword } from "./helpers";
 
 /**
  * Issue #9 — sessions, in the browser:
@@ -19,14 +19,6 @@ const NORTHWIND = { email: "admin@northwind.test", password: "northwind-demo", n
 const alertOf = (page: Page) => page.locator('[role="alert"]:not(#__next-route-announcer__)');
 
 const sessionCookies = async (ctx: BrowserContext) => (await ctx.cookies(APP)).filter((c) => c.name.startsWith("sc.session"));
-
-async function signIn(page: Page, email: string, password: string) {
-  await page.goto(`${APP}/login`);
-  await page.getByLabel("E-mail").fill(email);
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page).not.toHaveURL(/\/login/);
-}
 
 /** A second browser context holding a copy of `ctx`'s session cookie. */
 async function copySession(browser: Browser, ctx: BrowserContext): Promise<BrowserContext> {
@@ -52,7 +44,7 @@ async function whoIsSignedIn(page: Page): Promise<{ tenantId: string; messages: 
 test("sign-out ends the session: a copied session cookie gets 401 and the login page", async ({ browser }) => {
   const ctx = await browser.newContext();
   const page = await ctx.newPage();
-  await signIn(page, NORTHWIND.email, NORTHWIND.password);
+  await signInWithPassword(page, NORTHWIND.email, NORTHWIND.password);
   const copy = await copySession(browser, ctx);
   // the copy is a working session before the sign-out …
   expect((await copy.request.get(`${APP}/api/tasks`)).status()).toBe(200);
@@ -77,7 +69,7 @@ test("login CSRF: a launch for another user asks first; nothing changes until Co
   const launchUser = `admin@${account.toLowerCase()}.test`;
   const ctx = await browser.newContext();
   const page = await ctx.newPage();
-  await signIn(page, NORTHWIND.email, NORTHWIND.password);
+  await signInWithPassword(page, NORTHWIND.email, NORTHWIND.password);
   const northwind = await whoIsSignedIn(page);
   expect(northwind.name).toBe(NORTHWIND.name);
   expect(northwind.messages).toContain("Demo reseller account created");
@@ -125,7 +117,7 @@ test("inside the marketplace portal's iframe the launch still works, next to ano
   const user = `admin@${account.toLowerCase()}.test`;
   const ctx = await browser.newContext();
   const page = await ctx.newPage();
-  await signIn(page, NORTHWIND.email, NORTHWIND.password);
+  await signInWithPassword(page, NORTHWIND.email, NORTHWIND.password);
 
   const portal = `${PORTAL}/marketplace/portal?account=${account}&account_name=Iframe%20Security&user=${encodeURIComponent(user)}`;
   await page.goto(portal);

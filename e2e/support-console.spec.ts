@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import { expect, test, type Browser, type Page } from "@playwright/test";
-import { APP, SANDBOX, installConnectWithDefaults, placeSubscriptionFor, progressDone, taskRow } from "./helpers";
+import { APP, SANDBOX, installConnectWithDefaults, placeSubscriptionFor, progressDone, taskRow, signInWithPassword } from "./helpers";
 
 /**
  * Issue #13, tried as support would: a reseller's order is synced while Sage answers one 503; signed
@@ -17,18 +17,10 @@ test.describe.configure({ mode: "serial" });
 
 let orderId = "";
 
-async function signIn(page: Page, email: string, password: string) {
-  await page.goto(`${APP}/login`);
-  await page.getByLabel("E-mail").fill(email);
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page).not.toHaveURL(/\/login/);
-}
-
 async function supportPage(browser: Browser) {
   const ctx = await browser.newContext({ acceptDownloads: true });
   const page = await ctx.newPage();
-  await signIn(page, SUPPORT.email, SUPPORT.password);
+  await signInWithPassword(page, SUPPORT.email, SUPPORT.password);
   return { ctx, page };
 }
 
@@ -174,7 +166,7 @@ test("support's console actions refuse a reseller and an anonymous caller; the c
 
     // a reseller's session swapped in: "View as" is refused, no view-as cookie is set
     const rp = await reseller.newPage();
-    await signIn(rp, "admin@northwind.test", "northwind-demo");
+    await signInWithPassword(rp, "admin@northwind.test", "northwind-demo");
     await rp.goto(`${APP}/support`);
     await expect(rp).toHaveURL(`${APP}/forbidden`);
     const resellerCookies = (await reseller.cookies(APP)).filter((c) => c.name.startsWith("sc.session"));
